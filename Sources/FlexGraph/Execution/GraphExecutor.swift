@@ -1,0 +1,97 @@
+import FlexTensor
+
+/// Runs a graph on the calling thread, one node after another, with the operators' own kernels.
+///
+/// This is the reference path (`flexeg infer` on an uncompiled checkpoint, and the oracle for the
+/// compiler): no fusion and no memory plan; each value lives until its last consumer has run.
+/// An executor is not thread-safe: use one per thread, or serialize calls.
+public final class GraphExecutor {
+    public let graph: Graph
+    /// Parameters and auxiliary states by variable name (float32).
+    public let parameters: [String: Tensor]
+    /// Names of the variables the caller must supply (model inputs), in node order.
+    public let inputNames: [String]
+    /// Inputs the caller may leave out (read by no operator at inference, like `softmax_label`).
+    public let optionalInputNames: Set<String>
+
+    private var inference: GraphInference?
+    private var inferredFor: [String: Shape] = [:]
+
+    /// Binds `parameters` (arg and aux params merged, by variable name) to `graph`. Variables that are
+    /// not parameters become model inputs. Parameter tensors that are not float32 are converted.
+    public init(graph: Graph, parameters: [String: Tensor]) {
+        self.graph = graph
+        var converted: [String: Tensor] = [:]
+        for (name, tensor) in parameters {
+            converted[name] = tensor.dtype == .float32 ? tensor : tensor.converted(to: .float32)
+        }
+        self.parameters = converted
+        let optional = graph.unusedVariableIndicesAtInference
+        var inputs: [String] = []
+        var optionalNames: Set<String> = []
+        for (index, node) in graph.nodes.enumerated() where node.isVariable && converted[node.name] == nil {
+            if optional.contains(index) { optionalNames.insert(node.name) } else { inputs.append(node.name) }
+        }
+        inputNames = inputs
+        optionalInputNames = optionalNames
+    }
+
+    /// Infers shapes for these input shapes (cached until they change).
+    @discardableResult
+    public func infer(inputShapes: [String: Shape]) throws(GraphError) -> GraphInference {
+        if let inference, inferredFor == inputShapes { return inference }
+        var variables: [String: (shape: Shape, dtype: DType)] = [:]
+        for (name, tensor) in parameters { variables[name] = (tensor.shape, .float32) }
+        for (name, shape) in inputShapes {
+            guard inputNames.contains(name) || optionalInputNames.contains(name) else {
+                throw .unknownInput(name: name, known: inputNames)
+            }
+            variables[name] = (shape, .float32)
+        }
+        let result = try GraphInference(graph: graph, variables: variables)
+        inference = result
+        inferredFor = inputShapes
+        return result
+    }
+
+    /// Runs the graph. `inputs` by name; non-float32 inputs are converted (as MXNet's copy into a
+    /// bound array does). Returns the graph's outputs in head order.
+    public func forward(_ inputs: [String: Tensor]) throws(GraphError) -> [Tensor] {
+        for name in inputNames where inputs[name] == nil {
+            let known = inputs.mapValues(\.shape)
+            var variables: [String: (shape: Shape, dtype: DType)] = [:]
+            for (name, tensor) in parameters { variables[name] = (tensor.shape, .float32) }
+            for (name, shape) in known { variables[name] = (shape, .float32) }
+            let index = graph.nodeIndex(named: name)!
+            throw .missingInput(name: name, expected: graph.expectedShape(ofVariable: index, variables: variables))
+        }
+        let inference = try infer(inputShapes: inputs.mapValues(\.shape))
+
+        var remainingUses = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for ref in node.inputs { remainingUses[ref.node] += 1 } }
+        for ref in graph.outputs { remainingUses[ref.node] += 1 }
+
+        var values: [[Tensor]?] = Array(repeating: nil, count: graph.nodes.count)
+        for (index, node) in graph.nodes.enumerated() {
+            guard let op = node.op else {
+                if let tensor = parameters[node.name] {
+                    values[index] = [tensor]
+                } else if let tensor = inputs[node.name] {
+                    values[index] = [tensor.dtype == .float32 ? tensor : tensor.converted(to: .float32)]
+                } else {
+                    values[index] = [Tensor(zeros: [0])]
+                }
+                continue
+            }
+            let operands = node.inputs.map { values[$0.node]![$0.output] }
+            let results = zip(inference.shapes[index], inference.dtypes[index]).map { Tensor(zeros: $0.0, dtype: $0.1) }
+            op.execute(inputs: operands, outputs: results)
+            values[index] = results
+            for ref in node.inputs {
+                remainingUses[ref.node] -= 1
+                if remainingUses[ref.node] == 0 { values[ref.node] = nil }
+            }
+        }
+        return graph.outputs.map { values[$0.node]![$0.output] }
+    }
+}

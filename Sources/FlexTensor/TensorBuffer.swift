@@ -1,0 +1,22 @@
+/// A fixed-size, 64-byte-aligned block of memory that tensors view.
+///
+/// Ownership: a buffer has no lock. Whoever runs a computation owns the buffers it writes for that
+/// computation's duration (the executor for its activations, a NeuronCore worker for its stage's arena);
+/// weights are written once at load and only read afterwards, so sharing them between threads is safe.
+public final class TensorBuffer: @unchecked Sendable {
+    /// Alignment of every buffer in bytes: a cache line, and enough for any SIMD load.
+    public static let alignment = 64
+
+    public let byteCount: Int
+    public let baseAddress: UnsafeMutableRawPointer
+
+    /// Allocates `byteCount` bytes, zero-filled.
+    public init(byteCount: Int) {
+        precondition(byteCount >= 0, "negative buffer size")
+        self.byteCount = byteCount
+        baseAddress = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
+        baseAddress.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+    }
+
+    deinit { baseAddress.deallocate() }
+}
