@@ -1,0 +1,302 @@
+import FlexGraph
+import FlexKernels
+import FlexTensor
+
+/// Binary layout (little-endian), version 1:
+///
+///     header   magic "FLEXNEFF" (8) · format version u32 · cores u32 · payload length u64 ·
+///              checksum u64 (FNV-1a 64 over header bytes 0..<24, then the payload)
+///     payload  values   count, each: name · dtype (MXNet type flag u8) · rank u8 · dims i64…
+///              inputs, outputs   id lists (count u32, ids u32…)
+///              weights  count, each: value id u32 · layout u8 (0 = dense row-major) · byte count u64 · bytes
+///              steps    count, each: name · MXNet op · attributes (count, key · value…) · inputs · outputs ·
+///                       epilogue (count, each: tag u8 — 0 activation name, 1 clip f32 f32, 2 add id) ·
+///                       fused node names (count, names…)
+///              parts    count, each: stage u32 · first step u32 · end step u32 · receives · sends ·
+///                       arena bytes u64 · unshared bytes u64 · placements (count, each: id u32 ·
+///                       offset u64 · size u64 · first step u32 · last step u32)
+///
+/// Strings are a u32 byte count and UTF-8 bytes. Decoding checks every read against the end, every id
+/// against its table and every size against the shapes, then re-parses each step's operator through
+/// `OperatorRegistry` and re-infers its output shapes.
+extension CompiledArtifact {
+    static let magic: [UInt8] = Array("FLEXNEFF".utf8)
+    static let headerSize = 32
+
+    /// Weight layouts the format knows.
+    enum WeightLayout: UInt8 {
+        /// Row-major float32 in MXNet's layout.
+        case dense = 0
+    }
+
+    /// The artifact's bytes.
+    public func encoded() -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: Self.headerSize + weightBytes + 4096)
+        for byte in Self.magic { writer.u8(byte) }
+        writer.u32(Self.formatVersion)
+        writer.u32(UInt32(cores))
+        writer.u64(0)
+        writer.u64(0)
+
+        writer.count(values.count)
+        for value in values {
+            writer.string(value.name)
+            writer.u8(UInt8(value.dtype.mxnetTypeFlag))
+            writer.u8(UInt8(value.shape.rank))
+            for dim in value.shape.dims { writer.int(dim) }
+        }
+        writer.ids(inputs)
+        writer.ids(outputs)
+        writer.count(weights.count)
+        for (id, tensor) in weights.sorted(by: { $0.key < $1.key }) {
+            writer.count(id)
+            writer.u8(WeightLayout.dense.rawValue)
+            writer.u64(UInt64(tensor.byteCount))
+            writer.raw(UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
+        }
+        writer.count(steps.count)
+        for step in steps {
+            writer.string(step.name)
+            writer.string(step.opName)
+            writer.count(step.attributes.count)
+            for (key, value) in step.attributes.sorted(by: { $0.key < $1.key }) {
+                writer.string(key)
+                writer.string(value)
+            }
+            writer.ids(step.inputs)
+            writer.ids(step.outputs)
+            writer.count(step.epilogue.count)
+            for operation in step.epilogue {
+                switch operation {
+                case .activation(let function):
+                    writer.u8(0)
+                    writer.string(function.rawValue)
+                case .clip(let low, let high):
+                    writer.u8(1)
+                    writer.f32(low)
+                    writer.f32(high)
+                case .add(let value):
+                    writer.u8(2)
+                    writer.count(value)
+                }
+            }
+            writer.count(step.fusedNodes.count)
+            for name in step.fusedNodes { writer.string(name) }
+        }
+        writer.count(parts.count)
+        for part in parts {
+            writer.count(part.stage)
+            writer.count(part.steps.lowerBound)
+            writer.count(part.steps.upperBound)
+            writer.ids(part.receives)
+            writer.ids(part.sends)
+            writer.u64(UInt64(part.memoryPlan.arenaBytes))
+            writer.u64(UInt64(part.memoryPlan.unsharedBytes))
+            writer.count(part.memoryPlan.placements.count)
+            for placement in part.memoryPlan.placements {
+                writer.count(placement.value)
+                writer.u64(UInt64(placement.offset))
+                writer.u64(UInt64(placement.size))
+                writer.count(placement.firstStep)
+                writer.count(placement.lastStep)
+            }
+        }
+
+        let payloadLength = writer.bytes.count - Self.headerSize
+        writer.patchU64(UInt64(payloadLength), at: 16)
+        let checksum = writer.bytes.withUnsafeBytes { Self.checksum(of: $0) }
+        writer.patchU64(checksum, at: 24)
+        return writer.bytes
+    }
+
+    /// FNV-1a 64 over header bytes `0..<24` and the payload. `bytes` holds at least the header.
+    static func checksum(of bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let head = Checksum.fnv1a64(UnsafeRawBufferPointer(rebasing: bytes[0..<24]))
+        return Checksum.fnv1a64(UnsafeRawBufferPointer(rebasing: bytes[headerSize...]), continuing: head)
+    }
+
+    /// Decodes and validates an artifact. Any inconsistency is an `ArtifactError` naming the offset.
+    public init(decoding bytes: UnsafeRawBufferPointer) throws(ArtifactError) {
+        var header = ByteReader(bytes)
+        let magic = try header.raw(8, "magic")
+        guard magic.elementsEqual(Self.magic) else { throw .badMagic }
+        let version = try header.u32("format version")
+        guard version >= 1, version <= Self.formatVersion else {
+            throw .unsupportedVersion(found: version, newest: Self.formatVersion)
+        }
+        let coreField = try header.u32("core count")
+        let declared = try header.u64("payload length")
+        let stored = try header.u64("checksum")
+        guard declared == UInt64(header.remaining) else { throw .lengthMismatch(declared: declared, actual: header.remaining) }
+        let computed = Self.checksum(of: bytes)
+        guard computed == stored else { throw .checksumMismatch(stored: stored, computed: computed) }
+        guard coreField >= 1 else { throw .malformed(offset: 12, message: "core count is 0") }
+
+        var reader = ByteReader(bytes, offset: Self.headerSize)
+        let values = try Self.decodeValues(&reader)
+        let inputs = try reader.ids("input", below: values.count)
+        let outputs = try reader.ids("output", below: values.count)
+        let weights = try Self.decodeWeights(&reader, values: values)
+        let steps = try Self.decodeSteps(&reader, values: values)
+        let parts = try Self.decodeParts(&reader, valueCount: values.count, stepCount: steps.count, cores: Int(coreField))
+        guard reader.isAtEnd else { throw .malformed(offset: reader.offset, message: "\(reader.remaining) unexpected bytes after the last part") }
+        self.init(cores: Int(coreField), values: values, inputs: inputs, outputs: outputs, weights: weights, steps: steps, parts: parts)
+        try validate()
+    }
+
+    /// Decodes `bytes` (a `<node>_neuronbin` tensor's contents).
+    public init(decoding bytes: [UInt8]) throws(ArtifactError) {
+        let result = bytes.withUnsafeBytes { buffer in Result { () throws(ArtifactError) in try CompiledArtifact(decoding: buffer) } }
+        self = try result.get()
+    }
+
+    private static func decodeValues(_ reader: inout ByteReader) throws(ArtifactError) -> [Program.Value] {
+        let count = try reader.count("value count", minimumItemBytes: 6)
+        var values: [Program.Value] = []
+        values.reserveCapacity(count)
+        for index in 0..<count {
+            let name = try reader.string("name of value \(index)")
+            let flagOffset = reader.offset
+            let flag = try reader.u8("dtype of value '\(name)'")
+            guard let dtype = DType(mxnetTypeFlag: Int32(flag)) else {
+                throw .malformed(offset: flagOffset, message: "value '\(name)' has unknown dtype flag \(flag)")
+            }
+            let rank = Int(try reader.u8("rank of value '\(name)'"))
+            var dims: [Int] = []
+            var elements = 1
+            for _ in 0..<rank {
+                let dimOffset = reader.offset
+                let dim = try reader.int("dimension of value '\(name)'")
+                let (product, overflow) = elements.multipliedReportingOverflow(by: max(dim, 0))
+                guard dim >= 0, !overflow, product <= Int(Int32.max) * 64 else {
+                    throw .malformed(offset: dimOffset, message: "value '\(name)' has an impossible dimension \(dim)")
+                }
+                elements = product
+                dims.append(dim)
+            }
+            values.append(Program.Value(name: name, shape: Shape(dims), dtype: dtype))
+        }
+        return values
+    }
+
+    private static func decodeWeights(_ reader: inout ByteReader, values: [Program.Value]) throws(ArtifactError) -> [ValueID: Tensor] {
+        let count = try reader.count("weight count", minimumItemBytes: 13)
+        var weights: [ValueID: Tensor] = [:]
+        for _ in 0..<count {
+            let start = reader.offset
+            let id = Int(try reader.u32("weight value id"))
+            guard id < values.count, weights[id] == nil else {
+                throw .malformed(offset: start, message: "weight refers to value \(id), which is out of range or already has a weight")
+            }
+            let value = values[id]
+            let layoutOffset = reader.offset
+            let layout = try reader.u8("layout of weight '\(value.name)'")
+            guard WeightLayout(rawValue: layout) == .dense else {
+                throw .malformed(offset: layoutOffset, message: "weight '\(value.name)' has unknown layout \(layout)")
+            }
+            let sizeOffset = reader.offset
+            let size = try reader.u64("size of weight '\(value.name)'")
+            guard size == UInt64(value.byteCount) else {
+                throw .malformed(offset: sizeOffset, message: "weight '\(value.name)' holds \(size) bytes but \(value.shape) \(value.dtype) needs \(value.byteCount)")
+            }
+            let data = try reader.raw(Int(size), "data of weight '\(value.name)'")
+            weights[id] = Tensor(shape: value.shape, dtype: value.dtype, bytes: data)
+        }
+        return weights
+    }
+
+    private static func decodeSteps(_ reader: inout ByteReader, values: [Program.Value]) throws(ArtifactError) -> [Step] {
+        let count = try reader.count("step count", minimumItemBytes: 24)
+        var steps: [Step] = []
+        steps.reserveCapacity(count)
+        for index in 0..<count {
+            let name = try reader.string("name of step \(index)")
+            let opName = try reader.string("operator of step '\(name)'")
+            let attributeCount = try reader.count("attribute count of step '\(name)'", minimumItemBytes: 8)
+            var attributes: [String: String] = [:]
+            for _ in 0..<attributeCount {
+                let key = try reader.string("attribute name of step '\(name)'")
+                attributes[key] = try reader.string("attribute '\(key)' of step '\(name)'")
+            }
+            let inputs = try reader.ids("input of step '\(name)'", below: values.count)
+            let outputs = try reader.ids("output of step '\(name)'", below: values.count)
+            let epilogueCount = try reader.count("epilogue count of step '\(name)'", minimumItemBytes: 5)
+            var epilogue: [EpilogueOp] = []
+            for _ in 0..<epilogueCount {
+                let tagOffset = reader.offset
+                switch try reader.u8("epilogue tag of step '\(name)'") {
+                case 0:
+                    let functionOffset = reader.offset
+                    let function = try reader.string("epilogue activation of step '\(name)'")
+                    guard let value = Reference.ActivationFunction(rawValue: function) else {
+                        throw .malformed(offset: functionOffset, message: "step '\(name)' has unknown epilogue activation '\(function)'")
+                    }
+                    epilogue.append(.activation(value))
+                case 1:
+                    let low = try reader.f32("epilogue clip minimum of step '\(name)'")
+                    let high = try reader.f32("epilogue clip maximum of step '\(name)'")
+                    epilogue.append(.clip(min: low, max: high))
+                case 2:
+                    let operandOffset = reader.offset
+                    let operand = Int(try reader.u32("epilogue operand of step '\(name)'"))
+                    guard operand < values.count else {
+                        throw .malformed(offset: operandOffset, message: "step '\(name)' adds value \(operand) of \(values.count)")
+                    }
+                    epilogue.append(.add(operand))
+                case let tag:
+                    throw .malformed(offset: tagOffset, message: "step '\(name)' has unknown epilogue tag \(tag)")
+                }
+            }
+            let fusedCount = try reader.count("fused node count of step '\(name)'", minimumItemBytes: 4)
+            var fused: [String] = []
+            for _ in 0..<fusedCount { fused.append(try reader.string("fused node name of step '\(name)'")) }
+            let op: any Operator
+            do {
+                op = try OperatorRegistry.makeOperator(opName: opName, nodeName: name, attributes: attributes)
+            } catch {
+                throw .invalidStep(step: name, error)
+            }
+            steps.append(Step(name: name, op: op, attributes: attributes, inputs: inputs, outputs: outputs,
+                              epilogue: epilogue, fusedNodes: fused))
+        }
+        return steps
+    }
+
+    private static func decodeParts(_ reader: inout ByteReader, valueCount: Int, stepCount: Int, cores: Int) throws(ArtifactError) -> [Part] {
+        let count = try reader.count("part count", minimumItemBytes: 40)
+        var parts: [Part] = []
+        for index in 0..<count {
+            let start = reader.offset
+            let stage = Int(try reader.u32("stage of part \(index)"))
+            let first = Int(try reader.u32("first step of part \(index)"))
+            let end = Int(try reader.u32("end step of part \(index)"))
+            guard stage < cores, first < end, end <= stepCount else {
+                throw .malformed(offset: start, message: "part \(index) (stage \(stage), steps \(first)..<\(end)) does not fit \(cores) cores and \(stepCount) steps")
+            }
+            let receives = try reader.ids("received value of part \(index)", below: valueCount)
+            let sends = try reader.ids("sent value of part \(index)", below: valueCount)
+            let arena = try reader.u64("arena size of part \(index)")
+            let unshared = try reader.u64("unshared size of part \(index)")
+            let placementCount = try reader.count("placement count of part \(index)", minimumItemBytes: 28)
+            var placements: [MemoryPlan.Placement] = []
+            for _ in 0..<placementCount {
+                let placementOffset = reader.offset
+                let value = Int(try reader.u32("placed value of part \(index)"))
+                let offset = try reader.u64("placement offset of part \(index)")
+                let size = try reader.u64("placement size of part \(index)")
+                let firstStep = Int(try reader.u32("placement first step of part \(index)"))
+                let lastStep = Int(try reader.u32("placement last step of part \(index)"))
+                guard value < valueCount, size <= arena, offset <= arena - size, firstStep <= lastStep, lastStep < end - first else {
+                    throw .malformed(offset: placementOffset, message: "placement of value \(value) at \(offset)+\(size) does not fit part \(index)'s \(arena)-byte arena and \(end - first) steps")
+                }
+                placements.append(MemoryPlan.Placement(value: value, offset: Int(offset), size: Int(size), firstStep: firstStep, lastStep: lastStep))
+            }
+            guard arena <= UInt64(Int32.max) * 64, unshared <= UInt64(Int.max) else {
+                throw .malformed(offset: start, message: "part \(index) has an impossible arena size \(arena)")
+            }
+            parts.append(Part(stage: stage, steps: first..<end, receives: receives, sends: sends,
+                              memoryPlan: MemoryPlan(placements: placements, arenaBytes: Int(arena), unsharedBytes: Int(unshared))))
+        }
+        return parts
+    }
+}

@@ -1,0 +1,43 @@
+import FlexGraph
+import FlexTensor
+
+/// Estimates how long a step takes on one NeuronCore from its FLOPs and bytes (`Operator.cost`),
+/// with a roofline: `max(flops / flopsPerSecond, bytes / bytesPerSecond)`. Only the ratios between
+/// estimates matter for partitioning; the figures are those of one modest CPU core.
+public struct CostModel: Sendable, Equatable {
+    /// Sustained float32 FLOP/s of one core.
+    public var flopsPerSecond: Double
+    /// Sustained memory bandwidth of one core, bytes/s (also used for boundary transfers).
+    public var bytesPerSecond: Double
+
+    public init(flopsPerSecond: Double = 50e9, bytesPerSecond: Double = 10e9) {
+        self.flopsPerSecond = flopsPerSecond
+        self.bytesPerSecond = bytesPerSecond
+    }
+
+    /// The step's operator cost plus its epilogue (one flop per element per operation; a fused add
+    /// reads its operand).
+    public func cost(of step: Step, in program: Program) -> OperatorCost {
+        let inputs = step.inputs.map { program.values[$0].shape }
+        let outputs = step.outputs.map { program.values[$0].shape }
+        var cost = step.op.cost(inputs: inputs, outputs: outputs)
+        if let first = step.outputs.first {
+            let value = program.values[first]
+            for operation in step.epilogue {
+                cost.flops += Double(value.shape.elementCount)
+                if operation.operand != nil { cost.bytes += Double(value.byteCount) }
+            }
+        }
+        return cost
+    }
+
+    /// Estimated seconds for `cost`.
+    public func seconds(_ cost: OperatorCost) -> Double {
+        max(cost.flops / flopsPerSecond, cost.bytes / bytesPerSecond)
+    }
+
+    /// Estimated seconds to move `bytes` between cores.
+    public func transferSeconds(bytes: Int) -> Double {
+        Double(bytes) / bytesPerSecond
+    }
+}

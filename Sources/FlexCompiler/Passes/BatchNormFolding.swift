@@ -1,0 +1,110 @@
+import FlexGraph
+import FlexTensor
+
+/// Folds an inference `BatchNorm` into the `Convolution` or `FullyConnected` that feeds it, when that
+/// layer's output has no other consumer and every parameter involved is constant:
+///
+///     s  = γ / √(moving_var + eps)        (γ = 1 when fix_gamma)
+///     w' = w · s   (per output channel: axis 0 of the weight)
+///     b' = (b − moving_mean) · s + β      (b = 0 when the layer had no bias)
+///
+/// The layer gains a bias if it had none (`no_bias` becomes `False`) and takes over the BatchNorm's
+/// output value. BatchNorm's channel axis must be the layer's channel axis (1 for NCHW convolution
+/// and flattened dense layers, the last axis for `flatten=False` dense layers).
+public struct BatchNormFolding: CompilerPass {
+    public let name = "fold-batchnorm"
+
+    public init() {}
+
+    public func run(on program: inout Program) throws(CompileError) {
+        var producers = program.producers()
+        var uses = program.useCounts()
+        var removed = Set<Int>()
+        for index in program.steps.indices {
+            let norm = program.steps[index]
+            guard norm.opName == "BatchNorm", !norm.isHost, norm.inputs.count == 5,
+                  norm.outputs.dropFirst().allSatisfy({ uses[$0] == 0 }),
+                  let layerIndex = producers[norm.inputs[0]], !removed.contains(layerIndex) else { continue }
+            let layer = program.steps[layerIndex]
+            guard !layer.isHost, layer.epilogue.isEmpty, layer.outputs.count == 1, uses[layer.outputs[0]] == 1,
+                  ["Convolution", "FullyConnected"].contains(layer.opName), layer.inputs.count >= 2,
+                  let weight = program.constants[layer.inputs[1]],
+                  let settings = try settings(of: norm, layer: layer, program: program),
+                  let gamma = program.constants[norm.inputs[1]], let beta = program.constants[norm.inputs[2]],
+                  let mean = program.constants[norm.inputs[3]], let variance = program.constants[norm.inputs[4]] else { continue }
+            let channels = weight.shape.rank > 0 ? weight.shape[0] : 0
+            let bias = layer.inputs.count >= 3 ? program.constants[layer.inputs[2]] : nil
+            guard layer.inputs.count < 3 || bias != nil,
+                  [gamma, beta, mean, variance].allSatisfy({ $0.elementCount == channels }),
+                  bias.map({ $0.elementCount == channels }) ?? true,
+                  [weight, gamma, beta, mean, variance].allSatisfy({ $0.dtype == .float32 }),
+                  bias.map({ $0.dtype == .float32 }) ?? true else { continue }
+
+            let foldedWeight = Tensor(zeros: weight.shape)
+            let foldedBias = Tensor(zeros: [channels])
+            let perChannel = channels == 0 ? 0 : weight.elementCount / channels
+            for channel in 0..<channels {
+                let g = settings.fixGamma ? 1 : Double(gamma.floats[channel])
+                let scale = g / (Double(variance.floats[channel]) + Double(settings.eps)).squareRoot()
+                let base = channel * perChannel
+                for element in base..<(base + perChannel) {
+                    foldedWeight.floats[element] = Float(Double(weight.floats[element]) * scale)
+                }
+                let b = bias.map { Double($0.floats[channel]) } ?? 0
+                foldedBias.floats[channel] = Float((b - Double(mean.floats[channel])) * scale + Double(beta.floats[channel]))
+            }
+
+            var attributes = layer.attributes
+            attributes["no_bias"] = "False"
+            let op: any Operator
+            do {
+                op = try OperatorRegistry.makeOperator(opName: layer.opName, nodeName: layer.name, attributes: attributes)
+            } catch {
+                throw .pass(pass: name, node: layer.name, message: "re-parsing with a bias failed: \(error)")
+            }
+            for operand in layer.inputs.dropFirst() { uses[operand] -= 1 }
+            for operand in norm.inputs { uses[operand] -= 1 }
+            let weightID = program.addConstant(name: "\(layer.name)_weight_bnfold", foldedWeight)
+            let biasID = program.addConstant(name: "\(layer.name)_bias_bnfold", foldedBias)
+            uses.append(contentsOf: [1, 1])
+            producers.append(contentsOf: [nil, nil])
+            program.steps[layerIndex] = Step(
+                name: layer.name, op: op, attributes: attributes, inputs: [layer.inputs[0], weightID, biasID],
+                outputs: [norm.outputs[0]], fusedNodes: layer.fusedNodes + [norm.name] + norm.fusedNodes)
+            producers[norm.outputs[0]] = layerIndex
+            removed.insert(index)
+        }
+        program.steps = program.steps.indices.filter { !removed.contains($0) }.map { program.steps[$0] }
+    }
+
+    private struct Settings {
+        var eps: Float
+        var fixGamma: Bool
+    }
+
+    /// BatchNorm's `eps` and `fix_gamma` (MXNet defaults 1e-3 and True), or nil when its axis is not
+    /// the layer's channel axis.
+    private func settings(of norm: Step, layer: Step, program: Program) throws(CompileError) -> Settings? {
+        var reader = AttributeReader(norm.attributes)
+        var layerReader = AttributeReader(layer.attributes)
+        do {
+            let eps = try reader.float("eps", default: 1e-3)
+            let fixGamma = try reader.bool("fix_gamma", default: true)
+            let rank = program.values[norm.inputs[0]].shape.rank
+            var axis = try reader.int("axis", default: 1)
+            if axis < 0 { axis += rank }
+            let channelAxis: Int
+            if layer.opName == "Convolution" {
+                let layout = layerReader.string("layout") ?? "None"
+                guard layout == "None" || layout.hasPrefix("NC") else { return nil }
+                channelAxis = 1
+            } else {
+                channelAxis = try layerReader.bool("flatten", default: true) ? 1 : rank - 1
+            }
+            guard axis == channelAxis else { return nil }
+            return Settings(eps: eps, fixGamma: fixGamma)
+        } catch {
+            throw .pass(pass: name, node: norm.name, message: "\(error)")
+        }
+    }
+}
