@@ -1,0 +1,83 @@
+import FlexCompiler
+import FlexGraph
+import FlexTensor
+import Testing
+
+/// Builds small graphs node by node, parsing operators through `OperatorRegistry` like a symbol file.
+struct GraphBuilder {
+    var nodes: [Node] = []
+
+    mutating func variable(_ name: String) -> ValueRef {
+        nodes.append(Node(name: name, kind: .variable))
+        return ValueRef(node: nodes.count - 1)
+    }
+
+    /// An operator parsed from its MXNet name and attributes.
+    mutating func node(_ name: String, _ opName: String, _ attributes: [String: String] = [:], _ inputs: ValueRef...) throws -> ValueRef {
+        let op = try OperatorRegistry.makeOperator(opName: opName, nodeName: name, attributes: attributes)
+        nodes.append(Node(name: name, kind: .op(op), inputs: inputs, attributes: attributes))
+        return ValueRef(node: nodes.count - 1)
+    }
+
+    /// An operator value built by the test (test-only operators the registry does not know).
+    mutating func node(_ name: String, op: any Operator, attributes: [String: String] = [:], _ inputs: ValueRef...) -> ValueRef {
+        nodes.append(Node(name: name, kind: .op(op), inputs: inputs, attributes: attributes))
+        return ValueRef(node: nodes.count - 1)
+    }
+
+    mutating func activation(_ name: String, _ function: String, _ input: ValueRef) throws -> ValueRef {
+        try node(name, "Activation", ["act_type": function], input)
+    }
+
+    func graph(_ outputs: ValueRef...) -> Graph { Graph(nodes: nodes, outputs: outputs) }
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64) so failures reproduce.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Tensor {
+    /// A float32 tensor of uniform values in `range`.
+    static func random(_ shape: Shape, in range: ClosedRange<Float> = -1...1, using generator: inout SeededGenerator) -> Tensor {
+        Tensor(shape: shape, floats: (0..<shape.elementCount).map { _ in Float.random(in: range, using: &generator) })
+    }
+}
+
+/// ‖a − b‖₂ / max(‖b‖₂, tiny).
+func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
+    let x = a.toFloatArray(), y = b.toFloatArray()
+    precondition(x.count == y.count)
+    var difference = 0.0, norm = 0.0
+    for (p, q) in zip(x, y) {
+        difference += Double(p - q) * Double(p - q)
+        norm += Double(q) * Double(q)
+    }
+    return (difference / max(norm, 1e-30)).squareRoot()
+}
+
+/// Runs `graph` with the reference executor.
+func referenceOutputs(_ graph: Graph, parameters: [String: Tensor], inputs: [String: Tensor]) throws -> [Tensor] {
+    try GraphExecutor(graph: graph, parameters: parameters).forward(inputs)
+}
+
+/// Expects `body` to throw a `CompileError` and returns it.
+func expectCompileError(_ body: () throws(CompileError) -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> CompileError? {
+    do {
+        try body()
+        Issue.record("expected a CompileError", sourceLocation: sourceLocation)
+        return nil
+    } catch {
+        return error
+    }
+}
