@@ -35,8 +35,9 @@ public struct CompiledModel: Sendable {
     public let stageCount: Int
     /// Model inputs, in the order `run` and stage 0 take them.
     public let inputs: [TensorSpec]
-    /// Model outputs in head order, as the last stage returns them.
-    public let outputs: [TensorSpec]
+    /// Model outputs in head order, as the last stage returns them, named as in the source model
+    /// (`<node>_output`) rather than after the subgraph node producing them.
+    public private(set) var outputs: [TensorSpec]
 
     let schedule: PipelineSchedule
     /// Shapes and dtypes of every host-graph value.
@@ -114,12 +115,11 @@ public struct CompiledModel: Sendable {
         self.subgraphs = subgraphs
         self.stageCount = cores
         self.inputs = inputSpecs
-        self.outputs = zip(hostGraph.outputNames, hostGraph.outputs).map { name, ref in
-            TensorSpec(name: name, shape: inference.shape(of: ref), dtype: inference.dtype(of: ref))
-        }
+        self.outputs = []
         self.schedule = schedule
         self.inference = inference
         self.constants = constants
+        self.outputs = schedule.sends[cores - 1].map(spec(of:))
     }
 
     private static func recordedShape(ofVariable index: Int, in graph: Graph, subgraphs: [Subgraph]) -> Shape? {

@@ -1,15 +1,15 @@
 import FlexGraph
-import FlexKernels
 import FlexTensor
 
 /// Fuses elementwise operators into the step producing their input, as an epilogue the kernel applies
-/// while its output is still hot:
+/// while its output is still in registers. The fast kernels compute `clamp(result + bias + residual)`,
+/// so an epilogue is at most one residual add followed by at most one clamp:
 ///
-/// - `Activation` (relu, sigmoid, tanh) and the `relu`/`sigmoid`/`tanh` operators;
-/// - `clip(a_min, a_max)` (ReLU6 is `clip(0, 6)`);
 /// - the residual add (`elemwise_add`, `_plus`, `_add`, `_Plus`, `broadcast_add`/`broadcast_plus` of two
-///   same-shape inputs): fused into the producer of the operand computed last, the other operand
-///   becoming the epilogue's `.add` operand.
+///   same-shape inputs), into a producer without an epilogue yet: fused into the producer of the operand
+///   computed last, the other operand becoming the epilogue's `.add` operand;
+/// - a clamp: `Activation(act_type=relu)`, `relu`, or `clip(a_min, a_max)` (ReLU6 is `clip(0, 6)`).
+///   Sigmoid and tanh stay separate steps: no kernel applies them in its epilogue.
 ///
 /// The producer must be a `Convolution`, `FullyConnected`, `BatchNorm` or residual add step with a
 /// single output that nothing else reads and that is not a model output. The fused step takes over the
@@ -37,7 +37,8 @@ public struct EpilogueFusion: CompilerPass {
             for (operand, producerIndex) in candidates {
                 let producer = program.steps[producerIndex]
                 guard !producer.isHost, Self.producers.contains(producer.opName), producer.outputs == [operand],
-                      uses[operand] == 1, program.values[operand].dtype == .float32 else { continue }
+                      uses[operand] == 1, program.values[operand].dtype == .float32,
+                      Self.accepts(fusion.operation, after: producer.epilogue) else { continue }
                 var operation = fusion.operation
                 if case .add = operation {
                     let other = step.inputs[0] == operand ? step.inputs[1] : step.inputs[0]
@@ -55,6 +56,14 @@ public struct EpilogueFusion: CompilerPass {
         program.steps = program.steps.indices.filter { !removed.contains($0) }.map { program.steps[$0] }
     }
 
+    /// Whether `operation` may follow `epilogue` within what a kernel epilogue computes.
+    static func accepts(_ operation: EpilogueOp, after epilogue: [EpilogueOp]) -> Bool {
+        switch operation {
+        case .add: epilogue.isEmpty
+        case .activation, .clip: epilogue.allSatisfy { $0.operand != nil }
+        }
+    }
+
     private struct Fusion {
         /// `.add` carries a placeholder operand until the producer is chosen.
         var operation: EpilogueOp
@@ -67,12 +76,11 @@ public struct EpilogueFusion: CompilerPass {
         do {
             switch step.opName {
             case "Activation":
-                guard step.inputs.count == 1, let function = Reference.ActivationFunction(rawValue: try reader.requiredString("act_type")),
-                      [.relu, .sigmoid, .tanh].contains(function) else { return nil }
-                return Fusion(operation: .activation(function), candidates: step.inputs)
-            case "relu", "sigmoid", "tanh":
-                guard step.inputs.count == 1, let function = Reference.ActivationFunction(rawValue: step.opName) else { return nil }
-                return Fusion(operation: .activation(function), candidates: step.inputs)
+                guard step.inputs.count == 1, try reader.requiredString("act_type") == "relu" else { return nil }
+                return Fusion(operation: .activation(.relu), candidates: step.inputs)
+            case "relu":
+                guard step.inputs.count == 1 else { return nil }
+                return Fusion(operation: .activation(.relu), candidates: step.inputs)
             case "clip":
                 guard step.inputs.count == 1 else { return nil }
                 let low = try reader.requiredFloat("a_min")
