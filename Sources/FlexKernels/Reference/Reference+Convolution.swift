@@ -122,28 +122,25 @@ extension Reference {
     /// `target[i] += w * source[i * sourceStride]` for `i` in `0..<count`.
     @inline(__always)
     static func accumulate(_ w: Float, source: UnsafePointer<Float>, sourceStride: Int, into target: UnsafeMutablePointer<Float>, count: Int) {
-        if sourceStride == 1 {
-            for i in 0..<count { target[i] += w * source[i] }
-        } else {
-            var s = source
-            for i in 0..<count {
-                target[i] += w * s.pointee
-                s += sourceStride
-            }
+        // A while loop over advancing pointers: debug builds (where tests run) do not optimize range iteration.
+        var s = source, t = target
+        let end = target + count
+        while t < end {
+            t.pointee += w * s.pointee
+            t += 1
+            s += sourceStride
         }
     }
 
     /// `target[i * targetStride] += w * source[i]` for `i` in `0..<count`.
     @inline(__always)
     static func scatter(_ w: Float, source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, targetStride: Int, count: Int) {
-        if targetStride == 1 {
-            for i in 0..<count { target[i] += w * source[i] }
-        } else {
-            var t = target
-            for i in 0..<count {
-                t.pointee += w * source[i]
-                t += targetStride
-            }
+        var s = source, t = target
+        let end = source + count
+        while s < end {
+            t.pointee += w * s.pointee
+            t += targetStride
+            s += 1
         }
     }
 

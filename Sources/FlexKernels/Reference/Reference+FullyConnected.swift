@@ -12,7 +12,13 @@ extension Reference {
             for n in 0..<outputFeatures {
                 let w = weight + n * inputFeatures
                 var sum: Float = 0
-                for k in 0..<inputFeatures { sum += x[k] * w[k] }
+                var a = x, b = w
+                let end = x + inputFeatures
+                while a < end {
+                    sum += a.pointee * b.pointee
+                    a += 1
+                    b += 1
+                }
                 y[n] = sum + (bias?[n] ?? 0)
             }
         }
