@@ -127,6 +127,9 @@ import Testing
         #expect(fc.expectedInputShapes([nil, [10, 784], [10]]) == [[0, 784], [10, 784], [10]])
         let bn = try Self.op("BatchNorm", [:])
         #expect(bn.expectedInputShapes([[1, 16, 8, 8], [16], [16], nil, nil]) == [[1, 16, 8, 8], [16], [16], [16], [16]])
+        #expect(bn.expectedInputShapes([nil, [16], nil, nil, nil]) == [nil, [16], [16], [16], [16]])
+        let lastAxis = try Self.op("FullyConnected", ["num_hidden": "10", "flatten": "False"])
+        #expect(lastAxis.expectedInputShapes([nil, [10, 784]]) == [nil, [10, 784]])
         let deconv = try Self.op("Deconvolution", ["kernel": "(4, 4)", "num_filter": "8", "num_group": "2"])
         #expect(deconv.expectedInputShapes([[1, 6, 5, 5], nil]) == [[1, 6, 5, 5], [6, 4, 4, 4]])
     }

@@ -66,8 +66,8 @@ public struct BatchNormOperator: Operator {
         let fromData = known[0].flatMap { data in channelAxis(rank: data.rank).map { data[$0] } }
         let fromParameters = known.dropFirst().compactMap { $0 }.first { $0.rank == 1 }?[0]
         guard let channels = fromData ?? fromParameters else { return result }
+        // The data's rank is unknown from the parameters, so only the parameters are filled in.
         for index in 1..<min(5, result.count) where result[index] == nil { result[index] = Shape([channels]) }
-        if result[0] == nil, axis == 1 { result[0] = Shape([0, channels]) }
         return result
     }
 

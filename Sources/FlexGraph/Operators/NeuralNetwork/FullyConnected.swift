@@ -69,7 +69,8 @@ public struct FullyConnectedOperator: Operator {
 
     public func expectedInputShapes(_ known: [Shape?]) -> [Shape?] {
         var result = known
-        if result[0] == nil, let weight = known[1], weight.rank == 2 {
+        // With flatten, `(N, features)` is one valid data shape; without, the rank is unknown.
+        if result[0] == nil, flatten, let weight = known[1], weight.rank == 2 {
             result[0] = Shape([0, weight[1]])
         }
         if result[1] == nil {
