@@ -66,8 +66,8 @@ private struct NDArrayListParser {
         guard count <= UInt64(reader.remaining / 4) else {
             throw error(at: countOffset, "array count \(count) cannot fit in the remaining \(reader.remaining) bytes")
         }
+        // No reserveCapacity from the count: a corrupt count must not cost memory before records parse.
         var arrays: [Tensor] = []
-        arrays.reserveCapacity(Int(count))
         for index in 0..<Int(count) {
             if let tensor = try parseRecord(index: index) { arrays.append(tensor) }
         }

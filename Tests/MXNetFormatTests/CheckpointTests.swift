@@ -40,7 +40,7 @@ struct CheckpointTests {
     func roundTrip() throws {
         let directory = try TemporaryDirectory()
         let prefix = directory.path + "/net"
-        let symbol = try SymbolFile(contentsOf: TestTensors.resource("model-symbol.json"))
+        let symbol = try SymbolFile(contentsOf: Resources.path("model-symbol.json"))
         let checkpoint = Checkpoint(
             symbol: symbol,
             argParams: ["fc0_weight": TestTensors.make(.float32, [3, 4]), "conv0_bias": TestTensors.make(.float32, [4], seed: 1)],
@@ -85,7 +85,7 @@ struct CheckpointTests {
         let prefix = directory.path + "/absent"
         let noSymbol = try #require(throws: MXNetFormatError.self) { try Checkpoint.load(prefix: prefix, epoch: 0) }
         #expect(noSymbol.description == "\(prefix)-symbol.json: no such file")
-        try SymbolFile(contentsOf: TestTensors.resource("model-symbol.json")).write(to: prefix + "-symbol.json")
+        try SymbolFile(contentsOf: Resources.path("model-symbol.json")).write(to: prefix + "-symbol.json")
         let noParams = try #require(throws: MXNetFormatError.self) { try Checkpoint.load(prefix: prefix, epoch: 7) }
         #expect(noParams.description == "\(prefix)-0007.params: no such file")
     }

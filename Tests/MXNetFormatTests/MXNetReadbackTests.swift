@@ -8,9 +8,12 @@ import Testing
 /// or `FLEXEG_MXNET_PYTHON`); without it they are reported as skipped, never as passed.
 @Suite("MXNet reads back what FlexEG writes", .enabled(if: MXNetPython.path() != nil, "no MXNet python: run Scripts/setup-mxnet-venv.sh or set FLEXEG_MXNET_PYTHON"))
 struct MXNetReadbackTests {
-    @Test("a checkpoint saved by FlexEG loads in mx.model.load_checkpoint with identical contents")
-    func checkpoint() throws {
-        let fixture = RepositoryPaths.fixtures() + "/models/format_current/model"
+    /// The JSON generations 1.9 (`attrs`), 0.9 (`attr`) and 0.8 (`param`, no version: MXNet upgrades it
+    /// on load, and FlexEG keeps it versionless so MXNet still does), and a zoo model with aux states.
+    @Test("a checkpoint saved by FlexEG loads in mx.model.load_checkpoint with identical contents",
+          arguments: ["format_current", "format_legacy_attr", "format_legacy_param", "zoo_resnet18_v1"])
+    func checkpoint(fixtureName: String) throws {
+        let fixture = RepositoryPaths.fixtures() + "/models/\(fixtureName)/model"
         let directory = try TemporaryDirectory()
         let prefix = directory.path + "/copy"
         let original = try Checkpoint.load(prefix: fixture, epoch: 0)
@@ -72,7 +75,7 @@ struct MXNetReadbackTests {
     private func expectSummary(_ summary: [String: Any], matches tensor: Tensor, _ label: String) throws {
         #expect(summary["shape"] as? [Int] == tensor.shape.dims, "\(label)")
         #expect(summary["dtype"] as? String == tensor.dtype.rawValue, "\(label)")
-        let values = exactValues(tensor)
+        let values = TestTensors.doubles(tensor)
         // Python prints each value's shortest round-trip repr; Foundation's JSON parser on Linux may
         // read it back a few double ulps off, so compare within 1e-14 (far below a float32 ulp, 6e-8).
         let first = try #require(summary["first"] as? [Double], "\(label)")
@@ -83,21 +86,5 @@ struct MXNetReadbackTests {
         let sum = try #require(summary["sum"] as? Double, "\(label)")
         let expected = values.reduce(0, +)
         #expect(abs(sum - expected) <= 1e-12 * max(1, abs(expected)), "\(label): MXNet sum \(sum), FlexEG \(expected)")
-    }
-
-    /// The elements as Double, exactly (int64 included).
-    private func exactValues(_ tensor: Tensor) -> [Double] {
-        (0..<tensor.elementCount).map { index in
-            let base = tensor.rawPointer
-            switch tensor.dtype {
-            case .float32: return Double(base.load(fromByteOffset: index * 4, as: Float.self))
-            case .float64: return base.load(fromByteOffset: index * 8, as: Double.self)
-            case .float16: return Double(HalfFloat.toFloat(base.load(fromByteOffset: index * 2, as: UInt16.self)))
-            case .uint8: return Double(base.load(fromByteOffset: index, as: UInt8.self))
-            case .int8: return Double(base.load(fromByteOffset: index, as: Int8.self))
-            case .int32: return Double(base.load(fromByteOffset: index * 4, as: Int32.self))
-            case .int64: return Double(base.load(fromByteOffset: index * 8, as: Int64.self))
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 import FlexTensor
+import FlexTestSupport
 import Foundation
 import MXNetFormat
 import Testing
@@ -27,7 +28,7 @@ struct NamedArraysCorruptionTests {
     @Test("the MXNet-written files truncated at every byte boundary throw too")
     func truncationOfMXNetFiles() throws {
         for name in ["dtypes.params", "sparse.params", "np-semantics.params", "bool.params"] {
-            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestTensors.resource(name))))
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Resources.path(name))))
             for length in 0..<bytes.count {
                 #expect(throws: MXNetFormatError.self, "\(name) cut at \(length)") { try NamedArrays(data: bytes[0..<length]) }
             }
@@ -175,7 +176,7 @@ struct NamedArraysCorruptionTests {
     func randomCorruption() throws {
         var generator = SplitMix64(seed: 0x5EED)
         let files = try ["dtypes.params", "sparse.params", "np-semantics.params"].map {
-            [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestTensors.resource($0))))
+            [UInt8](try Data(contentsOf: URL(fileURLWithPath: Resources.path($0))))
         }
         for round in 0..<3000 {
             var bytes = files[round % files.count]
@@ -186,20 +187,5 @@ struct NamedArraysCorruptionTests {
             // Either outcome is fine; what matters is that it returns.
             _ = try? NamedArrays(data: bytes)
         }
-    }
-}
-
-/// A tiny deterministic generator (SplitMix64), so corruption tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

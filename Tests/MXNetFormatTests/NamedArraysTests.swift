@@ -34,7 +34,7 @@ struct NamedArraysTests {
     @Test("the writer reproduces MXNet 1.9.1's bytes exactly (NDArray V2)")
     func writerMatchesMXNet() throws {
         for file in ["dtypes.params", "unnamed.params", "empty.params"] {
-            let path = TestTensors.resource(file)
+            let path = Resources.path(file)
             let mxnetBytes = try Data(contentsOf: URL(fileURLWithPath: path))
             let parsed = try NamedArrays(contentsOf: path)
             #expect(parsed.data() == mxnetBytes, "\(file)")
@@ -43,7 +43,7 @@ struct NamedArraysTests {
 
     @Test("MXNet-written values of every dtype read exactly")
     func mxnetValues() throws {
-        let file = try NamedArrays(contentsOf: TestTensors.resource("dtypes.params"))
+        let file = try NamedArrays(contentsOf: Resources.path("dtypes.params"))
         let names = try #require(file.names)
         #expect(names == ["arg:f32", "arg:f64", "arg:f16", "arg:u8", "arg:i8", "arg:i32", "arg:i64"])
         let byName = Dictionary(uniqueKeysWithValues: zip(names, file.arrays))
@@ -71,14 +71,14 @@ struct NamedArraysTests {
 
     @Test("MXNet's NumPy-semantics file (NDArray V3: 0-d and zero-size) reads, and rewrites all V3")
     func numpySemantics() throws {
-        let file = try NamedArrays(contentsOf: TestTensors.resource("np-semantics.params"))
+        let file = try NamedArrays(contentsOf: Resources.path("np-semantics.params"))
         #expect(file.names == ["scalar", "empty", "matrix"])
         #expect(file.arrays[0].shape == [] && file.arrays[0].dtype == .float32)
         #expect(TestTensors.values(file.arrays[0], as: Float.self) == [2.5])
         #expect(file.arrays[1].shape == [2, 0] && file.arrays[1].elementCount == 0)
         #expect(file.arrays[2].dtype == .int8 && TestTensors.values(file.arrays[2], as: Int8.self) == [1, -2, 3, -4])
         // With a 0-d array in the list FlexEG writes every record V3, as MXNet does (and the bytes match).
-        #expect(file.data() == (try Data(contentsOf: URL(fileURLWithPath: TestTensors.resource("np-semantics.params")))))
+        #expect(file.data() == (try Data(contentsOf: URL(fileURLWithPath: Resources.path("np-semantics.params")))))
         // Records start at 24 (header), 52 (+ 24 + 4 bytes of data) and 92 (+ 24 + 2 dims × 8 + 0).
         let bytes = [UInt8](file.data())
         let magics = [24, 52, 92].map { bytes[$0..<($0 + 4)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
@@ -121,7 +121,7 @@ struct NamedArraysTests {
 
     @Test("sparse arrays are rejected with the array's index, name and offset")
     func sparseStorage() throws {
-        let path = TestTensors.resource("sparse.params")
+        let path = Resources.path("sparse.params")
         let error = try #require(throws: MXNetFormatError.self) { try NamedArrays(contentsOf: path) }
         #expect(error.arrayIndex == 1)
         #expect(error.arrayName == "arg:rows")
@@ -132,7 +132,7 @@ struct NamedArraysTests {
     @Test("a dtype MXNet has but FlexEG does not (bool) is rejected by name")
     func unsupportedDType() throws {
         let error = try #require(throws: MXNetFormatError.self) {
-            try NamedArrays(contentsOf: TestTensors.resource("bool.params"))
+            try NamedArrays(contentsOf: Resources.path("bool.params"))
         }
         #expect(error.arrayIndex == 0 && error.arrayName == "arg:mask" && error.byteOffset == 24)
         #expect(error.message.contains("dtype bool (type flag 7) is not supported"))

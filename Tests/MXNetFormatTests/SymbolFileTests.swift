@@ -7,7 +7,7 @@ import Testing
 struct SymbolFileTests {
     @Test("MXNet 1.9.1's JSON is read and written back byte for byte", arguments: ["model-symbol.json", "foreach-symbol.json"])
     func byteExactRewrite(file: String) throws {
-        let path = TestTensors.resource(file)
+        let path = Resources.path(file)
         let original = try Data(contentsOf: URL(fileURLWithPath: path))
         let symbol = try SymbolFile(contentsOf: path)
         #expect(symbol.mxnetVersion == 10901)
@@ -16,7 +16,7 @@ struct SymbolFileTests {
 
     @Test("nodes, attributes, inputs, row pointers, heads and subgraphs are read")
     func structure() throws {
-        let symbol = try SymbolFile(contentsOf: TestTensors.resource("model-symbol.json"))
+        let symbol = try SymbolFile(contentsOf: Resources.path("model-symbol.json"))
         let conv = try #require(symbol.nodes.first { $0.name == "conv0" })
         #expect(conv.op == "Convolution")
         #expect(conv.attributes == ["kernel": "(3, 3)", "num_filter": "4", "pad": "(1, 1)"])
@@ -33,7 +33,7 @@ struct SymbolFileTests {
         #expect(rowPtr.count == symbol.nodes.count + 1)
         #expect(rowPtr[split + 1] - rowPtr[split] == 2)
 
-        let loop = try SymbolFile(contentsOf: TestTensors.resource("foreach-symbol.json"))
+        let loop = try SymbolFile(contentsOf: Resources.path("foreach-symbol.json"))
         let foreach = try #require(loop.nodes.first { $0.op == "_foreach" })
         #expect(foreach.subgraphs.count == 1)
         #expect(foreach.subgraphs[0].nodes.map(\.op) == ["null", "_mul_scalar", "null", "elemwise_add"])
@@ -159,7 +159,7 @@ struct SymbolFileTests {
 
     @Test("random corruption of a real symbol file never crashes")
     func randomCorruption() throws {
-        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestTensors.resource("model-symbol.json"))))
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Resources.path("model-symbol.json"))))
         var generator = SplitMix64(seed: 42)
         for _ in 0..<500 {
             var bytes = original
