@@ -1,21 +1,12 @@
 import FlexGraph
 import FlexTensor
+import FlexTestSupport
 import Testing
 
 /// Every neural-network operator against MXNet 1.9.1's own outputs (`MXNetCase.all`), through the
 /// whole path a model takes: symbol → `Graph` (attribute parsing) → `GraphExecutor` (shape inference,
 /// kernels).
 @Suite struct NeuralNetworkMXNetTests {
-    /// Relative L2 error `|actual - expected| / |expected|` (absolute when `expected` is all zeros).
-    static func relativeError(_ actual: [Float], _ expected: [Float]) -> Double {
-        var difference = 0.0, reference = 0.0
-        for (a, e) in zip(actual, expected) {
-            difference += Double(a - e) * Double(a - e)
-            reference += Double(e) * Double(e)
-        }
-        return reference == 0 ? difference.squareRoot() : (difference / reference).squareRoot()
-    }
-
     @Test(arguments: MXNetCase.all)
     func matchesMXNet(_ testCase: MXNetCase) throws {
         let graph = try Graph(symbol: testCase.symbol)
@@ -28,7 +19,7 @@ import Testing
         for (index, (actual, expected)) in zip(outputs, testCase.outputs).enumerated() {
             #expect(actual.shape == Shape(expected.shape), "output \(index) shape")
             guard actual.shape == Shape(expected.shape), let values = expected.floats else { continue }
-            let error = Self.relativeError(actual.toFloatArray(), values)
+            let error = relativeL2Error(actual.toFloatArray(), values)
             #expect(error <= 1e-4, "output \(index): relative L2 error \(error)")
         }
     }
