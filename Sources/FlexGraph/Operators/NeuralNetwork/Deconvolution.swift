@@ -9,6 +9,8 @@ import FlexTensor
 /// with `O = s(x - 1) + d(k - 1) + 1 - 2p + adj` per axis. When `target_shape` has a non-zero entry,
 /// `pad` and `adj` are recomputed as MXNet's `InferPad` does: `total = s(x - 1) + d(k - 1) + 1 - target`,
 /// `adj = total % 2`, `p = (total + 1) / 2`, so the output is the target. `adj` must stay below the stride.
+/// (MXNet 1.9.1's MKL-DNN path keeps the written `pad`, so there a `target_shape` whose padding differs
+/// from `pad` fails to run; FlexEG follows `InferPad`, MXNet's native semantics.)
 /// `workspace`, `cudnn_tune`, `cudnn_off` have no effect on a CPU; `layout` must be NCW/NCHW.
 public struct DeconvolutionOperator: Operator {
     public static let names = ["Deconvolution", "_npx_deconvolution"]

@@ -7,7 +7,9 @@ import FlexTensor
 /// Output size per spatial axis (`x` input, `k` kernel, `p` pad, `s` stride, default 1):
 /// - `valid` (default): `1 + floor((x + 2p - k) / s)`;
 /// - `full`: `1 + ceil((x + 2p - k) / s)` (the last window may run past the padding and is clipped);
-/// - `same` (1-D only, `pad` must be 0): `ceil(x / s)`, windows start at `o * s` and are clipped at the end;
+/// - `same` (1-D only, `pad` must be 0): `ceil(x / s)`, windows start at `o * s` and are clipped at the end
+///   (MXNet's native kernel; MXNet 1.9.1 itself only runs `sum`/`lp` this way, given a 3-value zero
+///   `pad`: its MKL-DNN path rejects `max`/`avg` with `same`);
 /// - `global_pool`: the kernel is the whole spatial extent (`kernel`, `stride`, `pad` ignored), output 1.
 ///
 /// `avg` divides by the window clipped to the padded input when `count_include_pad` (default True), by
@@ -35,20 +37,16 @@ public struct PoolingOperator: Operator {
     public init(opName: String, attributes: inout AttributeReader) throws(OperatorError) {
         self.opName = opName
         globalPool = try attributes.bool("global_pool", default: false)
-        if let kernel = try attributes.intTuple("kernel"), !kernel.isEmpty {
-            guard (1...3).contains(kernel.count), kernel.allSatisfy({ $0 >= 1 }) else {
-                throw .invalidAttribute("kernel", value: attributes.raw["kernel"] ?? "", expected: "1 to 3 positive sizes such as (2, 2)")
-            }
-            self.kernel = kernel
-        } else {
-            guard globalPool else { throw .missingAttribute("kernel") }
-            kernel = []
-        }
+        let kernel = try attributes.intTuple("kernel") ?? []
         if kernel.isEmpty {
+            guard globalPool else { throw .missingAttribute("kernel") }
             // Global pooling without a kernel ignores stride and pad; MXNet does not check their length.
             stride = try attributes.intTuple("stride") ?? []
             pad = try attributes.intTuple("pad") ?? []
         } else {
+            guard (1...3).contains(kernel.count), kernel.allSatisfy({ $0 >= 1 }) else {
+                throw .invalidAttribute("kernel", value: attributes.raw["kernel"] ?? "", expected: "1 to 3 positive sizes such as (2, 2)")
+            }
             stride = try NeuralNetworkAttributes.spatialTuple(&attributes, "stride", rank: kernel.count, default: 1, minimum: 1)
             if attributes.raw["pooling_convention"] == "same" {
                 // MXNet 1.9.1 reads pad[0...2] for `same` whatever the kernel rank: it must be all zeros.
@@ -60,6 +58,7 @@ public struct PoolingOperator: Operator {
                 pad = try NeuralNetworkAttributes.spatialTuple(&attributes, "pad", rank: kernel.count, default: 0, minimum: 0)
             }
         }
+        self.kernel = kernel
         poolType = try attributes.choice("pool_type", Self.poolTypes, default: "max")
         poolingConvention = try attributes.choice("pooling_convention", Self.conventions, default: "valid")
         _ = try attributes.bool("cudnn_off", default: false)
