@@ -33,7 +33,7 @@ let package = Package(
         ),
         .testTarget(name: "FlexTensorTests", dependencies: ["FlexTensor", "FlexTestSupport"]),
         .testTarget(name: "FlexKernelsTests", dependencies: ["FlexKernels", "FlexTestSupport"]),
-        .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"]),
+        .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "FlexGraphTests", dependencies: ["FlexGraph", "FlexTestSupport"]),
         .testTarget(name: "FlexCompilerTests", dependencies: ["FlexCompiler", "FlexTestSupport"]),
         .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexTestSupport"]),
