@@ -1,6 +1,7 @@
 import FlexCompiler
 import FlexGraph
 import FlexTensor
+import FlexTestSupport
 import Foundation
 import MXNetFormat
 import Testing
@@ -23,7 +24,7 @@ import Testing
     static let shape: Shape = [2, 5]
 
     static func input(seed: UInt64 = 5) -> Tensor {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         return Tensor.random(shape, in: -3...3, using: &generator)
     }
 

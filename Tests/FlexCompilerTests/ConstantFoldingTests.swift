@@ -2,11 +2,12 @@ import Foundation
 import FlexCompiler
 import FlexGraph
 import FlexTensor
+import FlexTestSupport
 import Testing
 
 @Suite struct ConstantFoldingTests {
     @Test func foldsParameterOnlyChainsWithTheOperatorsOwnKernels() throws {
-        var generator = SeededGenerator(seed: 1)
+        var generator = SplitMix64(seed: 1)
         var builder = GraphBuilder()
         let data = builder.variable("data")
         let weight = builder.variable("w")

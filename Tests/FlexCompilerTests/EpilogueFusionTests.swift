@@ -1,13 +1,14 @@
 import FlexCompiler
 import FlexGraph
 import FlexTensor
+import FlexTestSupport
 import Testing
 
 @Suite struct EpilogueFusionTests {
     /// `a = data + w1; b = data + w2; c = a + b; d = relu(c)`: the residual add and the relu fuse into
     /// `b` (the operand computed last), reading `a`.
     @Test func fusesResidualAddThenActivationIntoTheLaterProducer() throws {
-        var generator = SeededGenerator(seed: 2)
+        var generator = SplitMix64(seed: 2)
         var builder = GraphBuilder()
         let data = builder.variable("data")
         let w1 = builder.variable("w1")

@@ -1,4 +1,5 @@
 import FlexCompiler
+import FlexTestSupport
 import Testing
 
 @Suite struct LinearPartitionTests {
@@ -13,7 +14,7 @@ import Testing
     }
 
     @Test func matchesBruteForceOnRandomCosts() {
-        var generator = SeededGenerator(seed: 3)
+        var generator = SplitMix64(seed: 3)
         for trial in 0..<300 {
             let count = Int.random(in: 1...9, using: &generator)
             let parts = Int.random(in: 1...min(count, 4), using: &generator)

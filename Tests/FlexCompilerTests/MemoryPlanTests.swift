@@ -1,9 +1,10 @@
 import FlexCompiler
+import FlexTestSupport
 import Testing
 
 @Suite struct MemoryPlanTests {
     @Test func simultaneouslyLiveValuesNeverOverlap() {
-        var generator = SeededGenerator(seed: 4)
+        var generator = SplitMix64(seed: 4)
         for _ in 0..<200 {
             let steps = Int.random(in: 1...30, using: &generator)
             let requests = (0..<Int.random(in: 1...40, using: &generator)).map { id -> MemoryPlan.Request in

@@ -10,7 +10,8 @@ import FlexTensor
 ///
 /// The layer gains a bias if it had none (`no_bias` becomes `False`) and takes over the BatchNorm's
 /// output value. BatchNorm's channel axis must be the layer's channel axis (1 for NCHW convolution
-/// and flattened dense layers, the last axis for `flatten=False` dense layers).
+/// and flattened dense layers, the last axis for `flatten=False` dense layers). Every MXNet alias of
+/// the three operators (`_npx_batch_norm`, `_npx_convolution`, …) qualifies.
 public struct BatchNormFolding: CompilerPass {
     public let name = "fold-batchnorm"
 
@@ -22,14 +23,14 @@ public struct BatchNormFolding: CompilerPass {
         var removed = Set<Int>()
         for index in program.steps.indices {
             let norm = program.steps[index]
-            guard norm.opName == "BatchNorm", !norm.isHost, norm.inputs.count == 5,
+            guard let batchNorm = norm.op as? BatchNormOperator, !norm.isHost, norm.inputs.count == 5,
                   norm.outputs.dropFirst().allSatisfy({ uses[$0] == 0 }),
                   let layerIndex = producers[norm.inputs[0]], !removed.contains(layerIndex) else { continue }
             let layer = program.steps[layerIndex]
             guard !layer.isHost, layer.epilogue.isEmpty, layer.outputs.count == 1, uses[layer.outputs[0]] == 1,
-                  ["Convolution", "FullyConnected"].contains(layer.opName), layer.inputs.count >= 2,
-                  let weight = program.constants[layer.inputs[1]],
-                  let settings = try settings(of: norm, layer: layer, program: program),
+                  layer.inputs.count >= 2, let weight = program.constants[layer.inputs[1]],
+                  let channelAxis = Self.channelAxis(of: layer, rank: program.values[layer.outputs[0]].shape.rank),
+                  batchNorm.channelAxis(rank: program.values[norm.inputs[0]].shape.rank) == channelAxis,
                   let gamma = program.constants[norm.inputs[1]], let beta = program.constants[norm.inputs[2]],
                   let mean = program.constants[norm.inputs[3]], let variance = program.constants[norm.inputs[4]] else { continue }
             let channels = weight.shape.rank > 0 ? weight.shape[0] : 0
@@ -44,8 +45,8 @@ public struct BatchNormFolding: CompilerPass {
             let foldedBias = Tensor(zeros: [channels])
             let perChannel = channels == 0 ? 0 : weight.elementCount / channels
             for channel in 0..<channels {
-                let g = settings.fixGamma ? 1 : Double(gamma.floats[channel])
-                let scale = g / (Double(variance.floats[channel]) + Double(settings.eps)).squareRoot()
+                let g = batchNorm.fixGamma ? 1 : Double(gamma.floats[channel])
+                let scale = g / (Double(variance.floats[channel]) + Double(batchNorm.eps)).squareRoot()
                 let base = channel * perChannel
                 for element in base..<(base + perChannel) {
                     foldedWeight.floats[element] = Float(Double(weight.floats[element]) * scale)
@@ -77,34 +78,12 @@ public struct BatchNormFolding: CompilerPass {
         program.steps = program.steps.indices.filter { !removed.contains($0) }.map { program.steps[$0] }
     }
 
-    private struct Settings {
-        var eps: Float
-        var fixGamma: Bool
-    }
-
-    /// BatchNorm's `eps` and `fix_gamma` (MXNet defaults 1e-3 and True), or nil when its axis is not
-    /// the layer's channel axis.
-    private func settings(of norm: Step, layer: Step, program: Program) throws(CompileError) -> Settings? {
-        var reader = AttributeReader(norm.attributes)
-        var layerReader = AttributeReader(layer.attributes)
-        do {
-            let eps = try reader.float("eps", default: 1e-3)
-            let fixGamma = try reader.bool("fix_gamma", default: true)
-            let rank = program.values[norm.inputs[0]].shape.rank
-            var axis = try reader.int("axis", default: 1)
-            if axis < 0 { axis += rank }
-            let channelAxis: Int
-            if layer.opName == "Convolution" {
-                let layout = layerReader.string("layout") ?? "None"
-                guard layout == "None" || layout.hasPrefix("NC") else { return nil }
-                channelAxis = 1
-            } else {
-                channelAxis = try layerReader.bool("flatten", default: true) ? 1 : rank - 1
-            }
-            guard axis == channelAxis else { return nil }
-            return Settings(eps: eps, fixGamma: fixGamma)
-        } catch {
-            throw .pass(pass: name, node: norm.name, message: "\(error)")
-        }
+    /// The output axis holding `layer`'s output channels (axis 0 of its weight), or nil if `layer` is
+    /// not a convolution or dense layer: 1 for convolutions (channel-first) and flattening dense
+    /// layers, the last axis for `flatten=False` dense layers.
+    static func channelAxis(of layer: Step, rank: Int) -> Int? {
+        if layer.op is ConvolutionOperator { return 1 }
+        if let dense = layer.op as? FullyConnectedOperator { return dense.flatten ? 1 : rank - 1 }
+        return nil
     }
 }

@@ -19,7 +19,12 @@ public struct EpilogueFusion: CompilerPass {
 
     public init() {}
 
-    static let producers: Set<String> = Set(["Convolution", "FullyConnected", "BatchNorm"]).union(addNames)
+    /// Whether `step` can take an epilogue: a convolution, dense layer or BatchNorm (any alias), or a
+    /// residual add.
+    static func acceptsEpilogue(_ step: Step) -> Bool {
+        step.op is ConvolutionOperator || step.op is FullyConnectedOperator || step.op is BatchNormOperator || addNames.contains(step.opName)
+    }
+
     static let addNames: Set<String> = ["elemwise_add", "_plus", "_add", "_Plus", "broadcast_add", "broadcast_plus"]
 
     public func run(on program: inout Program) throws(CompileError) {
@@ -36,7 +41,7 @@ public struct EpilogueFusion: CompilerPass {
             }.sorted { $0.producer > $1.producer }
             for (operand, producerIndex) in candidates {
                 let producer = program.steps[producerIndex]
-                guard !producer.isHost, Self.producers.contains(producer.opName), producer.outputs == [operand],
+                guard !producer.isHost, Self.acceptsEpilogue(producer), producer.outputs == [operand],
                       uses[operand] == 1, program.values[operand].dtype == .float32,
                       Self.accepts(fusion.operation, after: producer.epilogue) else { continue }
                 var operation = fusion.operation
@@ -75,8 +80,8 @@ public struct EpilogueFusion: CompilerPass {
         var reader = AttributeReader(step.attributes)
         do {
             switch step.opName {
-            case "Activation":
-                guard step.inputs.count == 1, try reader.requiredString("act_type") == "relu" else { return nil }
+            case _ where step.op is ActivationOperator:
+                guard step.inputs.count == 1, (step.op as! ActivationOperator).function == .relu else { return nil }
                 return Fusion(operation: .activation(.relu), candidates: step.inputs)
             case "relu":
                 guard step.inputs.count == 1 else { return nil }

@@ -1,6 +1,7 @@
 import FlexCompiler
 import FlexGraph
 import FlexTensor
+import FlexTestSupport
 import Testing
 
 /// Builds small graphs node by node, parsing operators through `OperatorRegistry` like a symbol file.
@@ -32,30 +33,16 @@ struct GraphBuilder {
     func graph(_ outputs: ValueRef...) -> Graph { Graph(nodes: nodes, outputs: outputs) }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64) so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension Tensor {
     /// A float32 tensor of uniform values in `range`.
-    static func random(_ shape: Shape, in range: ClosedRange<Float> = -1...1, using generator: inout SeededGenerator) -> Tensor {
+    static func random(_ shape: Shape, in range: ClosedRange<Float> = -1...1, using generator: inout SplitMix64) -> Tensor {
         Tensor(shape: shape, floats: (0..<shape.elementCount).map { _ in Float.random(in: range, using: &generator) })
     }
 }
 
-/// ‖a − b‖₂ / max(‖b‖₂, tiny).
-func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
+/// ‖a − b‖₂ / max(‖b‖₂, floor · √n): relative L2 error, with an absolute floor per element so that
+/// outputs that are zero up to float32 rounding (a sum of values that cancel) compare sensibly.
+func relativeL2(_ a: Tensor, _ b: Tensor, floor: Double = 1e-3) -> Double {
     let x = a.toFloatArray(), y = b.toFloatArray()
     precondition(x.count == y.count)
     var difference = 0.0, norm = 0.0
@@ -63,7 +50,7 @@ func relativeL2(_ a: Tensor, _ b: Tensor) -> Double {
         difference += Double(p - q) * Double(p - q)
         norm += Double(q) * Double(q)
     }
-    return (difference / max(norm, 1e-30)).squareRoot()
+    return difference.squareRoot() / max(norm.squareRoot(), floor * Double(max(x.count, 1)).squareRoot())
 }
 
 /// Runs `graph` with the reference executor.
