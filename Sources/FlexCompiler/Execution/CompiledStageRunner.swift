@@ -54,6 +54,14 @@ public final class CompiledStageRunner: @unchecked Sendable {
         }
     }
 
+    /// Brings the stage's weights into cache by reading them (the runtime calls this when its core
+    /// switches to this model).
+    public func activate() {
+        for unit in units {
+            if case .part(let runner, _, _) = unit { runner.activate() }
+        }
+    }
+
     /// `inputs` match `inputSpecs` (shapes and dtypes; the runtime checks them); returns tensors
     /// matching `outputSpecs`.
     public func run(_ inputs: [Tensor]) -> [Tensor] {

@@ -22,6 +22,7 @@ final class PartRunner {
         values = artifact.values
         arena = TensorBuffer(byteCount: part.memoryPlan.arenaBytes)
         slots = [Tensor?](repeating: nil, count: artifact.values.count)
+        weightIDs = artifact.weights.keys.sorted()
         for (id, tensor) in artifact.weights { slots[id] = tensor }
         for placement in part.memoryPlan.placements {
             let value = artifact.values[placement.value]
@@ -32,6 +33,22 @@ final class PartRunner {
 
     /// Arena bytes this runner holds.
     var arenaBytes: Int { arena.byteCount }
+
+    /// Weight tensors the part reads, to warm caches on a model switch.
+    private var weightTensors: [Tensor] { weightIDs.compactMap { slots[$0] } }
+    private let weightIDs: [ValueID]
+    /// Sum of the touched values, kept so the reads cannot be optimized away.
+    private(set) var touched: Float = 0
+
+    /// Reads one float per cache line of every weight tensor the part binds.
+    func activate() {
+        var sum: Float = 0
+        for tensor in weightTensors {
+            let bytes = tensor.rawPointer
+            for offset in stride(from: 0, to: tensor.byteCount, by: 64) { sum += Float(bytes.load(fromByteOffset: offset, as: UInt8.self)) }
+        }
+        touched = sum
+    }
 
     /// `inputs` in `part.receives` order; returns tensors in `part.sends` order.
     func run(_ inputs: [Tensor]) -> [Tensor] {

@@ -5,7 +5,7 @@ extension CompiledModel {
     /// Reconstructs a compiled model from a compiled checkpoint: `graph` holds `_neuron_subgraph_op`
     /// nodes whose last input is the uint8 variable `<node>_neuronbin` in `parameters` (arg and aux
     /// merged). Every artifact is decoded and checked against its node's attributes.
-    public init(graph: Graph, parameters: [String: Tensor]) throws(CompileError) {
+    public convenience init(graph: Graph, parameters: [String: Tensor]) throws(CompileError) {
         var artifacts: [Int: CompiledArtifact] = [:]
         for (index, node) in graph.nodes.enumerated() where node.op is NeuronSubgraphOperator {
             guard let binary = node.inputs.last, graph.nodes[binary.node].isVariable else {

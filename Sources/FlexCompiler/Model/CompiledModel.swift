@@ -8,7 +8,9 @@ import FlexTensor
 /// gives the object a core's worker thread drives; `run(_:)` runs all stages in order on the calling
 /// thread. `hostGraph` and `parameters` are what a compiled checkpoint stores (`symbolFile()` of the
 /// graph; `parameters` holds each subgraph's artifact as the uint8 array `<node>_neuronbin`).
-public struct CompiledModel: Sendable {
+///
+/// Immutable and shared: any thread may read it and make runners; weights exist once per model.
+public final class CompiledModel: Sendable {
     /// One `_neuron_subgraph_op` node and its decoded artifact.
     public struct Subgraph: Sendable {
         /// Index of the node in `hostGraph.nodes`.
@@ -37,7 +39,7 @@ public struct CompiledModel: Sendable {
     public let inputs: [TensorSpec]
     /// Model outputs in head order, as the last stage returns them, named as in the source model
     /// (`<node>_output`) rather than after the subgraph node producing them.
-    public private(set) var outputs: [TensorSpec]
+    public let outputs: [TensorSpec]
 
     let schedule: PipelineSchedule
     /// Shapes and dtypes of every host-graph value.
@@ -115,11 +117,10 @@ public struct CompiledModel: Sendable {
         self.subgraphs = subgraphs
         self.stageCount = cores
         self.inputs = inputSpecs
-        self.outputs = []
         self.schedule = schedule
         self.inference = inference
         self.constants = constants
-        self.outputs = schedule.sends[cores - 1].map(spec(of:))
+        self.outputs = schedule.sends[cores - 1].map { Self.spec(of: $0, graph: hostGraph, subgraphs: subgraphs, inference: inference) }
     }
 
     private static func recordedShape(ofVariable index: Int, in graph: Graph, subgraphs: [Subgraph]) -> Shape? {
@@ -144,6 +145,10 @@ public struct CompiledModel: Sendable {
 
     /// Name, shape and dtype of a pipeline-level value.
     func spec(of value: ModelValue) -> TensorSpec {
+        Self.spec(of: value, graph: hostGraph, subgraphs: subgraphs, inference: inference)
+    }
+
+    private static func spec(of value: ModelValue, graph hostGraph: Graph, subgraphs: [Subgraph], inference: GraphInference) -> TensorSpec {
         switch value {
         case .graph(let ref):
             let node = hostGraph.nodes[ref.node]
