@@ -13,6 +13,7 @@ import Testing
                 SyntheticModel(name: "Overlapping", stageCount: 2, weightBytes: 256 << 10),
             ]
             let stop = Shared(false)
+            let churned = Shared(0)
             let results = Shared((correct: 0, failed: 0))
             let churn = Thread {
                 var round = 0
@@ -20,9 +21,11 @@ import Testing
                     // Same cores as the serving model, then neighbouring ones, then both at once.
                     let placements: [(SyntheticModel, Int)] = [(others[1], 0), (others[0], 2), (others[1], 5)]
                     let (model, start) = placements[round % placements.count]
-                    if let loaded = try? runtime.load(model, at: start) {
-                        _ = try? loaded.infer(taggedInput(Float(round)))
-                        try? loaded.unload()
+                    if let loaded = try? runtime.load(model, at: start),
+                       let outputs = try? loaded.infer(taggedInput(Float(round))),
+                       isSyntheticAnswer(outputs, tag: Float(round), stageCount: model.stageCount),
+                       (try? loaded.unload()) != nil {
+                        churned.withLock { $0 += 1 }
                     }
                     round += 1
                 }
@@ -36,7 +39,8 @@ import Testing
                 }
             }
             stop.withLock { $0 = true }
-            while !churn.isFinished { Thread.sleep(forTimeInterval: 0.005) }
+            #expect(eventually { churn.isFinished })
+            #expect(churned.current >= 1)
             #expect(results.current.correct == 75)
             #expect(results.current.failed == 0)
             let snapshot = runtime.snapshot()
@@ -64,9 +68,9 @@ import Testing
             let unloading = Thread { try? loaded.unload() }
             unloading.start()
 
-            while loaded.isLoaded { Thread.sleep(forTimeInterval: 0.001) }
+            #expect(eventually { !loaded.isLoaded })
             #expect(runtimeError { try loaded.trySubmit(taggedInput(5)) } == .modelUnloaded(model: "Draining"))
-            while !waiter.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+            #expect(eventually { waiter.isFinished })
             #expect(waitingForSlot.current == .modelUnloaded(model: "Draining"))
             #expect(waitingForSlot.current?.status == .invalidHandle)
             #expect(!unloading.isFinished)
@@ -76,7 +80,7 @@ import Testing
             for (tag, request) in admitted.enumerated() {
                 #expect(try isSyntheticAnswer(request.wait(), tag: Float(tag), stageCount: 2))
             }
-            while !unloading.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+            #expect(eventually { unloading.isFinished })
             #expect(runtime.snapshot().models.isEmpty)
             #expect(runtime.snapshot().cores.allSatisfy { $0.memoryUsedBytes == 0 })
             try loaded.unload()

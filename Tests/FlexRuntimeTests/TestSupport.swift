@@ -191,3 +191,13 @@ extension Duration {
     /// The duration in (fractional) seconds.
     var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
+
+/// Polls `condition` every millisecond until it holds; false after `timeout` seconds.
+func eventually(timeout: Double = 20, _ condition: () -> Bool) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while !condition() {
+        if Date() > deadline { return false }
+        Thread.sleep(forTimeInterval: 0.001)
+    }
+    return true
+}

@@ -5,7 +5,6 @@ struct FIFO<Element> {
     private var storage: [Element?] = []
     private var head = 0
 
-    var isEmpty: Bool { head == storage.count }
     var count: Int { storage.count - head }
 
     mutating func append(_ element: Element) {
