@@ -28,11 +28,12 @@ let package = Package(
         .target(name: "FlexTestSupport", dependencies: ["FlexEG"]),
         .executableTarget(
             name: "flexeg",
-            dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            resources: [.copy("DemoModels")]
         ),
         .testTarget(name: "FlexTensorTests", dependencies: ["FlexTensor", "FlexTestSupport"]),
         .testTarget(name: "FlexKernelsTests", dependencies: ["FlexKernels", "FlexTestSupport"]),
-        .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"]),
+        .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "FlexGraphTests", dependencies: ["FlexGraph", "FlexTestSupport"]),
         .testTarget(name: "FlexCompilerTests", dependencies: ["FlexCompiler", "FlexTestSupport"]),
         // Holds NeuronCores in a separate process, for FlexRuntimeTests' cross-process locking tests.
