@@ -36,7 +36,9 @@ let package = Package(
         .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "FlexGraphTests", dependencies: ["FlexGraph", "FlexTestSupport"]),
         .testTarget(name: "FlexCompilerTests", dependencies: ["FlexCompiler", "FlexTestSupport"]),
-        .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexTestSupport"]),
+        // Holds NeuronCores in a separate process, for FlexRuntimeTests' cross-process locking tests.
+        .executableTarget(name: "FlexRuntimeCoreHolder", dependencies: ["FlexRuntime"], path: "Tests/FlexRuntimeCoreHolder"),
+        .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexTestSupport", "FlexRuntimeCoreHolder"]),
         .testTarget(name: "FlexEGTests", dependencies: ["FlexEG", "FlexTestSupport"]),
         .testTarget(name: "FlexCLITests", dependencies: ["flexeg", "FlexTestSupport"]),
     ],
