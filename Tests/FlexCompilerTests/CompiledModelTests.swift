@@ -174,6 +174,56 @@ import Testing
         }
     }
 
+    /// Heads that are a folded constant, a model input, and the same value twice.
+    @Test func outputsThatAreConstantsInputsOrRepeatedAreReturnedInHeadOrder() throws {
+        var builder = GraphBuilder()
+        let data = builder.variable("data")
+        let weight = builder.variable("w")
+        let a = try builder.activation("a", "tanh", data)
+        let b = try builder.activation("b", "relu", a)
+        let folded = try builder.activation("folded", "relu", weight)
+        let graph = builder.graph(b, folded, data, b)
+        let parameters = ["w": Tensor(shape: [2, 5], floats: (0..<10).map { Float($0) - 4.5 })]
+        let input = Self.input()
+        let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
+        for cores in [1, 2] {
+            let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": Self.shape], cores: cores)
+            #expect(model.outputs.map(\.name) == ["b_output", "folded_output", "data", "b_output"])
+            let actual = try model.run([input])
+            #expect(actual.map { $0.toFloatArray() } == expected.map { $0.toFloatArray() })
+            let reloaded = try CompiledModel(graph: try Graph(symbol: model.hostGraph.symbolFile()), parameters: model.parameters)
+            #expect(try reloaded.run([input]).map { $0.toFloatArray() } == expected.map { $0.toFloatArray() })
+        }
+    }
+
+    @Test func aModelThatFoldsToConstantsHasNothingToCompile() throws {
+        var builder = GraphBuilder()
+        let weight = builder.variable("w")
+        let relu = try builder.activation("r", "relu", weight)
+        let graph = builder.graph(relu)
+        let error = expectCompileError { () throws(CompileError) in
+            _ = try Compiler.compile(graph: graph, parameters: ["w": Tensor(zeros: [3])], inputShapes: [:], cores: 1)
+        }
+        guard case .nothingToCompile = error else {
+            Issue.record("expected nothingToCompile, got \(String(describing: error))")
+            return
+        }
+    }
+
+    @Test func aGraphWithDanglingReferencesIsRejected() throws {
+        var builder = GraphBuilder()
+        let data = builder.variable("data")
+        _ = try builder.activation("a", "relu", data)
+        let dangling = Graph(nodes: builder.nodes, outputs: [ValueRef(node: 5)])
+        let error = expectCompileError { () throws(CompileError) in
+            _ = try Compiler.compile(graph: dangling, parameters: [:], inputShapes: ["data": [3]], cores: 1)
+        }
+        guard case .graph(.invalidEdge) = error else {
+            Issue.record("expected an invalid edge, got \(String(describing: error))")
+            return
+        }
+    }
+
     @Test func badInputsAreClearErrors() throws {
         let graph = try Self.branchyGraph()
         let model = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 1)

@@ -13,6 +13,7 @@ extension Program {
     /// Variables that inference never reads (`SoftmaxOutput`'s label) become empty constants, as the
     /// reference executor feeds them.
     public init(graph: Graph, parameters: [String: Tensor], inputShapes: [String: Shape], exclude: Set<String> = []) throws(CompileError) {
+        try Self.checkEdges(of: graph)
         for name in exclude.sorted() {
             guard let index = graph.nodeIndex(named: name), !graph.nodes[index].isVariable else {
                 throw .unknownExcludedNode(name: name)
@@ -82,5 +83,22 @@ extension Program {
         }
         self.init(values: values, inputs: inputs, outputs: graph.outputs.map { refs[$0.node][$0.output] },
                   constants: constants, steps: steps)
+    }
+
+    /// Every input and output refers to an existing output of an earlier node (what `Graph(symbol:)`
+    /// checks for graphs read from JSON; graphs built in code may not have been).
+    static func checkEdges(of graph: Graph) throws(CompileError) {
+        func valid(_ ref: ValueRef, before limit: Int) -> Bool {
+            ref.node >= 0 && ref.node < limit && ref.output >= 0 && ref.output < graph.nodes[ref.node].outputCount
+        }
+        for (index, node) in graph.nodes.enumerated() {
+            for ref in node.inputs where !valid(ref, before: index) {
+                throw .graph(.invalidEdge(node: node.name, message: "input \(ref) is not an output of an earlier node"))
+            }
+        }
+        for ref in graph.outputs where !valid(ref, before: graph.nodes.count) {
+            throw .graph(.invalidEdge(node: "heads", message: "output \(ref) does not exist"))
+        }
+        guard !graph.outputs.isEmpty else { throw .graph(.invalidEdge(node: "heads", message: "the graph has no outputs")) }
     }
 }
