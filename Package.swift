@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "FlexTestSupport", dependencies: ["FlexEG"]),
         .executableTarget(
             name: "flexeg",
-            dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            resources: [.copy("DemoModels")]
         ),
         .testTarget(name: "FlexTensorTests", dependencies: ["FlexTensor", "FlexTestSupport"]),
         .testTarget(name: "FlexKernelsTests", dependencies: ["FlexKernels", "FlexTestSupport"]),
