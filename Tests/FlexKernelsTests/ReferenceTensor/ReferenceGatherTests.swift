@@ -2,7 +2,7 @@ import FlexKernels
 import FlexTensor
 import Testing
 
-@Suite struct GatherTests {
+@Suite struct ReferenceGatherTests {
     /// Float indices as MXNet 1.9.1 resolves them on a 4-row table. Expected positions are the rows
     /// picked by (venv-mxnet):
     /// ```python

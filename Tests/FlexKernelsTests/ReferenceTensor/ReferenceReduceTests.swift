@@ -1,7 +1,7 @@
 import FlexKernels
 import Testing
 
-@Suite struct ReduceTests {
+@Suite struct ReferenceReduceTests {
     typealias Data = TensorKernelTestData
 
     @Test(arguments: [

@@ -1,7 +1,7 @@
 import FlexKernels
 import Testing
 
-@Suite struct ArithmeticTests {
+@Suite struct ReferenceArithmeticTests {
     typealias Data = TensorKernelTestData
 
     @Test(arguments: [

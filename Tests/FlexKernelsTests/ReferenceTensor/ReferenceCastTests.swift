@@ -7,7 +7,7 @@ import Testing
 /// x = mx.nd.array([-2.7, -1.5, -0.5, 0.5, 1.5, 2.7, 300.6, -300.6, 1e10, -1e10, np.nan, np.inf, -np.inf])
 /// mx.nd.Cast(x, dtype=t).asnumpy().tolist()  # for t in int8, uint8, int32, int64, float16
 /// ```
-@Suite struct CastTests {
+@Suite struct ReferenceCastTests {
     static let input: [Float] = [-2.7, -1.5, -0.5, 0.5, 1.5, 2.7, 300.6, -300.6, 1e10, -1e10, .nan, .infinity, -.infinity]
 
     func cast<T: Numeric & BitwiseCopyable>(_ type: DType, as _: T.Type) -> [T] {

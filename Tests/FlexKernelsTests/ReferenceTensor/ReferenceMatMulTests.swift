@@ -1,7 +1,7 @@
 import FlexKernels
 import Testing
 
-@Suite struct MatMulTests {
+@Suite struct ReferenceMatMulTests {
     typealias Data = TensorKernelTestData
 
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])

@@ -1,7 +1,7 @@
 import FlexKernels
 import Testing
 
-@Suite struct StridedCopyTests {
+@Suite struct ReferenceStridedCopyTests {
     typealias Data = TensorKernelTestData
 
     @Test(arguments: [
