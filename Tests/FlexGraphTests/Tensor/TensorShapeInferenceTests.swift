@@ -7,7 +7,7 @@ import Testing
 /// ```python
 /// _, out, _ = OP(*[mx.sym.var('x%d' % i) for i in range(n)], **ATTRS).infer_shape(x0=..., x1=...)
 /// ```
-@Suite struct ShapeInferenceTests {
+@Suite struct TensorShapeInferenceTests {
     typealias H = TensorOperatorHarness
 
     struct Case: CustomTestStringConvertible, Sendable {
