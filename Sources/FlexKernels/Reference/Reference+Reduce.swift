@@ -7,9 +7,11 @@ extension Reference {
 
     /// Reduces a dense row-major float32 tensor of `shape` over the axes where `reduced` is true. The
     /// output holds the kept axes in order (dense; the same layout as with size-1 reduced axes kept).
-    /// Sums are accumulated in double precision (MXNet uses Kahan summation in float32; both are exact
-    /// well below float32 resolution). An empty reduction gives 0 for `sum`, NaN for `mean` and ±∞
-    /// for `max`/`min`.
+    ///
+    /// Sums reproduce MXNet's CPU reduction bit for bit: each output accumulates its values in row-major
+    /// order with Kahan-compensated float32 additions (mshadow's `red::sum`), and `mean` divides that
+    /// sum by the reduced count. An empty reduction gives 0 for `sum`, NaN for `mean` and ±∞ for
+    /// `max`/`min`.
     public static func reduce(_ function: ReduceFunction, input: UnsafePointer<Float>, shape: [Int], reduced: [Bool],
                               output: UnsafeMutablePointer<Float>) {
         precondition(shape.count == reduced.count, "one reduce flag per axis")
@@ -39,23 +41,29 @@ extension Reference {
         let inputCount = shape.reduce(1, *)
         switch function {
         case .sum, .mean:
-            var totals = [Double](repeating: 0, count: outputCount)
+            output.update(repeating: 0, count: outputCount)
+            var residuals = [Float](repeating: 0, count: outputCount)
             if inputCount > 0 {
-                totals.withUnsafeMutableBufferPointer { totals in
+                residuals.withUnsafeMutableBufferPointer { residuals in
                     walkRows(sizes: sizes, outputSteps: outputSteps) { inputOffset, outputOffset, length, innerReduced in
                         let row = input + inputOffset
                         if innerReduced {
-                            var sum: Double = 0
-                            for j in 0..<length { sum += Double(row[j]) }
-                            totals[outputOffset] += sum
+                            var sum = output[outputOffset]
+                            var residual = residuals[outputOffset]
+                            for j in 0..<length { kahanAdd(row[j], to: &sum, residual: &residual) }
+                            output[outputOffset] = sum
+                            residuals[outputOffset] = residual
                         } else {
-                            for j in 0..<length { totals[outputOffset + j] += Double(row[j]) }
+                            let sums = output + outputOffset
+                            for j in 0..<length { kahanAdd(row[j], to: &sums[j], residual: &residuals[outputOffset + j]) }
                         }
                     }
                 }
             }
-            let scale = function == .mean ? 1 / Double(reducedCount) : 1
-            for i in 0..<outputCount { output[i] = Float(totals[i] * scale) }
+            if function == .mean {
+                let count = Float(reducedCount)
+                for i in 0..<outputCount { output[i] /= count }
+            }
         case .max, .min:
             let isMax = function == .max
             output.update(repeating: isMax ? -.infinity : .infinity, count: outputCount)
@@ -80,6 +88,15 @@ extension Reference {
                 }
             }
         }
+    }
+
+    /// One step of Kahan summation in float32, in mshadow's order of operations.
+    @inline(__always)
+    private static func kahanAdd(_ value: Float, to sum: inout Float, residual: inout Float) {
+        let corrected = value - residual
+        let total = sum + corrected
+        residual = (total - sum) - corrected
+        sum = total
     }
 
     /// Calls `body(inputOffset, outputOffset, rowLength, innerIsReduced)` for every innermost row of

@@ -65,6 +65,24 @@ import Testing
         #expect(Array(output[..<2]) == [1, 0])
     }
 
+    /// MXNet sums with float32 Kahan compensation, where naive float32 addition would lose every
+    /// small term: `mx.nd.sum(mx.nd.array([1] + [1e-8] * 1000))` is `1.00001` (not 1), and along
+    /// axis 0 of that column repeated twice, sum `[1.00001, 1.00001]` and mean
+    /// `[0.000999011, 0.000999011]` (float32 `0.0009990109829232097`).
+    @Test func sumsAreKahanCompensatedLikeMXNet() {
+        let column: [Float] = [1] + [Float](repeating: 1e-8, count: 1000)
+        var total: [Float] = [0]
+        Reference.reduce(.sum, input: column, shape: [1001], reduced: [true], output: &total)
+        #expect(total == [1.00001])
+        let twoColumns = column.flatMap { [$0, $0] }
+        var sums: [Float] = [0, 0]
+        Reference.reduce(.sum, input: twoColumns, shape: [1001, 2], reduced: [true, false], output: &sums)
+        #expect(sums == [1.00001, 1.00001])
+        var means: [Float] = [0, 0]
+        Reference.reduce(.mean, input: twoColumns, shape: [1001, 2], reduced: [true, false], output: &means)
+        #expect(means == [0.0009990109829232097, 0.0009990109829232097])
+    }
+
     @Test func emptySumIsZero() {
         var output: [Float] = [.nan, .nan]
         Reference.reduce(.sum, input: [], shape: [2, 0], reduced: [false, true], output: &output)
