@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func fixturesArePresent() {
-        #expect(Self.fixtures.count >= 10)
+        #expect(Self.fixtures.count >= 30)
     }
 
     @Test(arguments: fixtures)
