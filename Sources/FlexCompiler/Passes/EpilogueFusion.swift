@@ -81,7 +81,7 @@ public struct EpilogueFusion: CompilerPass {
         do {
             switch step.opName {
             case _ where step.op is ActivationOperator:
-                guard step.inputs.count == 1, (step.op as! ActivationOperator).function == .relu else { return nil }
+                guard step.inputs.count == 1, (step.op as? ActivationOperator)?.function == .relu else { return nil }
                 return Fusion(operation: .activation(.relu), candidates: step.inputs)
             case "relu":
                 guard step.inputs.count == 1 else { return nil }
