@@ -1,0 +1,113 @@
+#include "CFlexKernels.h"
+#include "epilogue_scalar.h"
+
+/// Output columns [*low, *high) whose every filter tap lies inside the input row.
+static inline void interior_columns(const flex_plane_geometry *g, int64_t *low, int64_t *high) {
+    int64_t lo = (g->pad_w + g->stride_w - 1) / g->stride_w;
+    int64_t last = g->in_w - 1 - (g->kernel_w - 1) * g->dilation_w + g->pad_w;
+    int64_t hi = last < 0 ? 0 : last / g->stride_w + 1;
+    if (hi > g->out_w) hi = g->out_w;
+    if (lo > hi) lo = hi;
+    *low = lo;
+    *high = hi;
+}
+
+/// The epilogue of one value at column `x` of output row `y`, with the plane's scalar bias.
+static inline float plane_epilogue(const flex_epilogue *e, float value, int64_t y, int64_t x) {
+    if (!e) return value;
+    if (e->bias) value += e->bias[0];
+    if (e->residual) value += e->residual[y * e->residual_stride + x];
+    if (e->clamp) {
+        value = value < e->lower ? e->lower : value;
+        value = value > e->upper ? e->upper : value;
+    }
+    return value;
+}
+
+/// One output value computed with bounds checks on every tap.
+static inline float depthwise_point(const float *input, const float *weights, const flex_plane_geometry *g,
+                                    int64_t y, int64_t x) {
+    float sum = 0;
+    for (int64_t ky = 0; ky < g->kernel_h; ky++) {
+        const int64_t iy = y * g->stride_h - g->pad_h + ky * g->dilation_h;
+        if (iy < 0 || iy >= g->in_h) continue;
+        for (int64_t kx = 0; kx < g->kernel_w; kx++) {
+            const int64_t ix = x * g->stride_w - g->pad_w + kx * g->dilation_w;
+            if (ix < 0 || ix >= g->in_w) continue;
+            sum += weights[ky * g->kernel_w + kx] * input[iy * g->in_w + ix];
+        }
+    }
+    return sum;
+}
+
+void flex_depthwise_plane_portable(const float *input, const float *weights, float *output,
+                                   const flex_plane_geometry *g, const flex_epilogue *epilogue) {
+    for (int64_t y = 0; y < g->out_h; y++) {
+        for (int64_t x = 0; x < g->out_w; x++) {
+            output[y * g->out_w + x] = plane_epilogue(epilogue, depthwise_point(input, weights, g, y, x), y, x);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// Eight consecutive stride-2 elements `p[0], p[2], ..., p[14]`, reading nothing past `p[14]`.
+__attribute__((target("avx2,fma"), always_inline))
+static inline __m256 load_even8(const float *p) {
+    const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 7);
+    // [p0 p2 p8 p10 | p4 p6 p12 p14], then the middle 64-bit lanes swapped.
+    const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+__attribute__((target("avx2,fma")))
+void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
+                               const flex_plane_geometry *g, const flex_epilogue *e) {
+    if (g->stride_w > 2) {
+        flex_depthwise_plane_portable(input, weights, output, g, e);
+        return;
+    }
+    int64_t low, high;
+    interior_columns(g, &low, &high);
+    const __m256 lower = _mm256_set1_ps(e && e->clamp ? e->lower : 0);
+    const __m256 upper = _mm256_set1_ps(e && e->clamp ? e->upper : 0);
+    const __m256 bias = _mm256_set1_ps(e && e->bias ? e->bias[0] : 0);
+    for (int64_t y = 0; y < g->out_h; y++) {
+        float *out = output + y * g->out_w;
+        for (int64_t x = 0; x < low; x++) out[x] = plane_epilogue(e, depthwise_point(input, weights, g, y, x), y, x);
+        int64_t x = low;
+        for (; x + 8 <= high; x += 8) {
+            __m256 acc = _mm256_setzero_ps();
+            for (int64_t ky = 0; ky < g->kernel_h; ky++) {
+                const int64_t iy = y * g->stride_h - g->pad_h + ky * g->dilation_h;
+                if (iy < 0 || iy >= g->in_h) continue;
+                const float *row = input + iy * g->in_w + x * g->stride_w - g->pad_w;
+                const float *w = weights + ky * g->kernel_w;
+                if (g->stride_w == 1) {
+                    for (int64_t kx = 0; kx < g->kernel_w; kx++)
+                        acc = _mm256_fmadd_ps(_mm256_broadcast_ss(w + kx), _mm256_loadu_ps(row + kx * g->dilation_w), acc);
+                } else {
+                    for (int64_t kx = 0; kx < g->kernel_w; kx++)
+                        acc = _mm256_fmadd_ps(_mm256_broadcast_ss(w + kx), load_even8(row + kx * g->dilation_w), acc);
+                }
+            }
+            if (e) {
+                if (e->bias) acc = _mm256_add_ps(acc, bias);
+                if (e->residual) acc = _mm256_add_ps(acc, _mm256_loadu_ps(e->residual + y * e->residual_stride + x));
+                if (e->clamp) acc = _mm256_min_ps(_mm256_max_ps(acc, lower), upper);
+            }
+            _mm256_storeu_ps(out + x, acc);
+        }
+        for (; x < g->out_w; x++) out[x] = plane_epilogue(e, depthwise_point(input, weights, g, y, x), y, x);
+    }
+}
+
+#else
+
+void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
+                               const flex_plane_geometry *geometry, const flex_epilogue *epilogue) {
+    flex_depthwise_plane_portable(input, weights, output, geometry, epilogue);
+}
+
+#endif
