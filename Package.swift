@@ -30,6 +30,7 @@ let package = Package(
             name: "flexeg",
             dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "flexeg-kernel-bench", dependencies: ["FlexKernels"], path: "Benchmarks/Kernels"),
         .testTarget(name: "FlexTensorTests", dependencies: ["FlexTensor", "FlexTestSupport"]),
         .testTarget(name: "FlexKernelsTests", dependencies: ["FlexKernels", "FlexTestSupport"]),
         .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"]),

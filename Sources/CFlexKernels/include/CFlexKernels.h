@@ -112,6 +112,54 @@ void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, const fl
 void flex_winograd43_output_portable(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
                                      float *output, const flex_epilogue *epilogue);
 
+// MARK: - Elementwise
+
+/// `out[i] = a[i] + b[i]` for `count` elements; `out` may alias `a` or `b`.
+void flex_add_avx2(const float *a, const float *b, float *out, int64_t count);
+void flex_add_portable(const float *a, const float *b, float *out, int64_t count);
+/// `out[i] = a[i] * b[i]`; `out` may alias `a` or `b`.
+void flex_mul_avx2(const float *a, const float *b, float *out, int64_t count);
+void flex_mul_portable(const float *a, const float *b, float *out, int64_t count);
+/// `out[i] = min(max(in[i], lower), upper)` (ReLU is [0, +inf]); `out` may alias `in`.
+void flex_clamp_avx2(const float *in, float *out, int64_t count, float lower, float upper);
+void flex_clamp_portable(const float *in, float *out, int64_t count, float lower, float upper);
+/// For `in`/`out` laid out `[channels, inner]`: `out[c][i] = in[c][i] + bias[c]`, clamped to
+/// [lower, upper] if `clamp` is nonzero; `out` may alias `in`.
+void flex_channel_bias_avx2(const float *in, const float *bias, float *out, int64_t channels, int64_t inner,
+                            int32_t clamp, float lower, float upper);
+void flex_channel_bias_portable(const float *in, const float *bias, float *out, int64_t channels, int64_t inner,
+                                int32_t clamp, float lower, float upper);
+
+// MARK: - Pooling
+
+enum {
+    FLEX_POOL_MAX = 0,
+    /// Average dividing by the window clipped to the padded input (MXNet `count_include_pad=True`).
+    FLEX_POOL_AVG_INCLUDE_PAD = 1,
+    /// Average dividing by the number of input elements in the window.
+    FLEX_POOL_AVG_EXCLUDE_PAD = 2,
+};
+
+/// One output plane of 2-D pooling with MXNet's (Caffe's) window rules: window (y, x) spans input rows
+/// `y*sh - ph ..< min(y*sh - ph + kh, in_h + ph)`, clipped to the input for summing or taking the max;
+/// padding never wins a max. `dilation_*` must be 1. A window with no input element gives -FLT_MAX (max)
+/// or 0 (average).
+void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *geometry, int32_t kind);
+void flex_pool_plane_portable(const float *input, float *output, const flex_plane_geometry *geometry, int32_t kind);
+
+// MARK: - Row kernels
+
+/// `out[i] = exp(in[i] - max) / sum_j exp(in[j] - max)` over one row of `count` > 0 elements.
+void flex_softmax_row_avx2(const float *in, float *out, int64_t count);
+void flex_softmax_row_portable(const float *in, float *out, int64_t count);
+
+/// `out[i] = (in[i] - mean) / sqrt(var + epsilon) * gamma[i] + beta[i]` over one row of `count` > 0
+/// elements, with the biased variance `var = mean((in - mean)^2)`.
+void flex_layer_norm_row_avx2(const float *in, const float *gamma, const float *beta, float *out, int64_t count,
+                              float epsilon);
+void flex_layer_norm_row_portable(const float *in, const float *gamma, const float *beta, float *out,
+                                  int64_t count, float epsilon);
+
 #ifdef __cplusplus
 }
 #endif
