@@ -90,6 +90,11 @@ void flex_sgemm_kernel_avx2(int64_t k, const float *a, const float *b, float *c,
     __m256 c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
     __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps();
     __m256 c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    // C's rows are far apart and often not cached: start fetching them while the products accumulate.
+    for (int64_t r = 0; r < rows; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + cols - 1), _MM_HINT_T0);
+    }
     int64_t p = 0;
     for (; p + 4 <= k; p += 4) {
         _mm_prefetch((const char *)(b + 8 * NR), _MM_HINT_T0);

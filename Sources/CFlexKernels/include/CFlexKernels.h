@@ -28,6 +28,8 @@ uint32_t flex_cpu_features(void);
 /// Runs `iterations` rounds of 12 independent 8-wide FMA chains (192 flops per round) and returns a value
 /// derived from the results so the work cannot be optimised away. Used to measure one core's FMA peak.
 float flex_fma_peak_loop_avx2(int64_t iterations);
+/// `flex_fma_peak_loop_avx2` with 16-wide vectors (384 flops per round); needs AVX-512F.
+float flex_fma_peak_loop_avx512(int64_t iterations);
 /// Portable counterpart of `flex_fma_peak_loop_avx2` (12 independent scalar multiply-add chains, 24 flops
 /// per round).
 float flex_fma_peak_loop_portable(int64_t iterations);
@@ -63,6 +65,13 @@ void flex_sgemm_kernel_avx2(int64_t k, const float *a, const float *b, float *c,
                             int64_t rows, int64_t cols, int32_t accumulate, const flex_epilogue *epilogue);
 void flex_sgemm_kernel_portable(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
                                 int64_t rows, int64_t cols, int32_t accumulate, const flex_epilogue *epilogue);
+
+/// The AVX-512F kernel: a 6 x 32 tile from one A micro-panel and two consecutive B micro-panels, the
+/// second at `b + b_panel_stride` (read only if `cols > 16`); `cols <= 32`. Otherwise as
+/// `flex_sgemm_kernel_avx2`. Needs AVX-512F (on non-x86 hosts it is the portable kernel per panel).
+void flex_sgemm_kernel_avx512(int64_t k, const float *a, const float *b, int64_t b_panel_stride, float *c,
+                              int64_t ldc, int64_t rows, int64_t cols, int32_t accumulate,
+                              const flex_epilogue *epilogue);
 
 // MARK: - Depthwise convolution
 

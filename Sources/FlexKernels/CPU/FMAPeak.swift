@@ -9,13 +9,18 @@ public enum FMAPeak {
     public static func measure(
         instructionSet: Fast.InstructionSet = .best, iterations: Int = 200_000, repetitions: Int = 200
     ) -> Double {
-        let flopsPerRound: Double = instructionSet == .avx2FMA ? 192 : 24
+        let flopsPerRound: Double = switch instructionSet {
+        case .avx512: 384
+        case .avx2FMA: 192
+        case .portable: 24
+        }
         var best = Double.infinity
         var sink: Float = 0
         for _ in 0..<max(1, repetitions) {
             let clock = ContinuousClock()
             let elapsed = clock.measure {
                 switch instructionSet {
+                case .avx512: sink += flex_fma_peak_loop_avx512(Int64(iterations))
                 case .avx2FMA: sink += flex_fma_peak_loop_avx2(Int64(iterations))
                 case .portable: sink += flex_fma_peak_loop_portable(Int64(iterations))
                 }

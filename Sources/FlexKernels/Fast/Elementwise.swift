@@ -12,7 +12,7 @@ extension Fast {
             let range = partition(count, threadIndex: threadIndex, threadCount: threadCount, granule: 64)
             let n = Int64(range.count), i = range.lowerBound
             switch instructionSet {
-            case .avx2FMA: flex_add_avx2(a + i, b + i, output + i, n)
+            case .avx2FMA, .avx512: flex_add_avx2(a + i, b + i, output + i, n)
             case .portable: flex_add_portable(a + i, b + i, output + i, n)
             }
         }
@@ -25,7 +25,7 @@ extension Fast {
             let range = partition(count, threadIndex: threadIndex, threadCount: threadCount, granule: 64)
             let n = Int64(range.count), i = range.lowerBound
             switch instructionSet {
-            case .avx2FMA: flex_mul_avx2(a + i, b + i, output + i, n)
+            case .avx2FMA, .avx512: flex_mul_avx2(a + i, b + i, output + i, n)
             case .portable: flex_mul_portable(a + i, b + i, output + i, n)
             }
         }
@@ -42,7 +42,7 @@ extension Fast {
                 return
             }
             switch instructionSet {
-            case .avx2FMA: flex_clamp_avx2(input + i, output + i, n, lower, upper)
+            case .avx2FMA, .avx512: flex_clamp_avx2(input + i, output + i, n, lower, upper)
             case .portable: flex_clamp_portable(input + i, output + i, n, lower, upper)
             }
         }
@@ -63,7 +63,7 @@ extension Fast {
                 let channel = plane % channels, run = Swift.min(channels - channel, planes.upperBound - plane)
                 let offset = plane * inner
                 switch instructionSet {
-                case .avx2FMA:
+                case .avx2FMA, .avx512:
                     flex_channel_bias_avx2(input + offset, bias + channel, output + offset, Int64(run), Int64(inner),
                                            bounds == nil ? 0 : 1, bounds?.lower ?? 0, bounds?.upper ?? 0)
                 case .portable:

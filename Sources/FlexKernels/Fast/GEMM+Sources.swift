@@ -59,25 +59,29 @@ extension Fast.GEMM {
                 return (base + columnStart / nr * panelStride + kStart * nr, panelStride)
             case .strided(let pointer, let rowStride, let columnStride):
                 let scratch = scratch!
-                for panel in 0..<(columnCount + nr - 1) / nr {
-                    let column0 = columnStart + panel * nr
-                    let columns = Swift.min(nr, columnStart + columnCount - column0)
-                    let destination = scratch + panel * kCount * nr
-                    let source = pointer + kStart * rowStride + column0 * columnStride
-                    if columns == nr && columnStride == 1 {
-                        for p in 0..<kCount {
-                            let from = source + p * rowStride, to = destination + p * nr
-                            for lane in 0..<nr { to[lane] = from[lane] }
-                        }
-                    } else {
-                        for p in 0..<kCount {
-                            let from = source + p * rowStride, to = destination + p * nr
-                            for lane in 0..<columns { to[lane] = from[lane * columnStride] }
-                            for lane in columns..<nr { to[lane] = 0 }
-                        }
+                let panels = (columnCount + nr - 1) / nr, fullPanels = columnStride == 1 ? columnCount / nr : 0
+                let panelSize = kCount * nr
+                // Full panels of a row-contiguous B: row by row, so B is read sequentially.
+                for p in 0..<kCount {
+                    let from = pointer + (kStart + p) * rowStride + columnStart, to = scratch + p * nr
+                    for panel in 0..<fullPanels {
+                        let source = from + panel * nr, destination = to + panel * panelSize
+                        for lane in 0..<nr { destination[lane] = source[lane] }
                     }
                 }
-                return (UnsafePointer(scratch), kCount * nr)
+                // Remaining panels (a partial one, or all of them when columns are strided), zero-padded.
+                for panel in fullPanels..<panels {
+                    let column0 = columnStart + panel * nr
+                    let columns = Swift.min(nr, columnStart + columnCount - column0)
+                    let destination = scratch + panel * panelSize
+                    let source = pointer + kStart * rowStride + column0 * columnStride
+                    for p in 0..<kCount {
+                        let from = source + p * rowStride, to = destination + p * nr
+                        for lane in 0..<columns { to[lane] = from[lane * columnStride] }
+                        for lane in columns..<nr { to[lane] = 0 }
+                    }
+                }
+                return (UnsafePointer(scratch), panelSize)
             case .im2col(let source):
                 let scratch = scratch!
                 source.pack(kStart: kStart, kCount: kCount, columnStart: columnStart, columnCount: columnCount,

@@ -7,8 +7,8 @@ extension Fast {
     /// C is row-major with row stride `outputRowStride`. A and B are `Operand`s: either pre-packed
     /// (`PackedMatrix`, typically the weights) or strided matrices packed on the fly into the caller's
     /// scratch. Blocking follows Goto/BLIS: NC columns of B are packed per KC-deep slice, MC rows of A are
-    /// streamed against them, and a 6x16 micro-kernel computes each tile; the epilogue is applied to each
-    /// tile as its last K slice leaves the registers.
+    /// streamed against them, and a 6x16 micro-kernel (6x32 with AVX-512) computes each tile; the epilogue
+    /// is applied to each tile as its last K slice leaves the registers.
     public enum GEMM {
         /// Micro-tile rows (the panel width of a `.left` `PackedMatrix`).
         public static let mr = Int(FLEX_GEMM_MR)
@@ -31,7 +31,7 @@ extension Fast {
                 self.nc = nc
             }
 
-            public static let `default` = Blocking(mc: 144, kc: 256, nc: 2048)
+            public static let `default` = Blocking(mc: 72, kc: 256, nc: 512)
         }
 
         /// One operand of a GEMM.
@@ -123,20 +123,23 @@ extension Fast {
                         let mcur = Swift.min(blocking.mc, rowRange.upperBound - ic)
                         let (aBase, aStride) = left.panels(
                             kStart: pc, kCount: kcur, rowStart: ic, rowCount: mcur, scratch: leftScratch)
-                        for jr in 0..<(ncur + nr - 1) / nr {
-                            let column = jc + jr * nr
-                            let cols = Swift.min(nr, jc + ncur - column)
-                            let b = bBase + jr * bStride
+                        // Column blocks of one micro-kernel call: one B panel, or two for the AVX-512 kernel.
+                        let step = instructionSet == .avx512 ? 2 * nr : nr
+                        for jr in 0..<(ncur + step - 1) / step {
+                            let column = jc + jr * step
+                            let cols = Swift.min(step, jc + ncur - column)
+                            let b = bBase + jr * (step / nr) * bStride
                             for ir in 0..<(mcur + mr - 1) / mr {
                                 let row = ic + ir * mr
                                 let rows = Swift.min(mr, ic + mcur - row)
                                 let c = output + row * ldc + column
                                 let add: Int32 = (accumulate || !isFirst) ? 1 : 0
+                                let a = aBase + ir * aStride
                                 if isLast && hasEpilogue {
                                     var tile = epilogue.tile(row: row, column: column)
-                                    kernel(instructionSet, kcur, aBase + ir * aStride, b, c, ldc, rows, cols, add, &tile)
+                                    kernel(instructionSet, kcur, a, b, bStride, c, ldc, rows, cols, add, &tile)
                                 } else {
-                                    kernel(instructionSet, kcur, aBase + ir * aStride, b, c, ldc, rows, cols, add, nil)
+                                    kernel(instructionSet, kcur, a, b, bStride, c, ldc, rows, cols, add, nil)
                                 }
                             }
                         }
@@ -146,13 +149,18 @@ extension Fast {
             }
         }
 
+        /// One micro-kernel call: a tile of up to 6 rows and up to 16 columns (32 for AVX-512, reading the
+        /// second B panel `bStride` floats after the first).
         @inline(__always)
         static func kernel(
             _ instructionSet: InstructionSet, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int, _ accumulate: Int32,
-            _ epilogue: UnsafePointer<flex_epilogue>?
+            _ bStride: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
+            _ accumulate: Int32, _ epilogue: UnsafePointer<flex_epilogue>?
         ) {
             switch instructionSet {
+            case .avx512:
+                flex_sgemm_kernel_avx512(Int64(k), a, b, Int64(bStride), c, Int64(ldc), Int64(rows), Int64(cols),
+                                         accumulate, epilogue)
             case .avx2FMA:
                 flex_sgemm_kernel_avx2(Int64(k), a, b, c, Int64(ldc), Int64(rows), Int64(cols), accumulate, epilogue)
             case .portable:

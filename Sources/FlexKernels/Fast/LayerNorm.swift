@@ -13,7 +13,7 @@ extension Fast {
         for row in partition(rows, threadIndex: threadIndex, threadCount: threadCount) {
             let offset = row * length
             switch instructionSet {
-            case .avx2FMA: flex_layer_norm_row_avx2(input + offset, gamma, beta, output + offset, Int64(length), epsilon)
+            case .avx2FMA, .avx512: flex_layer_norm_row_avx2(input + offset, gamma, beta, output + offset, Int64(length), epsilon)
             case .portable: flex_layer_norm_row_portable(input + offset, gamma, beta, output + offset, Int64(length), epsilon)
             }
         }

@@ -91,7 +91,7 @@ extension Fast {
             let outputPlane = geometry.outputHeight * geometry.outputWidth
             for index in partition(batch * geometry.channels, threadIndex: threadIndex, threadCount: threadCount) {
                 switch instructionSet {
-                case .avx2FMA: flex_pool_plane_avx2(input + index * inputPlane, output + index * outputPlane, &plane, kind.code)
+                case .avx2FMA, .avx512: flex_pool_plane_avx2(input + index * inputPlane, output + index * outputPlane, &plane, kind.code)
                 case .portable: flex_pool_plane_portable(input + index * inputPlane, output + index * outputPlane, &plane, kind.code)
                 }
             }

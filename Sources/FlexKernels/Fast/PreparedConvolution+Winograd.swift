@@ -28,7 +28,7 @@ extension Fast.PreparedConvolution {
                     let plane = input + image * g.inputImageCount + channel * inputPlane
                     let destination = v + channel * Fast.GEMM.nr
                     switch instructionSet {
-                    case .avx2FMA:
+                    case .avx2FMA, .avx512:
                         flex_winograd43_input_avx2(plane, &inputChunk, destination, Int64(layout.vMatrixStride),
                                                    Int64(panelStride), rowBuffer)
                     case .portable:
@@ -72,7 +72,7 @@ extension Fast.PreparedConvolution {
                     withUnsafePointer(to: &tile) { tilePointer in
                         let e = hasEpilogue ? tilePointer : nil
                         switch instructionSet {
-                        case .avx2FMA: flex_winograd43_output_avx2(products, matrixStride, &outputChunk, output + offset, e)
+                        case .avx2FMA, .avx512: flex_winograd43_output_avx2(products, matrixStride, &outputChunk, output + offset, e)
                         case .portable: flex_winograd43_output_portable(products, matrixStride, &outputChunk, output + offset, e)
                         }
                     }

@@ -13,7 +13,7 @@ extension Fast {
         for row in partition(rows, threadIndex: threadIndex, threadCount: threadCount) {
             let offset = row * length
             switch instructionSet {
-            case .avx2FMA: flex_softmax_row_avx2(input + offset, output + offset, Int64(length))
+            case .avx2FMA, .avx512: flex_softmax_row_avx2(input + offset, output + offset, Int64(length))
             case .portable: flex_softmax_row_portable(input + offset, output + offset, Int64(length))
             }
         }
