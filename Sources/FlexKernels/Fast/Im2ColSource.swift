@@ -1,76 +1,85 @@
 extension Fast {
     /// The im2col matrix of one image and one group of a convolution, never materialised: GEMM packs its
-    /// B panels straight from the NCHW input.
+    /// B panels straight from the input, which must already carry the convolution's zero padding (see
+    /// `PaddedInput`).
     ///
     /// Row `k = (c * kernelHeight + ky) * kernelWidth + kx` (the order of a weight row `[C/g, kh, kw]`),
-    /// column `n = oy * OW + ox`; the element is `input[c][oy * sh - ph + ky * dh][ox * sw - pw + kx * dw]`,
-    /// or 0 in the padding.
+    /// column `n = oy * OW + ox`; the element is `padded[c][oy * sh + ky * dh][ox * sw + kx * dw]`.
     struct Im2ColSource {
-        /// The group's first input channel plane (`[C / groups, H, W]` follows).
+        /// The group's first padded channel plane (`[C / groups, paddedHeight, paddedWidth]` follows).
         let input: UnsafePointer<Float>
+        let paddedHeight: Int
+        let paddedWidth: Int
         let geometry: ConvolutionGeometry
 
         /// Packs rows `kStart ..< kStart + kCount` of columns `columnStart ..< columnStart + columnCount`
         /// into 16-column panels of `kCount * 16` floats each (tail lanes zero).
+        ///
+        /// Each panel's 16 columns are 16 fixed offsets into a channel plane; a row k adds one shift to
+        /// all of them, so a row is a 16-float copy when the columns are consecutive input pixels, else
+        /// 16 loads at the precomputed offsets.
         func pack(kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, into scratch: UnsafeMutablePointer<Float>) {
             let g = geometry, nr = GEMM.nr
-            let height = g.inputHeight, width = g.inputWidth, plane = height * width
-            let outputWidth = g.outputWidth, kernelArea = g.kernelHeight * g.kernelWidth
-            for panel in 0..<(columnCount + nr - 1) / nr {
-                let column0 = columnStart + panel * nr
-                let columns = Swift.min(nr, columnStart + columnCount - column0)
-                let destination = scratch + panel * kCount * nr
-                let firstY = column0 / outputWidth, firstX = column0 % outputWidth
-                var channel = kStart / kernelArea
-                var ky = kStart % kernelArea / g.kernelWidth
-                var kx = kStart % g.kernelWidth
-                for p in 0..<kCount {
-                    let row = destination + p * nr
-                    let channelBase = input + channel * plane
-                    let xOffset = kx * g.dilationWidth - g.padWidth
-                    var lane = 0, oy = firstY, ox = firstX
-                    while lane < columns {
-                        let count = Swift.min(outputWidth - ox, columns - lane)
-                        let iy = oy * g.strideHeight - g.padHeight + ky * g.dilationHeight
-                        if iy < 0 || iy >= height {
-                            for j in 0..<count { row[lane + j] = 0 }
-                        } else {
-                            let sourceRow = channelBase + iy * width
-                            let x0 = ox * g.strideWidth + xOffset
-                            let (low, high) = validRange(start: x0, step: g.strideWidth, count: count, limit: width)
-                            for j in 0..<low { row[lane + j] = 0 }
-                            if g.strideWidth == 1 {
-                                for j in low..<high { row[lane + j] = sourceRow[x0 + j] }
-                            } else {
-                                for j in low..<high { row[lane + j] = sourceRow[x0 + j * g.strideWidth] }
-                            }
-                            for j in high..<count { row[lane + j] = 0 }
-                        }
-                        lane += count
-                        oy += 1
-                        ox = 0
+            let plane = paddedHeight * paddedWidth, outputWidth = g.outputWidth
+            let rowStep = g.dilationHeight * paddedWidth, columnStep = g.dilationWidth
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { offsets in
+                for panel in 0..<(columnCount + nr - 1) / nr {
+                    let column0 = columnStart + panel * nr
+                    let columns = Swift.min(nr, columnStart + columnCount - column0)
+                    for lane in 0..<columns {
+                        let oy = (column0 + lane) / outputWidth, ox = (column0 + lane) % outputWidth
+                        offsets[lane] = oy * g.strideHeight * paddedWidth + ox * g.strideWidth
                     }
-                    for j in columns..<nr { row[j] = 0 }
-                    kx += 1
-                    if kx == g.kernelWidth {
-                        kx = 0
-                        ky += 1
-                        if ky == g.kernelHeight {
-                            ky = 0
-                            channel += 1
+                    let consecutive = columns == nr && offsets[nr - 1] - offsets[0] == nr - 1
+                    let destination = scratch + panel * kCount * nr
+                    var channel = kStart / (g.kernelHeight * g.kernelWidth)
+                    var ky = kStart / g.kernelWidth % g.kernelHeight, kx = kStart % g.kernelWidth
+                    for p in 0..<kCount {
+                        let source = input + channel * plane + ky * rowStep + kx * columnStep
+                        let row = destination + p * nr
+                        if consecutive {
+                            let start = source + offsets[0]
+                            for lane in 0..<nr { row[lane] = start[lane] }
+                        } else {
+                            for lane in 0..<columns { row[lane] = source[offsets[lane]] }
+                            for lane in columns..<nr { row[lane] = 0 }
+                        }
+                        kx += 1
+                        if kx == g.kernelWidth {
+                            kx = 0
+                            ky += 1
+                            if ky == g.kernelHeight {
+                                ky = 0
+                                channel += 1
+                            }
                         }
                     }
                 }
             }
         }
     }
-}
 
-/// The indices `j` in `0 ..< count` with `0 <= start + j * step < limit`, as `low ..< high`
-/// (`low == high` when none; `step > 0`).
-@inline(__always)
-func validRange(start: Int, step: Int, count: Int, limit: Int) -> (Int, Int) {
-    let low = start >= 0 ? 0 : Swift.min(count, (-start + step - 1) / step)
-    let high = start >= limit ? 0 : Swift.min(count, (limit - 1 - start) / step + 1)
-    return (low, Swift.max(low, high))
+    /// Copies of input channel planes with a zero border, so im2col packing needs no bounds checks.
+    enum PaddedInput {
+        /// Writes `channels` planes of `height` x `width` from `source` into `destination` as planes of
+        /// `(height + 2 * padHeight)` x `(width + 2 * padWidth)` with the input in the middle.
+        static func copy(
+            _ source: UnsafePointer<Float>, channels: Int, height: Int, width: Int, padHeight: Int, padWidth: Int,
+            into destination: UnsafeMutablePointer<Float>
+        ) {
+            let paddedWidth = width + 2 * padWidth, paddedHeight = height + 2 * padHeight
+            for channel in 0..<channels {
+                let to = destination + channel * paddedHeight * paddedWidth
+                let from = source + channel * height * width
+                to.update(repeating: 0, count: padHeight * paddedWidth)
+                for y in 0..<height {
+                    let row = to + (padHeight + y) * paddedWidth
+                    row.update(repeating: 0, count: padWidth)
+                    (row + padWidth).update(from: from + y * width, count: width)
+                    (row + padWidth + width).update(repeating: 0, count: padWidth)
+                }
+                (to + (padHeight + height) * paddedWidth).update(repeating: 0, count: padHeight * paddedWidth)
+            }
+        }
+    }
 }

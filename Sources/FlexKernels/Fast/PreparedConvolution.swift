@@ -56,9 +56,7 @@ extension Fast {
                                  rowStride: depth)
                 }
                 planeWeights = nil
-                scratchCount = GEMM.scratchCount(
-                    n: geometry.outputHeight * geometry.outputWidth, k: depth, packsLeft: false, packsRight: true,
-                    blocking: .default)
+                scratchCount = Self.gemmScratchCount(geometry)
             case .depthwise:
                 let count = geometry.weightCount
                 let buffer = TensorBuffer(byteCount: count * MemoryLayout<Float>.stride)
