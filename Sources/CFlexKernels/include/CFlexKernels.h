@@ -85,7 +85,8 @@ typedef struct flex_plane_geometry {
 /// One output plane of a depthwise convolution:
 /// `out[y][x] = sum_{ky,kx} w[ky * kernel_w + kx] * in[y*sh - ph + ky*dh][x*sw - pw + kx*dw]`, then the
 /// epilogue with `bias[0]` as the plane's bias and `residual` as a plane of row stride `residual_stride`
-/// (`bias_per_column` is ignored). Planes are dense row-major; `output` is `out_h` x `out_w`.
+/// (`bias_per_column` is ignored). Planes are dense row-major; `output` is `out_h` x `out_w` and must not
+/// alias `input`.
 void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
                                const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
 void flex_depthwise_plane_portable(const float *input, const float *weights, float *output,
