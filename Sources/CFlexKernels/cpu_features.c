@@ -1,7 +1,7 @@
 #include "CFlexKernels.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_helpers.h"
 
 uint32_t flex_cpu_features(void) {
     __builtin_cpu_init();
@@ -12,7 +12,7 @@ uint32_t flex_cpu_features(void) {
     return features;
 }
 
-__attribute__((target("avx2,fma")))
+FLEX_AVX2
 float flex_fma_peak_loop_avx2(int64_t iterations) {
     // 12 independent chains cover the FMA latency (4-5 cycles) times the number of FMA ports (2).
     const __m256 m = _mm256_set1_ps(0.999999f);

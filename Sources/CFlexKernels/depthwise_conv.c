@@ -1,29 +1,6 @@
 #include "CFlexKernels.h"
 #include "epilogue_scalar.h"
 
-/// Output columns [*low, *high) whose every filter tap lies inside the input row.
-static inline void interior_columns(const flex_plane_geometry *g, int64_t *low, int64_t *high) {
-    int64_t lo = (g->pad_w + g->stride_w - 1) / g->stride_w;
-    int64_t last = g->in_w - 1 - (g->kernel_w - 1) * g->dilation_w + g->pad_w;
-    int64_t hi = last < 0 ? 0 : last / g->stride_w + 1;
-    if (hi > g->out_w) hi = g->out_w;
-    if (lo > hi) lo = hi;
-    *low = lo;
-    *high = hi;
-}
-
-/// The epilogue of one value at column `x` of output row `y`, with the plane's scalar bias.
-static inline float plane_epilogue(const flex_epilogue *e, float value, int64_t y, int64_t x) {
-    if (!e) return value;
-    if (e->bias) value += e->bias[0];
-    if (e->residual) value += e->residual[y * e->residual_stride + x];
-    if (e->clamp) {
-        value = value < e->lower ? e->lower : value;
-        value = value > e->upper ? e->upper : value;
-    }
-    return value;
-}
-
 /// One output value computed with bounds checks on every tap.
 static inline float depthwise_point(const float *input, const float *weights, const flex_plane_geometry *g,
                                     int64_t y, int64_t x) {
@@ -44,25 +21,27 @@ void flex_depthwise_plane_portable(const float *input, const float *weights, flo
                                    const flex_plane_geometry *g, const flex_epilogue *epilogue) {
     for (int64_t y = 0; y < g->out_h; y++) {
         for (int64_t x = 0; x < g->out_w; x++) {
-            output[y * g->out_w + x] = plane_epilogue(epilogue, depthwise_point(input, weights, g, y, x), y, x);
+            output[y * g->out_w + x] = flex_plane_epilogue_apply(epilogue, depthwise_point(input, weights, g, y, x), y, x);
         }
     }
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_helpers.h"
 
-/// Eight consecutive stride-2 elements `p[0], p[2], ..., p[14]`, reading nothing past `p[14]`.
-__attribute__((target("avx2,fma"), always_inline))
-static inline __m256 load_even8(const float *p) {
-    const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 7);
-    // [p0 p2 p8 p10 | p4 p6 p12 p14], then the middle 64-bit lanes swapped.
-    const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 2, 0));
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
+/// Output columns [*low, *high) whose every filter tap lies inside the input row.
+static inline void interior_columns(const flex_plane_geometry *g, int64_t *low, int64_t *high) {
+    int64_t lo = (g->pad_w + g->stride_w - 1) / g->stride_w;
+    int64_t last = g->in_w - 1 - (g->kernel_w - 1) * g->dilation_w + g->pad_w;
+    int64_t hi = last < 0 ? 0 : last / g->stride_w + 1;
+    if (hi > g->out_w) hi = g->out_w;
+    if (lo > hi) lo = hi;
+    *low = lo;
+    *high = hi;
 }
 
 /// The epilogue of 8 outputs starting at column `x` of row `y`, then their store.
-__attribute__((target("avx2,fma"), always_inline))
+FLEX_AVX2 __attribute__((always_inline))
 static inline void store8(float *out, __m256 acc, const flex_epilogue *e, __m256 bias, __m256 lower, __m256 upper,
                           int64_t y, int64_t x) {
     if (e) {
@@ -74,7 +53,7 @@ static inline void store8(float *out, __m256 acc, const flex_epilogue *e, __m256
 }
 
 /// 8 outputs of any filter size at interior column `x` of row `y` (stride 1 or 2).
-__attribute__((target("avx2,fma"), always_inline))
+FLEX_AVX2 __attribute__((always_inline))
 static inline __m256 general8(const float *input, const float *weights, const flex_plane_geometry *g,
                               int64_t y, int64_t x) {
     __m256 acc = _mm256_setzero_ps();
@@ -85,7 +64,7 @@ static inline __m256 general8(const float *input, const float *weights, const fl
         const float *w = weights + ky * g->kernel_w;
         for (int64_t kx = 0; kx < g->kernel_w; kx++) {
             const __m256 v = g->stride_w == 1 ? _mm256_loadu_ps(row + kx * g->dilation_w)
-                                              : load_even8(row + kx * g->dilation_w);
+                                              : flex_load_even8(row + kx * g->dilation_w);
             acc = _mm256_fmadd_ps(_mm256_broadcast_ss(w + kx), v, acc);
         }
     }
@@ -94,7 +73,7 @@ static inline __m256 general8(const float *input, const float *weights, const fl
 
 /// 8 outputs of a 3x3 filter (dilation 1) at interior column `x`: `rows[i]` is input row i of the
 /// window already offset to the window's left edge, NULL in the padding; `w` holds the 9 weights.
-__attribute__((target("avx2,fma"), always_inline))
+FLEX_AVX2 __attribute__((always_inline))
 static inline __m256 filter3x3_8(const float *const rows[3], const __m256 w[9], int64_t stride, int64_t x) {
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < 3; i++) {
@@ -105,15 +84,15 @@ static inline __m256 filter3x3_8(const float *const rows[3], const __m256 w[9], 
             acc = _mm256_fmadd_ps(w[3 * i + 1], _mm256_loadu_ps(p + 1), acc);
             acc = _mm256_fmadd_ps(w[3 * i + 2], _mm256_loadu_ps(p + 2), acc);
         } else {
-            acc = _mm256_fmadd_ps(w[3 * i], load_even8(p), acc);
-            acc = _mm256_fmadd_ps(w[3 * i + 1], load_even8(p + 1), acc);
-            acc = _mm256_fmadd_ps(w[3 * i + 2], load_even8(p + 2), acc);
+            acc = _mm256_fmadd_ps(w[3 * i], flex_load_even8(p), acc);
+            acc = _mm256_fmadd_ps(w[3 * i + 1], flex_load_even8(p + 1), acc);
+            acc = _mm256_fmadd_ps(w[3 * i + 2], flex_load_even8(p + 2), acc);
         }
     }
     return acc;
 }
 
-__attribute__((target("avx2,fma")))
+FLEX_AVX2
 void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
                                const flex_plane_geometry *g, const flex_epilogue *e) {
     if (g->stride_w > 2) {
@@ -130,7 +109,7 @@ void flex_depthwise_plane_avx2(const float *input, const float *weights, float *
     for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(is3x3 ? weights[i] : 0);
     for (int64_t y = 0; y < g->out_h; y++) {
         float *out = output + y * g->out_w;
-        for (int64_t x = 0; x < low; x++) out[x] = plane_epilogue(e, depthwise_point(input, weights, g, y, x), y, x);
+        for (int64_t x = 0; x < low; x++) out[x] = flex_plane_epilogue_apply(e, depthwise_point(input, weights, g, y, x), y, x);
         const float *rows[3];
         for (int i = 0; i < 3; i++) {
             const int64_t iy = y * g->stride_h - g->pad_h + i;
@@ -149,7 +128,7 @@ void flex_depthwise_plane_avx2(const float *input, const float *weights, float *
             store8(out, acc, e, bias, lower, upper, y, x);
             x = high;
         }
-        for (; x < g->out_w; x++) out[x] = plane_epilogue(e, depthwise_point(input, weights, g, y, x), y, x);
+        for (; x < g->out_w; x++) out[x] = flex_plane_epilogue_apply(e, depthwise_point(input, weights, g, y, x), y, x);
     }
 }
 

@@ -1,4 +1,5 @@
 #include "CFlexKernels.h"
+#include "epilogue_scalar.h"
 
 void flex_add_portable(const float *a, const float *b, float *out, int64_t count) {
     for (int64_t i = 0; i < count; i++) out[i] = a[i] + b[i];
@@ -8,13 +9,8 @@ void flex_mul_portable(const float *a, const float *b, float *out, int64_t count
     for (int64_t i = 0; i < count; i++) out[i] = a[i] * b[i];
 }
 
-static inline float clamp_value(float value, float lower, float upper) {
-    value = value < lower ? lower : value;
-    return value > upper ? upper : value;
-}
-
 void flex_clamp_portable(const float *in, float *out, int64_t count, float lower, float upper) {
-    for (int64_t i = 0; i < count; i++) out[i] = clamp_value(in[i], lower, upper);
+    for (int64_t i = 0; i < count; i++) out[i] = flex_clamp_scalar(in[i], lower, upper);
 }
 
 void flex_channel_bias_portable(const float *in, const float *bias, float *out, int64_t channels, int64_t inner,
@@ -22,36 +18,34 @@ void flex_channel_bias_portable(const float *in, const float *bias, float *out, 
     for (int64_t c = 0; c < channels; c++) {
         for (int64_t i = 0; i < inner; i++) {
             const float value = in[c * inner + i] + bias[c];
-            out[c * inner + i] = clamp ? clamp_value(value, lower, upper) : value;
+            out[c * inner + i] = clamp ? flex_clamp_scalar(value, lower, upper) : value;
         }
     }
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_helpers.h"
 
-#define AVX2 __attribute__((target("avx2,fma")))
-
-AVX2 void flex_add_avx2(const float *a, const float *b, float *out, int64_t count) {
+FLEX_AVX2 void flex_add_avx2(const float *a, const float *b, float *out, int64_t count) {
     int64_t i = 0;
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
     for (; i < count; i++) out[i] = a[i] + b[i];
 }
 
-AVX2 void flex_mul_avx2(const float *a, const float *b, float *out, int64_t count) {
+FLEX_AVX2 void flex_mul_avx2(const float *a, const float *b, float *out, int64_t count) {
     int64_t i = 0;
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
     for (; i < count; i++) out[i] = a[i] * b[i];
 }
 
-AVX2 void flex_clamp_avx2(const float *in, float *out, int64_t count, float lower, float upper) {
+FLEX_AVX2 void flex_clamp_avx2(const float *in, float *out, int64_t count, float lower, float upper) {
     const __m256 lo = _mm256_set1_ps(lower), hi = _mm256_set1_ps(upper);
     int64_t i = 0;
     for (; i + 8 <= count; i += 8) _mm256_storeu_ps(out + i, _mm256_min_ps(_mm256_max_ps(_mm256_loadu_ps(in + i), lo), hi));
-    for (; i < count; i++) out[i] = clamp_value(in[i], lower, upper);
+    for (; i < count; i++) out[i] = flex_clamp_scalar(in[i], lower, upper);
 }
 
-AVX2 void flex_channel_bias_avx2(const float *in, const float *bias, float *out, int64_t channels, int64_t inner,
+FLEX_AVX2 void flex_channel_bias_avx2(const float *in, const float *bias, float *out, int64_t channels, int64_t inner,
                                  int32_t clamp, float lower, float upper) {
     const __m256 lo = _mm256_set1_ps(lower), hi = _mm256_set1_ps(upper);
     for (int64_t c = 0; c < channels; c++) {
@@ -66,7 +60,7 @@ AVX2 void flex_channel_bias_avx2(const float *in, const float *bias, float *out,
         }
         for (; i < inner; i++) {
             const float value = source[i] + bias[c];
-            destination[i] = clamp ? clamp_value(value, lower, upper) : value;
+            destination[i] = clamp ? flex_clamp_scalar(value, lower, upper) : value;
         }
     }
 }

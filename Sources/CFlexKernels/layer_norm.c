@@ -13,23 +13,14 @@ void flex_layer_norm_row_portable(const float *in, const float *gamma, const flo
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_helpers.h"
 
-#define AVX2 __attribute__((target("avx2,fma")))
-
-AVX2 static inline float sum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-AVX2 void flex_layer_norm_row_avx2(const float *in, const float *gamma, const float *beta, float *out,
+FLEX_AVX2 void flex_layer_norm_row_avx2(const float *in, const float *gamma, const float *beta, float *out,
                                    int64_t count, float epsilon) {
     __m256 vsum = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 8 <= count; i += 8) vsum = _mm256_add_ps(vsum, _mm256_loadu_ps(in + i));
-    float sum = sum8(vsum);
+    float sum = flex_sum8(vsum);
     for (; i < count; i++) sum += in[i];
     const float mean = sum / (float)count;
 
@@ -39,7 +30,7 @@ AVX2 void flex_layer_norm_row_avx2(const float *in, const float *gamma, const fl
         const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(in + i), vmean);
         vsquares = _mm256_fmadd_ps(d, d, vsquares);
     }
-    float squares = sum8(vsquares);
+    float squares = flex_sum8(vsquares);
     for (; i < count; i++) squares += (in[i] - mean) * (in[i] - mean);
     const float scale = 1.0f / sqrtf(squares / (float)count + epsilon);
 

@@ -36,18 +36,9 @@ void flex_pool_plane_portable(const float *input, float *output, const flex_plan
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_helpers.h"
 
-#define AVX2 __attribute__((target("avx2,fma")))
-
-/// Eight consecutive stride-2 elements `p[0], p[2], ..., p[14]`, reading nothing past `p[14]`.
-AVX2 static inline __m256 pool_load_even8(const float *p) {
-    const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 7);
-    const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 2, 0));
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
-}
-
-AVX2 void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *g, int32_t kind) {
+FLEX_AVX2 void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *g, int32_t kind) {
     if (g->stride_w > 2) {
         flex_pool_plane_portable(input, output, g, kind);
         return;
@@ -72,7 +63,7 @@ AVX2 void flex_pool_plane_avx2(const float *input, float *output, const flex_pla
             for (int64_t iy = y0; iy < y1; iy++) {
                 const float *row = input + iy * g->in_w + x * g->stride_w - g->pad_w;
                 for (int64_t kx = 0; kx < g->kernel_w; kx++) {
-                    const __m256 v = g->stride_w == 1 ? _mm256_loadu_ps(row + kx) : pool_load_even8(row + kx);
+                    const __m256 v = g->stride_w == 1 ? _mm256_loadu_ps(row + kx) : flex_load_even8(row + kx);
                     acc = kind == FLEX_POOL_MAX ? _mm256_max_ps(acc, v) : _mm256_add_ps(acc, v);
                 }
             }

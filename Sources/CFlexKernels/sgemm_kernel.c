@@ -30,9 +30,9 @@ void flex_sgemm_kernel_portable(int64_t k, const float *a, const float *b, float
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_helpers.h"
 
-__attribute__((target("avx2,fma"), always_inline))
+FLEX_AVX2 __attribute__((always_inline))
 static inline void store_row_avx2(float *c, __m256 lo, __m256 hi, int64_t row, int32_t accumulate,
                                   const flex_epilogue *e) {
     if (accumulate) {
@@ -83,7 +83,7 @@ static inline void store_row_avx2(float *c, __m256 lo, __m256 hi, int64_t row, i
         c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51); \
     } while (0)
 
-__attribute__((target("avx2,fma")))
+FLEX_AVX2
 void flex_sgemm_kernel_avx2(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
                             int64_t rows, int64_t cols, int32_t accumulate, const flex_epilogue *epilogue) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps();

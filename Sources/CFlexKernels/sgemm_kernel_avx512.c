@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include "CFlexKernels.h"
 
 enum { MR = FLEX_GEMM_MR, NR = FLEX_GEMM_NR };

@@ -14,13 +14,11 @@ void flex_softmax_row_portable(const float *in, float *out, int64_t count) {
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2,fma")))
+#include "avx2_helpers.h"
 
 /// e^x for x <= 0 (inputs below -87 give about 1e-38), relative error about 2e-7: x = n ln2 + r with
 /// |r| <= ln2 / 2, e^r by a degree-6 polynomial, 2^n built in the exponent bits.
-AVX2 static inline __m256 exp_nonpositive(__m256 x) {
+FLEX_AVX2 static inline __m256 exp_nonpositive(__m256 x) {
     x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -37,25 +35,11 @@ AVX2 static inline __m256 exp_nonpositive(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(exponent));
 }
 
-AVX2 static inline float horizontal_max(__m256 v) {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-    return _mm_cvtss_f32(m);
-}
-
-AVX2 static inline float horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-AVX2 void flex_softmax_row_avx2(const float *in, float *out, int64_t count) {
+FLEX_AVX2 void flex_softmax_row_avx2(const float *in, float *out, int64_t count) {
     int64_t i = 0;
     __m256 vmax = _mm256_set1_ps(in[0]);
     for (; i + 8 <= count; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(in + i));
-    float max = horizontal_max(vmax);
+    float max = flex_max8(vmax);
     for (; i < count; i++) max = in[i] > max ? in[i] : max;
 
     const __m256 shift = _mm256_set1_ps(max);
@@ -65,7 +49,7 @@ AVX2 void flex_softmax_row_avx2(const float *in, float *out, int64_t count) {
         _mm256_storeu_ps(out + i, e);
         vsum = _mm256_add_ps(vsum, e);
     }
-    float sum = horizontal_sum(vsum);
+    float sum = flex_sum8(vsum);
     if (i < count) {
         float lanes[8] = {0};
         for (int64_t j = i; j < count; j++) lanes[j - i] = in[j] - max;

@@ -1,21 +1,10 @@
 #include "CFlexKernels.h"
+#include "epilogue_scalar.h"
 
 // Winograd F(4x4, 3x3) transforms (Lavin & Gray 2015):
 //   B^T = [4  0 -5  0 1 0;  0 -4 -4  1 1 0;  0 4 -4 -1 1 0;  0 -2 -1 2 1 0;  0 2 -1 -2 1 0;  0 4 0 -5 0 1]
 //   A^T = [1 1 1 1 1 0;  0 1 -1 2 -2 0;  0 1 1 4 4 0;  0 1 -1 8 -8 1]
 // The weight transform G g G^T is done in Swift when a convolution is prepared.
-
-/// The epilogue of one output value with the channel's scalar bias.
-static inline float channel_epilogue(const flex_epilogue *e, float value, int64_t y, int64_t x) {
-    if (!e) return value;
-    if (e->bias) value += e->bias[0];
-    if (e->residual) value += e->residual[y * e->residual_stride + x];
-    if (e->clamp) {
-        value = value < e->lower ? e->lower : value;
-        value = value > e->upper ? e->upper : value;
-    }
-    return value;
-}
 
 /// `out[k * stride] = (B^T d)[k]` for the 6 values `d[k * stride]`.
 static inline void input_transform6(const float *d, int64_t ds, float *out, int64_t os) {
@@ -80,18 +69,16 @@ void flex_winograd43_output_portable(const float *m, int64_t matrix_stride, cons
             for (int64_t x = 0; x < 4; x++) {
                 const int64_t ox = 4 * tx + x;
                 if (ox >= c->width) break;
-                output[oy * c->width + ox] = channel_epilogue(e, result[y * 4 + x], oy, ox);
+                output[oy * c->width + ox] = flex_plane_epilogue_apply(e, result[y * 4 + x], oy, ox);
             }
         }
     }
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_helpers.h"
 
-#define AVX2 __attribute__((target("avx2,fma")))
-
-AVX2 static inline void input_transform6_avx2(const __m256 d[6], __m256 out[6]) {
+FLEX_AVX2 static inline void input_transform6_avx2(const __m256 d[6], __m256 out[6]) {
     const __m256 four = _mm256_set1_ps(4), five = _mm256_set1_ps(5), two = _mm256_set1_ps(2);
     out[0] = _mm256_fmadd_ps(four, d[0], _mm256_fnmadd_ps(five, d[2], d[4]));
     out[1] = _mm256_fnmadd_ps(four, _mm256_add_ps(d[1], d[2]), _mm256_add_ps(d[3], d[4]));
@@ -102,7 +89,7 @@ AVX2 static inline void input_transform6_avx2(const __m256 d[6], __m256 out[6]) 
     out[5] = _mm256_fmadd_ps(four, d[1], _mm256_fnmadd_ps(five, d[3], d[5]));
 }
 
-AVX2 static inline void output_transform6_avx2(const __m256 m[6], __m256 out[4]) {
+FLEX_AVX2 static inline void output_transform6_avx2(const __m256 m[6], __m256 out[4]) {
     const __m256 a = _mm256_add_ps(m[1], m[2]), b = _mm256_sub_ps(m[1], m[2]);
     const __m256 c = _mm256_add_ps(m[3], m[4]), d = _mm256_sub_ps(m[3], m[4]);
     out[0] = _mm256_add_ps(_mm256_add_ps(m[0], a), c);
@@ -113,7 +100,7 @@ AVX2 static inline void output_transform6_avx2(const __m256 m[6], __m256 out[4])
 
 /// From 32 consecutive floats at `p` (8 tiles' columns 0-3), the vectors of column 0..3 across the 8
 /// tiles, each in lane order [t0 t2 t4 t6 t1 t3 t5 t7].
-AVX2 static inline void deinterleave4(const float *p, __m256 u[4]) {
+FLEX_AVX2 static inline void deinterleave4(const float *p, __m256 u[4]) {
     const __m256 a0 = _mm256_loadu_ps(p), a1 = _mm256_loadu_ps(p + 8);
     const __m256 a2 = _mm256_loadu_ps(p + 16), a3 = _mm256_loadu_ps(p + 24);
     const __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
@@ -126,7 +113,7 @@ AVX2 static inline void deinterleave4(const float *p, __m256 u[4]) {
 
 /// Inverse of `deinterleave4`: 4 column vectors in lane order [t0 t2 t4 t6 t1 t3 t5 t7] to 32
 /// consecutive floats (tile-major).
-AVX2 static inline void interleave4(const __m256 u[4], __m256 a[4]) {
+FLEX_AVX2 static inline void interleave4(const __m256 u[4], __m256 a[4]) {
     const __m256 t0 = _mm256_shuffle_ps(u[0], u[1], _MM_SHUFFLE(1, 0, 1, 0));
     const __m256 t2 = _mm256_shuffle_ps(u[0], u[1], _MM_SHUFFLE(3, 2, 3, 2));
     const __m256 t1 = _mm256_shuffle_ps(u[2], u[3], _MM_SHUFFLE(1, 0, 1, 0));
@@ -137,7 +124,7 @@ AVX2 static inline void interleave4(const __m256 u[4], __m256 a[4]) {
     a[3] = _mm256_shuffle_ps(t2, t3, _MM_SHUFFLE(3, 1, 3, 1));
 }
 
-AVX2 void flex_winograd43_input_avx2(const float *input, const flex_winograd_chunk *c, float *v,
+FLEX_AVX2 void flex_winograd43_input_avx2(const float *input, const flex_winograd_chunk *c, float *v,
                                      int64_t matrix_stride, int64_t panel_stride, float *scratch) {
     const int64_t per_row = c->tiles_per_row, row_width = 4 * per_row + 8;
     const int64_t tiles = c->tile_rows * per_row, padded = (tiles + 7) / 8 * 8;
@@ -200,7 +187,7 @@ AVX2 void flex_winograd43_input_avx2(const float *input, const flex_winograd_chu
     }
 }
 
-AVX2 void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, const flex_winograd_chunk *c,
+FLEX_AVX2 void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, const flex_winograd_chunk *c,
                                       float *output, const flex_epilogue *e) {
     const int64_t per_row = c->tiles_per_row, tiles = c->tile_rows * per_row;
     const __m256i permuted = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
@@ -261,7 +248,7 @@ AVX2 void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, con
                 for (int64_t y = 0; y < 4 && 4 * lty + y < c->height; y++) {
                     for (int64_t x = 0; x < 4 && 4 * ltx + x < c->width; x++) {
                         const int64_t oy = 4 * lty + y, ox = 4 * ltx + x;
-                        output[oy * c->width + ox] = channel_epilogue(e, values[y][x][lane], oy, ox);
+                        output[oy * c->width + ox] = flex_plane_epilogue_apply(e, values[y][x][lane], oy, ox);
                     }
                 }
             }

@@ -47,13 +47,15 @@ extension Fast {
         public static func scratchCount(
             m: Int, n: Int, k: Int, left: Operand, right: Operand, blocking: Blocking = .default
         ) -> Int {
-            scratchCount(n: n, k: k, packsLeft: !left.isPacked, packsRight: !right.isPacked, blocking: blocking)
+            scratchCount(m: m, n: n, k: k, packsLeft: !left.isPacked, packsRight: !right.isPacked, blocking: blocking)
         }
 
-        static func scratchCount(n: Int, k: Int, packsLeft: Bool, packsRight: Bool, blocking: Blocking) -> Int {
+        /// Scratch floats: a KC x NC block of B panels (if B is packed on the fly), then an MC x KC block
+        /// of A panels (if A is).
+        static func scratchCount(m: Int, n: Int, k: Int, packsLeft: Bool, packsRight: Bool, blocking: Blocking) -> Int {
             let kc = Swift.min(blocking.kc, Swift.max(k, 1))
             let rightCount = packsRight ? kc * Swift.min(blocking.nc, roundUp(n, nr)) : 0
-            let leftCount = packsLeft ? kc * blocking.mc : 0
+            let leftCount = packsLeft ? kc * Swift.min(blocking.mc, roundUp(m, mr)) : 0
             return rightCount + leftCount
         }
 

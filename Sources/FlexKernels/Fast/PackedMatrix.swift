@@ -15,7 +15,7 @@ extension Fast {
     /// Rows or columns past the matrix in the last panel are zero.
     ///
     /// Immutable after creation and safe to share between threads.
-    public struct PackedMatrix: @unchecked Sendable {
+    public struct PackedMatrix: Sendable {
         /// Which GEMM operand the panels are laid out for.
         public enum Role: String, Sendable, Hashable, CaseIterable {
             /// The left operand A (M x K), in panels of 6 rows.

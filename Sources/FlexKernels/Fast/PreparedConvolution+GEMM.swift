@@ -55,7 +55,7 @@ extension Fast.PreparedConvolution {
     /// Floats of GEMM packing scratch per thread (the padded input copy follows them).
     static func gemmPackingCount(_ g: Fast.ConvolutionGeometry) -> Int {
         Fast.GEMM.scratchCount(
-            n: g.outputHeight * g.outputWidth, k: g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth,
+            m: g.outputChannelsPerGroup, n: g.outputHeight * g.outputWidth, k: g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth,
             packsLeft: false, packsRight: true, blocking: .default)
     }
 

@@ -9,7 +9,7 @@ extension Fast {
     /// `run` call writes only its part of `output` and uses only the `scratch` the caller passes, which
     /// must hold `scratchCount` floats and belong to the calling thread for the call's duration (give each
     /// concurrently running part its own scratch).
-    public struct PreparedConvolution: @unchecked Sendable {
+    public struct PreparedConvolution: Sendable {
         /// How the convolution is computed.
         public enum Algorithm: String, Sendable, CaseIterable {
             /// Weights `[O/g, C/g * kh * kw]` packed as GEMM A; the input's im2col matrix packed on the fly

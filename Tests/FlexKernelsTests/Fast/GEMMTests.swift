@@ -119,8 +119,11 @@ struct GEMMTests {
 
     static let tolerance = 1e-5
     static let smallBlocking = Fast.GEMM.Blocking(mc: 12, kc: 7, nc: 32)
+    /// NC an odd number of 16-column panels: AVX-512's 32-column tiles end on a single panel in every block.
+    static let oddBlocking = Fast.GEMM.Blocking(mc: 18, kc: 5, nc: 48)
 
-    @Test("operand forms and shapes", arguments: runnableInstructionSets, [Fast.GEMM.Blocking.default, smallBlocking])
+    @Test("operand forms and shapes", arguments: runnableInstructionSets,
+          [Fast.GEMM.Blocking.default, smallBlocking, oddBlocking])
     func operandForms(instructionSet: Fast.InstructionSet, blocking: Fast.GEMM.Blocking) {
         for (m, n, k) in Self.shapes {
             for form in 0..<8 {
