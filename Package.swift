@@ -28,15 +28,18 @@ let package = Package(
         .target(name: "FlexTestSupport", dependencies: ["FlexEG"]),
         .executableTarget(
             name: "flexeg",
-            dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            resources: [.copy("DemoModels")]
         ),
         .executableTarget(name: "flexeg-kernel-bench", dependencies: ["FlexKernels"], path: "Benchmarks/Kernels"),
         .testTarget(name: "FlexTensorTests", dependencies: ["FlexTensor", "FlexTestSupport"]),
         .testTarget(name: "FlexKernelsTests", dependencies: ["FlexKernels", "FlexTestSupport"]),
-        .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"]),
+        .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "FlexGraphTests", dependencies: ["FlexGraph", "FlexTestSupport"]),
         .testTarget(name: "FlexCompilerTests", dependencies: ["FlexCompiler", "FlexTestSupport"]),
-        .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexTestSupport"]),
+        // Holds NeuronCores in a separate process, for FlexRuntimeTests' cross-process locking tests.
+        .executableTarget(name: "FlexRuntimeCoreHolder", dependencies: ["FlexRuntime"], path: "Tests/FlexRuntimeCoreHolder"),
+        .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexTestSupport", "FlexRuntimeCoreHolder"]),
         .testTarget(name: "FlexEGTests", dependencies: ["FlexEG", "FlexTestSupport"]),
         .testTarget(name: "FlexCLITests", dependencies: ["flexeg", "FlexTestSupport"]),
     ],

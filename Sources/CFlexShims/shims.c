@@ -1,0 +1,90 @@
+#if defined(__linux__)
+#define _GNU_SOURCE
+#include <sched.h>
+#include <pthread.h>
+#endif
+#include <errno.h>
+#include <unistd.h>
+#include "CFlexShims.h"
+
+#if defined(__linux__)
+
+int flexeg_affinity_cpus(int *cpus, int capacity) {
+    /* Grow the set until it covers the kernel's mask size (EINVAL means the set is too small). */
+    for (int setSize = 1024; setSize <= (1 << 20); setSize *= 2) {
+        cpu_set_t *set = CPU_ALLOC(setSize);
+        if (set == NULL) return -1;
+        size_t bytes = CPU_ALLOC_SIZE(setSize);
+        CPU_ZERO_S(bytes, set);
+        if (sched_getaffinity(0, bytes, set) != 0) {
+            CPU_FREE(set);
+            if (errno == EINVAL) continue;
+            return -1;
+        }
+        int count = 0;
+        for (int cpu = 0; cpu < setSize; cpu++) {
+            if (!CPU_ISSET_S(cpu, bytes, set)) continue;
+            if (count < capacity) cpus[count] = cpu;
+            count++;
+        }
+        CPU_FREE(set);
+        return count;
+    }
+    return -1;
+}
+
+int flexeg_pin_current_thread(int cpu) {
+    if (cpu < 0) return EINVAL;
+    int setSize = cpu + 1 > 1024 ? cpu + 1 : 1024;
+    cpu_set_t *set = CPU_ALLOC(setSize);
+    if (set == NULL) return ENOMEM;
+    size_t bytes = CPU_ALLOC_SIZE(setSize);
+    CPU_ZERO_S(bytes, set);
+    CPU_SET_S(cpu, bytes, set);
+    int result = pthread_setaffinity_np(pthread_self(), bytes, set);
+    CPU_FREE(set);
+    return result;
+}
+
+int flexeg_current_cpu(void) { return sched_getcpu(); }
+
+#else
+
+int flexeg_affinity_cpus(int *cpus, int capacity) {
+    (void)cpus;
+    (void)capacity;
+    return -1;
+}
+
+int flexeg_pin_current_thread(int cpu) {
+    (void)cpu;
+    return ENOSYS;
+}
+
+int flexeg_current_cpu(void) { return -1; }
+
+#endif
+
+int flexeg_online_cpu_count(void) {
+    long count = sysconf(_SC_NPROCESSORS_ONLN);
+    return count > 0 ? (int)count : 1;
+}
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FLEXEG_TSAN 1
+#endif
+#endif
+#if !defined(FLEXEG_TSAN) && defined(__SANITIZE_THREAD__)
+#define FLEXEG_TSAN 1
+#endif
+
+#if defined(FLEXEG_TSAN)
+void __tsan_acquire(void *address);
+void __tsan_release(void *address);
+void flexeg_tsan_acquire(const void *address) { __tsan_acquire((void *)address); }
+void flexeg_tsan_release(const void *address) { __tsan_release((void *)address); }
+#else
+void flexeg_tsan_acquire(const void *address) { (void)address; }
+void flexeg_tsan_release(const void *address) { (void)address; }
+#endif

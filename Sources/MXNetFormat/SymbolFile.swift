@@ -1,7 +1,8 @@
 /// The contents of an MXNet `PREFIX-symbol.json`: NNVM's JSON graph, as MXNet 1.x writes it.
 ///
 /// Pure data: no operator knowledge. Attribute values stay strings exactly as in the file; older
-/// files' `"attr"` and `"param"` keys are merged into `attributes` on reading.
+/// files' `"attr"` and `"param"` keys are merged into `attributes` on reading. Reading and writing are
+/// in `SymbolFile+JSONReading.swift` and `SymbolFile+JSONWriting.swift`.
 public struct SymbolFile: Sendable, Equatable {
     /// One entry of `"nodes"`. `op == "null"` marks a variable.
     public struct Node: Sendable, Equatable {
@@ -9,12 +10,20 @@ public struct SymbolFile: Sendable, Equatable {
         public var name: String
         public var attributes: [String: String]
         public var inputs: [Entry]
+        /// Nodes that must run before this one without feeding it data (`"control_deps"`; rare).
+        public var controlDependencies: [Int]
+        /// Graphs owned by this node (`"subgraphs"`: control flow ops such as `_foreach`, and
+        /// partitioned subgraph ops), each numbered independently of the outer graph.
+        public var subgraphs: [SymbolFile]
 
-        public init(op: String, name: String, attributes: [String: String] = [:], inputs: [Entry] = []) {
+        public init(op: String, name: String, attributes: [String: String] = [:], inputs: [Entry] = [],
+                    controlDependencies: [Int] = [], subgraphs: [SymbolFile] = []) {
             self.op = op
             self.name = name
             self.attributes = attributes
             self.inputs = inputs
+            self.controlDependencies = controlDependencies
+            self.subgraphs = subgraphs
         }
     }
 

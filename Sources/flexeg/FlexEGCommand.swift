@@ -1,7 +1,10 @@
 import ArgumentParser
-import FlexEG
 
 @main
 struct FlexEGCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "flexeg", abstract: "FlexEG")
+    static let configuration = CommandConfiguration(
+        commandName: "flexeg",
+        abstract: "Run MXNet models on NeuronCores placed at run time (Flexible Execution Groups).",
+        subcommands: [InferCommand.self, InspectCommand.self]
+    )
 }

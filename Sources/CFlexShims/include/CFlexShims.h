@@ -1,0 +1,29 @@
+#ifndef CFLEXSHIMS_H
+#define CFLEXSHIMS_H
+
+/// The few host calls Swift cannot import directly: CPU affinity masks and thread pinning go through
+/// the `CPU_SET` macros, and ThreadSanitizer's annotation hooks exist only in sanitized builds.
+/// Every function is safe to call from any thread.
+
+/// Writes the host CPU numbers in this process's affinity mask, ascending, into `cpus` (at most
+/// `capacity` of them) and returns how many the mask holds (which may exceed `capacity`).
+/// Returns -1 when the OS has no affinity masks (then callers count online CPUs instead).
+int flexeg_affinity_cpus(int *cpus, int capacity);
+
+/// Number of online host CPUs (`sysconf(_SC_NPROCESSORS_ONLN)`), at least 1.
+int flexeg_online_cpu_count(void);
+
+/// Pins the calling thread to host CPU `cpu`. Returns 0 on success, otherwise an errno value
+/// (`ENOSYS` where the OS cannot pin threads).
+int flexeg_pin_current_thread(int cpu);
+
+/// The host CPU the calling thread is running on now, or -1 where the OS cannot tell.
+int flexeg_current_cpu(void);
+
+/// ThreadSanitizer happens-before annotations: `release` before giving up a lock whose address is
+/// `address`, `acquire` after taking it. No-ops unless this file is built with `-fsanitize=thread`
+/// (needed because the toolchain's `Synchronization.Mutex` is not instrumented on Linux).
+void flexeg_tsan_acquire(const void *address);
+void flexeg_tsan_release(const void *address);
+
+#endif

@@ -64,7 +64,7 @@ extension Graph {
     }
 
     /// The shape a variable's consumers imply for it (0 = unknown dimension), or nil.
-    func expectedShape(ofVariable index: Int, variables: [String: (shape: Shape, dtype: DType)]) -> Shape? {
+    public func expectedShape(ofVariable index: Int, variables: [String: (shape: Shape, dtype: DType)]) -> Shape? {
         for node in nodes {
             guard let op = node.op, let position = node.inputs.firstIndex(where: { $0.node == index }) else { continue }
             let known: [Shape?] = node.inputs.map { ref in

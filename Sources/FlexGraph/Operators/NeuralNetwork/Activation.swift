@@ -1,9 +1,9 @@
 import FlexKernels
 import FlexTensor
 
-/// MXNet `Activation`: `act_type` relu, sigmoid, tanh, softrelu or softsign, elementwise.
+/// MXNet `Activation` (alias `_npx_activation`): `act_type` relu, sigmoid, tanh, softrelu or softsign, elementwise.
 public struct ActivationOperator: Operator {
-    public static let names = ["Activation"]
+    public static let names = ["Activation", "_npx_activation"]
     public let opName: String
     public let function: Reference.ActivationFunction
 

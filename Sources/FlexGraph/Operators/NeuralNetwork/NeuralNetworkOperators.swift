@@ -2,5 +2,19 @@ extension OperatorRegistry {
     /// Convolutions, dense layers, normalization, activations, pooling, softmax and friends.
     static let neuralNetworkOperators: [any Operator.Type] = [
         ActivationOperator.self,
+        BatchNormOperator.self,
+        ConvolutionOperator.self,
+        DeconvolutionOperator.self,
+        DropoutOperator.self,
+        FullyConnectedOperator.self,
+        InstanceNormOperator.self,
+        LayerNormOperator.self,
+        LeakyReLUOperator.self,
+        LRNOperator.self,
+        PoolingOperator.self,
+        SoftmaxActivationOperator.self,
+        SoftmaxOperator.self,
+        SoftmaxOutputOperator.self,
+        UpSamplingOperator.self,
     ]
 }

@@ -1,0 +1,42 @@
+import FlexTensor
+
+extension LoadedModel {
+    /// Checks `inputs` against `model.inputs` (names, shapes, dtypes) and returns copies in spec order,
+    /// so the caller may reuse its tensors as soon as the submit returns.
+    func validated(_ inputs: [String: Tensor]) throws(RuntimeError) -> [Tensor] {
+        let specs = model.inputs
+        let expected = specs.map(\.description).joined(separator: ", ")
+        let unknown = inputs.keys.filter { name in !specs.contains { $0.name == name } }.sorted()
+        guard unknown.isEmpty else {
+            let list = unknown.map { "\"\($0)\"" }.joined(separator: ", ")
+            throw failed(.invalidInput(model: name, problem: "unknown input\(unknown.count == 1 ? "" : "s") \(list); the model takes \(expected)"))
+        }
+        var ordered: [Tensor] = []
+        ordered.reserveCapacity(specs.count)
+        for spec in specs {
+            guard let tensor = inputs[spec.name] else {
+                throw failed(.invalidInput(model: name, problem: "missing input \"\(spec.name)\" (\(spec.shape) \(spec.dtype)); the model takes \(expected)"))
+            }
+            guard tensor.shape == spec.shape else {
+                throw failed(.invalidInput(model: name, problem: "input \"\(spec.name)\" has shape \(tensor.shape) but the model expects \(spec.shape)"))
+            }
+            guard tensor.dtype == spec.dtype else {
+                throw failed(.invalidInput(model: name, problem: "input \"\(spec.name)\" is \(tensor.dtype) but the model expects \(spec.dtype)"))
+            }
+            ordered.append(tensor.copy())
+        }
+        return ordered
+    }
+
+    /// Why the last stage's `outputs` miss `model.outputs`, or nil when they match.
+    func outputProblem(_ outputs: [Tensor]) -> String? {
+        let specs = model.outputs
+        guard outputs.count == specs.count else {
+            return "it returned \(outputs.count) tensors but the model has \(specs.count) outputs (\(specs.map(\.description).joined(separator: ", ")))"
+        }
+        for (tensor, spec) in zip(outputs, specs) where tensor.shape != spec.shape || tensor.dtype != spec.dtype {
+            return "output \"\(spec.name)\" came out \(tensor.shape) \(tensor.dtype), expected \(spec.shape) \(spec.dtype)"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,169 @@
+import FlexRuntime
+import FlexTensor
+import Foundation
+import Testing
+
+/// Requests flowing through stages: results, overlap between successive requests, in-flight bounds.
+@Suite struct PipelineTests {
+    @Test func everyRequestGetsItsOwnAnswerFromConcurrentClients() throws {
+        try withRuntime(cores: 4) { runtime in
+            let model = try runtime.load(SyntheticModel(name: "Three", stageCount: 3, shape: [2, 3]), at: 1)
+            let wrong = Shared(0)
+            onThreads(4) { client in
+                for request in 0..<15 {
+                    let tag = Float(client * 1000 + request)
+                    let outputs = try? model.infer(taggedInput(tag, shape: [2, 3]))
+                    if outputs.map({ isSyntheticAnswer($0, tag: tag, stageCount: 3) }) != true { wrong.withLock { $0 += 1 } }
+                }
+            }
+            #expect(wrong.current == 0)
+            let snapshot = runtime.snapshot()
+            #expect(snapshot.models[0].inferences == 60)
+            #expect(snapshot.cores.map(\.executions) == [0, 60, 60, 60])
+        }
+    }
+
+    /// Stage 1 of request r holds its core until stage 0 of request r + 1 has started on the other
+    /// core: that only happens if successive requests overlap in the pipeline.
+    @Test func stagesOfSuccessiveRequestsOverlap() throws {
+        let log = EventLog()
+        let requests = 6
+        let overlapped = Shared<[Float]>([])
+        let model = SyntheticModel(name: "Pipe", stageCount: 2) { event in
+            log.record(event)
+            guard event.phase == .started, event.stage == 1, let tag = event.tag, Int(tag) < requests - 1 else { return }
+            let next = tag + 1
+            if log.wait(timeout: 20, until: { $0.contains { $0.stage == 0 && $0.phase == .started && $0.tag == next } }) {
+                overlapped.withLock { $0.append(tag) }
+            }
+        }
+        try withRuntime(cores: 2) { runtime in
+            let loaded = try runtime.load(model, at: 0, maxInFlight: 2)
+            let pending = try (0..<requests).map { try loaded.submit(taggedInput(Float($0))) }
+            for (tag, request) in pending.enumerated() {
+                #expect(try isSyntheticAnswer(request.wait(), tag: Float(tag), stageCount: 2))
+            }
+        }
+        #expect(overlapped.current == (0..<(requests - 1)).map(Float.init))
+    }
+
+    /// With enough requests in flight, a k-stage pipeline whose stages each take t finishes n requests
+    /// in about (n + k − 1)·t instead of n·k·t. Stages sleep, so a busy host does not skew the result;
+    /// the bound is generous.
+    @Test func pipelinedThroughputApproachesOnePerStageTime() throws {
+        let stageTime = Duration.milliseconds(10)
+        let stages = 3
+        let requests = 20
+        try withRuntime(cores: 3) { runtime in
+            let model = try runtime.load(SyntheticModel(name: "Sleepy", stageCount: stages, work: .sleep(stageTime)), at: 0)
+            let start = ContinuousClock.now
+            let pending = try (0..<requests).map { try model.submit(taggedInput(Float($0))) }
+            for request in pending { _ = try request.wait() }
+            let elapsed = start.duration(to: .now).inSeconds
+            let serial = Double(requests * stages) * stageTime.inSeconds
+            #expect(elapsed < 0.7 * serial, "took \(elapsed) s; serial execution would take \(serial) s")
+            let throughput = runtime.snapshot().models[0].latency.throughput ?? 0
+            #expect(throughput > 0.4 / stageTime.inSeconds)
+        }
+    }
+
+    @Test func inFlightRequestsNeverExceedTheLimit() throws {
+        let limit = 3
+        let inside = Shared((now: 0, most: 0))
+        let model = SyntheticModel(name: "Bounded", stageCount: 2, work: .sleep(.milliseconds(1))) { event in
+            if event.stage == 0 && event.phase == .started { inside.withLock { $0.now += 1; $0.most = max($0.most, $0.now) } }
+            if event.stage == 1 && event.phase == .finished { inside.withLock { $0.now -= 1 } }
+        }
+        try withRuntime(cores: 2) { runtime in
+            let loaded = try runtime.load(model, at: 0, maxInFlight: limit)
+            let failures = Shared(0)
+            onThreads(8) { client in
+                for request in 0..<8 {
+                    let tag = Float(client * 100 + request)
+                    let ok = (try? loaded.submit(taggedInput(tag)).wait()).map { isSyntheticAnswer($0, tag: tag, stageCount: 2) }
+                    if ok != true { failures.withLock { $0 += 1 } }
+                }
+            }
+            #expect(failures.current == 0)
+            let snapshot = runtime.snapshot().models[0]
+            #expect(snapshot.maxInFlight == limit)
+            #expect(snapshot.peakInFlight == limit)
+            #expect(snapshot.inFlight == 0)
+            #expect(snapshot.inferences == 64)
+        }
+        #expect(inside.current.most <= limit)
+        #expect(inside.current.most >= 2)
+    }
+
+    @Test func defaultInFlightLimitIsCoresPlusThree() throws {
+        try withRuntime(cores: 4) { runtime in
+            let loaded = try runtime.load(SyntheticModel(name: "M", stageCount: 3), at: 0)
+            #expect(loaded.maxInFlight == 6)
+            #expect(runtimeError { try runtime.load(SyntheticModel(name: "M", stageCount: 1), at: 0, maxInFlight: 0) }?.status == .invalid)
+        }
+    }
+
+    @Test func trySubmitFailsWithQueueFullWhenSlotsAreTaken() throws {
+        let gate = Gate()
+        let model = SyntheticModel(name: "Gated", stageCount: 1) { event in
+            if event.phase == .started { _ = gate.pass() }
+        }
+        try withRuntime(cores: 1) { runtime in
+            let loaded = try runtime.load(model, at: 0, maxInFlight: 2)
+            let first = try loaded.trySubmit(taggedInput(1))
+            let second = try loaded.trySubmit(taggedInput(2))
+            let error = runtimeError { try loaded.trySubmit(taggedInput(3)) }
+            #expect(error == .queueFull(model: "Gated", limit: 2))
+            #expect(error?.status == .queueFull)
+            #expect(error?.status.rawValue == 7)
+            gate.open()
+            #expect(try isSyntheticAnswer(first.wait(), tag: 1, stageCount: 1))
+            #expect(try isSyntheticAnswer(second.wait(), tag: 2, stageCount: 1))
+            #expect(try isSyntheticAnswer(loaded.trySubmit(taggedInput(4)).wait(), tag: 4, stageCount: 1))
+            let snapshot = runtime.snapshot().models[0]
+            #expect(snapshot.errorsByStatus == ["NRT_QUEUE_FULL": 1])
+            #expect(snapshot.inferences == 3)
+        }
+    }
+
+    @Test func blockingInferTimesOutWhileNoSlotFrees() throws {
+        let gate = Gate()
+        let model = SyntheticModel(name: "Stuck", stageCount: 1) { event in
+            if event.phase == .started { _ = gate.pass() }
+        }
+        try withRuntime(cores: 1, environment: ["NEURON_RT_EXEC_TIMEOUT": "1"]) { runtime in
+            #expect(runtime.executionTimeout == .seconds(1))
+            let loaded = try runtime.load(model, at: 0, maxInFlight: 1)
+            let held = try loaded.trySubmit(taggedInput(1))
+            let start = ContinuousClock.now
+            let error = runtimeError { try loaded.infer(taggedInput(2)) }
+            #expect(error == .timeout(model: "Stuck", seconds: 1))
+            #expect(error?.status == .timeout)
+            #expect(start.duration(to: .now) >= .seconds(1))
+            let waitError = runtimeError { try held.wait(timeout: .milliseconds(50)) }
+            #expect(waitError?.status == .timeout)
+            gate.open()
+            #expect(try isSyntheticAnswer(held.wait(), tag: 1, stageCount: 1))
+        }
+    }
+
+    @Test func asyncInferenceSuspendsForSlotsAndCompletesThroughContinuations() async throws {
+        try await withRuntime(cores: 2) { runtime in
+            let loaded = try runtime.load(SyntheticModel(name: "Async", stageCount: 2, work: .sleep(.milliseconds(1))), at: 0, maxInFlight: 2)
+            let correct = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for tag in 0..<20 {
+                    group.addTask { try isSyntheticAnswer(await loaded.infer(taggedInput(Float(tag))), tag: Float(tag), stageCount: 2) }
+                }
+                var correct = 0
+                for try await ok in group where ok { correct += 1 }
+                return correct
+            }
+            #expect(correct == 20)
+            let pending = try await loaded.submit(taggedInput(99))
+            #expect(try isSyntheticAnswer(await pending.outputs(), tag: 99, stageCount: 2))
+            let snapshot = runtime.snapshot().models[0]
+            #expect(snapshot.peakInFlight == 2)
+            #expect(snapshot.inferences == 21)
+        }
+    }
+}
