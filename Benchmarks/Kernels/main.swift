@@ -115,13 +115,14 @@ for (m, n, k) in gemmSizes {
 
 // MARK: Convolutions
 
-typealias Geometry = Fast.ConvolutionGeometry
+typealias Geometry = Reference.ConvolutionGeometry
 
 func conv(
     _ c: Int, _ o: Int, _ size: Int, kernel: Int, stride: Int = 1, pad: Int = 0, groups: Int = 1
 ) -> Geometry {
-    Geometry(inputChannels: c, outputChannels: o, inputHeight: size, inputWidth: size, kernel: (kernel, kernel),
-             stride: (stride, stride), pad: (pad, pad), groups: groups)
+    Geometry(batch: 1, inputChannels: c, inputHeight: size, inputWidth: size, outputChannels: o,
+             kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+             padHeight: pad, padWidth: pad, groups: groups)
 }
 
 /// Best time of one batch-1 convolution with `algorithm` (bias + ReLU fused).
@@ -134,7 +135,7 @@ func timeConvolution(_ g: Geometry, _ algorithm: Fast.PreparedConvolution.Algori
     let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu)
     return bestTime(budget: budget) {
         runParts(threads) { index in
-            prepared.run(input: input.pointer, output: output.pointer, batch: 1, epilogue: epilogue,
+            prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue,
                          scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
         }
     }
@@ -158,7 +159,7 @@ for (name, g) in layers {
     for algorithm in Fast.PreparedConvolution.Algorithm.allCases
     where Fast.PreparedConvolution.supports(algorithm, geometry: g) && (algorithm != .gemm || g.groups == 1) {
         let chosen = Fast.PreparedConvolution.preferredAlgorithm(for: g) == algorithm ? "*" : " "
-        report("\(chosen)\(name) [\(algorithm)]", flops: Double(g.flopsPerImage),
+        report("\(chosen)\(name) [\(algorithm)]", flops: 2 * Double(g.multiplyAdds),
                seconds: timeConvolution(g, algorithm))
     }
 }
@@ -187,12 +188,12 @@ func resnet50Convolutions() -> [Geometry] {
 
 if !options.quick {
     var total = 0.0, flops = 0.0
-    var seen: [Geometry: Double] = [:]
+    var seen: [(Geometry, Double)] = []
     for g in resnet50Convolutions() {
-        let seconds = seen[g] ?? timeConvolution(g, Fast.PreparedConvolution.preferredAlgorithm(for: g))
-        seen[g] = seconds
+        let seconds = seen.first { $0.0 == g }?.1 ?? timeConvolution(g, Fast.PreparedConvolution.preferredAlgorithm(for: g))
+        seen.append((g, seconds))
         total += seconds
-        flops += Double(g.flopsPerImage)
+        flops += 2 * Double(g.multiplyAdds)
     }
     print("\nResNet-50 v1, all 53 convolutions, batch 1: \(format(total * 1e3, 2)) ms "
           + "(\(format(flops / 1e9, 2)) GFLOP, \(format(flops / total / 1e9)) GFLOP/s) = "

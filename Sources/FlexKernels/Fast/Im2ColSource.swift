@@ -10,7 +10,7 @@ extension Fast {
         let input: UnsafePointer<Float>
         let paddedHeight: Int
         let paddedWidth: Int
-        let geometry: ConvolutionGeometry
+        let geometry: Reference.ConvolutionGeometry
 
         /// Packs rows `kStart ..< kStart + kCount` of columns `columnStart ..< columnStart + columnCount`
         /// into 16-column panels of `kCount * 16` floats each (tail lanes zero).

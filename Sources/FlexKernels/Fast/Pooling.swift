@@ -1,98 +1,51 @@
 import CFlexKernels
 
 extension Fast {
-    /// 2-D max / average pooling over NCHW float32 data with MXNet `Pooling`'s window rules, vectorised
-    /// along output rows for strides 1 and 2.
+    /// 2-D max and average pooling over NCHW float32 planes with MXNet `Pooling`'s window rules (the same
+    /// geometry and results as `Reference.pooling`), vectorised along output rows for strides 1 and 2.
     public enum Pooling {
-        public enum Kind: Sendable, Hashable {
-            case max
-            /// `countIncludePad`: divide by the window clipped to the padded input (MXNet's default `True`)
-            /// rather than by the number of input elements in it.
-            case average(countIncludePad: Bool)
-
-            var code: Int32 {
-                switch self {
-                case .max: Int32(FLEX_POOL_MAX)
-                case .average(true): Int32(FLEX_POOL_AVG_INCLUDE_PAD)
-                case .average(false): Int32(FLEX_POOL_AVG_EXCLUDE_PAD)
+        /// Whether `run` computes `kind` over `geometry`: max or average pooling over 2-D planes (the depth
+        /// axis has size, kernel and stride 1 and no padding) with positive sizes, kernel and stride.
+        public static func supports(_ kind: Reference.PoolingKind, _ geometry: Reference.PoolingGeometry) -> Bool {
+            let g = geometry
+            switch kind {
+            case .max, .average: break
+            case .sum, .lp: return false
+            }
+            return g.inputSize[0] == 1 && g.outputSize[0] == 1 && g.kernel[0] == 1 && g.stride[0] == 1 && g.pad[0] == 0
+                && (1...2).allSatisfy { axis in
+                    g.inputSize[axis] > 0 && g.outputSize[axis] > 0 && g.kernel[axis] > 0 && g.stride[axis] > 0
+                        && g.pad[axis] >= 0
                 }
-            }
         }
 
-        /// MXNet's `pooling_convention`: how the output size rounds.
-        public enum Convention: Sendable, Hashable {
-            /// `OH = floor((H + 2 * padHeight - kernelHeight) / strideHeight) + 1`.
-            case valid
-            /// `OH = ceil((H + 2 * padHeight - kernelHeight) / strideHeight) + 1`.
-            case full
-        }
-
-        /// Shape of a pooling over `[N, C, H, W]` giving `[N, C, OH, OW]`.
-        public struct Geometry: Sendable, Hashable {
-            public var channels: Int
-            public var inputHeight: Int
-            public var inputWidth: Int
-            public var kernelHeight: Int
-            public var kernelWidth: Int
-            public var strideHeight: Int
-            public var strideWidth: Int
-            public var padHeight: Int
-            public var padWidth: Int
-            public var convention: Convention
-
-            public init(
-                channels: Int, inputHeight: Int, inputWidth: Int, kernel: (height: Int, width: Int),
-                stride: (height: Int, width: Int), pad: (height: Int, width: Int) = (0, 0),
-                convention: Convention = .valid
-            ) {
-                self.channels = channels
-                self.inputHeight = inputHeight
-                self.inputWidth = inputWidth
-                kernelHeight = kernel.height
-                kernelWidth = kernel.width
-                strideHeight = stride.height
-                strideWidth = stride.width
-                padHeight = pad.height
-                padWidth = pad.width
-                self.convention = convention
-            }
-
-            static func outputSize(_ size: Int, kernel: Int, stride: Int, pad: Int, convention: Convention) -> Int {
-                let span = size + 2 * pad - kernel
-                return convention == .valid ? span / stride + 1 : (span + stride - 1) / stride + 1
-            }
-            public var outputHeight: Int {
-                Self.outputSize(inputHeight, kernel: kernelHeight, stride: strideHeight, pad: padHeight, convention: convention)
-            }
-            public var outputWidth: Int {
-                Self.outputSize(inputWidth, kernel: kernelWidth, stride: strideWidth, pad: padWidth, convention: convention)
-            }
-
-            var plane: flex_plane_geometry {
-                flex_plane_geometry(
-                    in_h: Int64(inputHeight), in_w: Int64(inputWidth), out_h: Int64(outputHeight),
-                    out_w: Int64(outputWidth), kernel_h: Int64(kernelHeight), kernel_w: Int64(kernelWidth),
-                    stride_h: Int64(strideHeight), stride_w: Int64(strideWidth), pad_h: Int64(padHeight),
-                    pad_w: Int64(padWidth), dilation_h: 1, dilation_w: 1)
-            }
-        }
-
-        /// Pools `batch` images; the `batch * channels` planes are split between the threads.
-        /// Preconditions: positive sizes, strides and kernel, `pad < kernel` on each axis.
+        /// Pools `geometry.planes` planes of `input` (`[planes, H, W]`) into `output` (`[planes, OH, OW]`);
+        /// the planes are split between the threads. Precondition: `supports(kind, geometry)`. `output` must
+        /// not alias `input`.
         public static func run(
-            _ kind: Kind, geometry: Geometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-            batch: Int, threadIndex: Int = 0, threadCount: Int = 1, instructionSet: InstructionSet = .best
+            _ kind: Reference.PoolingKind, _ geometry: Reference.PoolingGeometry,
+            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+            threadIndex: Int = 0, threadCount: Int = 1, instructionSet: InstructionSet = .best
         ) {
-            var plane = geometry.plane
-            precondition(plane.kernel_h > 0 && plane.kernel_w > 0 && plane.stride_h > 0 && plane.stride_w > 0
-                         && plane.pad_h < plane.kernel_h && plane.pad_w < plane.kernel_w
-                         && plane.out_h > 0 && plane.out_w > 0, "invalid pooling geometry \(geometry)")
-            let inputPlane = geometry.inputHeight * geometry.inputWidth
-            let outputPlane = geometry.outputHeight * geometry.outputWidth
-            for index in partition(batch * geometry.channels, threadIndex: threadIndex, threadCount: threadCount) {
+            precondition(supports(kind, geometry), "no fast pooling for \(kind) over \(geometry)")
+            let g = geometry
+            let code: Int32 = switch kind {
+            case .average(countIncludePad: true): Int32(FLEX_POOL_AVG_INCLUDE_PAD)
+            case .average(countIncludePad: false): Int32(FLEX_POOL_AVG_EXCLUDE_PAD)
+            default: Int32(FLEX_POOL_MAX)
+            }
+            var plane = flex_plane_geometry(
+                in_h: Int64(g.inputSize[1]), in_w: Int64(g.inputSize[2]),
+                out_h: Int64(g.outputSize[1]), out_w: Int64(g.outputSize[2]),
+                kernel_h: Int64(g.kernel[1]), kernel_w: Int64(g.kernel[2]),
+                stride_h: Int64(g.stride[1]), stride_w: Int64(g.stride[2]),
+                pad_h: Int64(g.pad[1]), pad_w: Int64(g.pad[2]), dilation_h: 1, dilation_w: 1)
+            let inputPlane = g.inputSize[1] * g.inputSize[2], outputPlane = g.outputSize[1] * g.outputSize[2]
+            for index in partition(g.planes, threadIndex: threadIndex, threadCount: threadCount) {
+                let source = input + index * inputPlane, destination = output + index * outputPlane
                 switch instructionSet {
-                case .avx2FMA, .avx512: flex_pool_plane_avx2(input + index * inputPlane, output + index * outputPlane, &plane, kind.code)
-                case .portable: flex_pool_plane_portable(input + index * inputPlane, output + index * outputPlane, &plane, kind.code)
+                case .avx2FMA, .avx512: flex_pool_plane_avx2(source, destination, &plane, code)
+                case .portable: flex_pool_plane_portable(source, destination, &plane, code)
                 }
             }
         }

@@ -48,19 +48,19 @@ extension Fast.PreparedConvolution {
 
     /// Per-thread scratch of the GEMM algorithm: packing space, then a zero-padded copy of one group's
     /// input if the convolution pads.
-    static func gemmScratchCount(_ g: Fast.ConvolutionGeometry) -> Int {
+    static func gemmScratchCount(_ g: Reference.ConvolutionGeometry) -> Int {
         gemmPackingCount(g) + gemmPaddedCount(g)
     }
 
     /// Floats of GEMM packing scratch per thread (the padded input copy follows them).
-    static func gemmPackingCount(_ g: Fast.ConvolutionGeometry) -> Int {
+    static func gemmPackingCount(_ g: Reference.ConvolutionGeometry) -> Int {
         Fast.GEMM.scratchCount(
             m: g.outputChannelsPerGroup, n: g.outputHeight * g.outputWidth, k: g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth,
             packsLeft: false, packsRight: true, blocking: .default)
     }
 
     /// Floats of the zero-padded copy of one group's input (0 without padding).
-    static func gemmPaddedCount(_ g: Fast.ConvolutionGeometry) -> Int {
+    static func gemmPaddedCount(_ g: Reference.ConvolutionGeometry) -> Int {
         guard g.padHeight > 0 || g.padWidth > 0 else { return 0 }
         return g.inputChannelsPerGroup * (g.inputHeight + 2 * g.padHeight) * (g.inputWidth + 2 * g.padWidth)
     }

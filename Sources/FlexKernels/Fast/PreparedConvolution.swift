@@ -3,7 +3,9 @@ import FlexTensor
 
 extension Fast {
     /// A convolution with its weights prepared once (packed into GEMM panels, or Winograd-transformed)
-    /// and run many times on NCHW float32 activations.
+    /// and run many times on NCHW float32 activations. Geometry, weight layout and padding follow MXNet
+    /// `Convolution` (see `Reference.ConvolutionGeometry`); the fast paths agree with `Reference.convolution`
+    /// up to float rounding.
     ///
     /// Ownership: the value is immutable after `init` and may be shared by any number of threads. Each
     /// `run` call writes only its part of `output` and uses only the `scratch` the caller passes, which
@@ -21,7 +23,7 @@ extension Fast {
             case winograd
         }
 
-        public let geometry: ConvolutionGeometry
+        public let geometry: Reference.ConvolutionGeometry
         public let algorithm: Algorithm
         public let instructionSet: InstructionSet
         /// Floats of scratch each thread passes to `run`.
@@ -38,7 +40,7 @@ extension Fast {
         /// `algorithm` nil picks `preferredAlgorithm(for:)`. Preconditions: `geometry.problem == nil` and
         /// `supports(algorithm, geometry)`; check them first to report bad input.
         public init(
-            geometry: ConvolutionGeometry, weights: UnsafePointer<Float>, algorithm: Algorithm? = nil,
+            geometry: Reference.ConvolutionGeometry, weights: UnsafePointer<Float>, algorithm: Algorithm? = nil,
             instructionSet: InstructionSet = .best
         ) {
             if let problem = geometry.problem { preconditionFailure("invalid convolution: \(problem)") }
@@ -72,7 +74,7 @@ extension Fast {
         }
 
         /// Whether `algorithm` can compute convolutions of `geometry`.
-        public static func supports(_ algorithm: Algorithm, geometry: ConvolutionGeometry) -> Bool {
+        public static func supports(_ algorithm: Algorithm, geometry: Reference.ConvolutionGeometry) -> Bool {
             switch algorithm {
             case .gemm: true
             case .depthwise: geometry.inputChannelsPerGroup == 1
@@ -82,24 +84,24 @@ extension Fast {
 
         /// The algorithm expected to be fastest: depthwise for one input channel per group, Winograd where
         /// `Winograd.isProfitable` says so, else GEMM.
-        public static func preferredAlgorithm(for geometry: ConvolutionGeometry) -> Algorithm {
+        public static func preferredAlgorithm(for geometry: Reference.ConvolutionGeometry) -> Algorithm {
             if geometry.inputChannelsPerGroup == 1 && geometry.groups > 1 { return .depthwise }
             if Winograd.supports(geometry) && Winograd.isProfitable(geometry) { return .winograd }
             return .gemm
         }
 
-        /// Computes part `threadIndex` of `threadCount` of the convolution of `batch` images.
+        /// Computes part `threadIndex` of `threadCount` of the convolution of `geometry.batch` images.
         ///
-        /// `input` is `[batch, C, H, W]` and `output` `[batch, O, OH, OW]`, both dense NCHW; the epilogue's
-        /// bias has O values and its residual the output's layout. `scratch` holds `scratchCount` floats.
+        /// `input` is `[N, C, H, W]` and `output` `[N, O, OH, OW]`, both dense NCHW; the epilogue's bias has
+        /// O values and its residual the output's layout. `scratch` holds `scratchCount` floats (nil is
+        /// allowed when that is 0).
         public func run(
-            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
-            epilogue: Epilogue = .none, scratch: UnsafeMutablePointer<Float>?,
-            threadIndex: Int = 0, threadCount: Int = 1
+            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
+            scratch: UnsafeMutablePointer<Float>?, threadIndex: Int = 0, threadCount: Int = 1
         ) {
-            precondition(batch >= 0, "negative batch \(batch)")
             precondition(threadIndex >= 0 && threadIndex < threadCount, "thread \(threadIndex) of \(threadCount)")
             precondition(scratchCount == 0 || scratch != nil, "convolution needs \(scratchCount) floats of scratch")
+            let batch = geometry.batch
             switch algorithm {
             case .gemm:
                 runGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,

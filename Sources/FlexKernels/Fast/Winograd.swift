@@ -10,20 +10,20 @@ extension Fast {
         /// Output tiles per chunk the chunking aims for (the N of the 36 GEMMs).
         static let targetChunkTiles = 128
 
-        static func supports(_ g: ConvolutionGeometry) -> Bool {
+        static func supports(_ g: Reference.ConvolutionGeometry) -> Bool {
             g.problem == nil && g.groups == 1 && g.kernelHeight == 3 && g.kernelWidth == 3
                 && g.strideHeight == 1 && g.strideWidth == 1 && g.dilationHeight == 1 && g.dilationWidth == 1
         }
 
         /// Winograd beats GEMM when there are enough channels to amortise the transforms and enough tiles
         /// per image to fill the GEMMs' 16-wide micro-tiles.
-        static func isProfitable(_ g: ConvolutionGeometry) -> Bool {
+        static func isProfitable(_ g: Reference.ConvolutionGeometry) -> Bool {
             g.inputChannels >= 16 && g.outputChannels >= 16 && tileRows(g) * tilesPerRow(g) >= 16
         }
 
-        static func tileRows(_ g: ConvolutionGeometry) -> Int { (g.outputHeight + 3) / 4 }
-        static func tilesPerRow(_ g: ConvolutionGeometry) -> Int { (g.outputWidth + 3) / 4 }
-        static func chunkRows(_ g: ConvolutionGeometry) -> Int {
+        static func tileRows(_ g: Reference.ConvolutionGeometry) -> Int { (g.outputHeight + 3) / 4 }
+        static func tilesPerRow(_ g: Reference.ConvolutionGeometry) -> Int { (g.outputWidth + 3) / 4 }
+        static func chunkRows(_ g: Reference.ConvolutionGeometry) -> Int {
             Swift.max(1, Swift.min(tileRows(g), targetChunkTiles / tilesPerRow(g)))
         }
 
@@ -35,7 +35,7 @@ extension Fast {
             var vCount: Int { 36 * vMatrixStride }
             var total: Int { vCount + mCount + rowBufferCount }
 
-            init(_ g: ConvolutionGeometry) {
+            init(_ g: Reference.ConvolutionGeometry) {
                 let tiles = chunkRows(g) * tilesPerRow(g)
                 vMatrixStride = g.inputChannels * roundUp(tiles, GEMM.nr)
                 mCount = 36 * g.outputChannels * tiles
@@ -43,11 +43,11 @@ extension Fast {
             }
         }
 
-        static func scratchCount(geometry: ConvolutionGeometry) -> Int { ScratchLayout(geometry).total }
+        static func scratchCount(geometry: Reference.ConvolutionGeometry) -> Int { ScratchLayout(geometry).total }
 
         /// `U_p[o][c] = (G g_oc G^T)[p / 6][p % 6]` for the weights `[O, C, 3, 3]`, as 36 packed `.left`
         /// `[O, C]` matrices.
-        static func transformWeights(_ weights: UnsafePointer<Float>, geometry g: ConvolutionGeometry) -> [PackedMatrix] {
+        static func transformWeights(_ weights: UnsafePointer<Float>, geometry g: Reference.ConvolutionGeometry) -> [PackedMatrix] {
             let matrix: [[Double]] = [
                 [1.0 / 4, 0, 0],
                 [-1.0 / 6, -1.0 / 6, -1.0 / 6],

@@ -59,10 +59,11 @@ func referenceEpilogue(_ value: Double, bias: Double, residual: Double, activati
 /// Direct NCHW convolution in Double, MXNet conventions, with the epilogue. Returns the output and each
 /// element's magnitude (sum of absolute values of its terms).
 func referenceConvolution(
-    _ g: Fast.ConvolutionGeometry, batch: Int, input: [Float], weights: [Float], bias: [Float]?,
+    _ g: Reference.ConvolutionGeometry, input: [Float], weights: [Float], bias: [Float]?,
     residual: [Float]?, activation: Fast.Activation
 ) -> (values: [Double], magnitude: [Double]) {
     let oh = g.outputHeight, ow = g.outputWidth, cg = g.inputChannelsPerGroup, og = g.outputChannelsPerGroup
+    let batch = g.batch
     var values = [Double](repeating: 0, count: batch * g.outputImageCount)
     var magnitude = values
     for n in 0..<batch {

@@ -2,7 +2,7 @@ import FlexKernels
 import Testing
 
 @Suite("Fast.layerNorm")
-struct LayerNormTests {
+struct FastLayerNormTests {
     @Test("matches a Double layer norm", arguments: runnableInstructionSets)
     func parity(instructionSet: Fast.InstructionSet) {
         for length in [1, 5, 8, 17, 768] {
@@ -31,5 +31,19 @@ struct LayerNormTests {
                 }
             }
         }
+    }
+
+    @Test("agrees with Reference.layerNorm over rows", arguments: runnableInstructionSets)
+    func matchesReferenceKernel(instructionSet: Fast.InstructionSet) {
+        let rows = 3, length = 100
+        let input = randomFloats(rows * length, seed: 6, in: -2...2)
+        let gamma = randomFloats(length, seed: 7), beta = randomFloats(length, seed: 8)
+        var expected = [Float](repeating: 0, count: input.count), actual = expected
+        Reference.layerNorm(input: input, gamma: gamma, beta: beta, epsilon: 1e-5, output: &expected, outer: rows,
+                            width: length, inner: 1)
+        Fast.layerNorm(input: input, gamma: gamma, beta: beta, output: &actual, rows: rows, length: length,
+                       epsilon: 1e-5, instructionSet: instructionSet)
+        let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-5, "absolute error \(worst)")
     }
 }

@@ -2,7 +2,7 @@ import FlexKernels
 import Testing
 
 @Suite("Fast.PackedMatrix")
-struct PackedMatrixTests {
+struct FastPackedMatrixTests {
     @Test("packs every element where the layout says, zero-pads the last panel", arguments: Fast.PackedMatrix.Role.allCases)
     func layout(role: Fast.PackedMatrix.Role) throws {
         let rows = 11, columns = 19

@@ -2,7 +2,7 @@ import FlexKernels
 import Testing
 
 @Suite("Fast.Elementwise")
-struct ElementwiseTests {
+struct FastElementwiseTests {
     static let counts = [1, 7, 8, 9, 63, 64, 65, 1000]
 
     @Test("add, multiply and activations match scalar arithmetic exactly", arguments: runnableInstructionSets)

@@ -5,21 +5,25 @@ import Testing
 /// convolution, over geometries with odd sizes, padding, strides, dilation, groups and tails of the
 /// vector loops, with each epilogue part and with the work split between threads.
 @Suite("Fast.PreparedConvolution")
-struct ConvolutionTests {
-    typealias Geometry = Fast.ConvolutionGeometry
+struct FastConvolutionTests {
+    typealias Geometry = Reference.ConvolutionGeometry
 
     struct Case: CustomTestStringConvertible, Sendable {
         let geometry: Geometry
-        let batch: Int
-        var testDescription: String { "\(geometry), batch \(batch)" }
+        var testDescription: String {
+            let g = geometry
+            return "\(g.batch)x\(g.inputChannels)x\(g.inputHeight)x\(g.inputWidth) -> \(g.outputChannels), kernel \(g.kernelHeight)x\(g.kernelWidth), stride \(g.strideHeight)x\(g.strideWidth), pad \(g.padHeight)x\(g.padWidth), dilate \(g.dilationHeight)x\(g.dilationWidth), groups \(g.groups)"
+        }
     }
 
     static func conv(
         _ c: Int, _ o: Int, _ h: Int, _ w: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
         pad: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, batch: Int = 1
     ) -> Case {
-        Case(geometry: Geometry(inputChannels: c, outputChannels: o, inputHeight: h, inputWidth: w, kernel: kernel,
-                                stride: stride, pad: pad, dilation: dilation, groups: groups), batch: batch)
+        Case(geometry: Geometry(
+            batch: batch, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: o,
+            kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: stride.0, strideWidth: stride.1,
+            padHeight: pad.0, padWidth: pad.1, dilationHeight: dilation.0, dilationWidth: dilation.1, groups: groups))
     }
 
     static let gemmCases: [Case] = [
@@ -61,7 +65,7 @@ struct ConvolutionTests {
         _ testCase: Case, algorithm: Fast.PreparedConvolution.Algorithm, instructionSet: Fast.InstructionSet,
         epilogueKind: EpilogueKind, threadCount: Int = 1, concurrent: Bool = false
     ) -> (Double, Double) {
-        let g = testCase.geometry, batch = testCase.batch
+        let g = testCase.geometry, batch = g.batch
         let input = randomFloats(batch * g.inputImageCount, seed: 11)
         let weights = randomFloats(g.weightCount, seed: 12)
         let bias = randomFloats(g.outputChannels, seed: 13)
@@ -72,7 +76,7 @@ struct ConvolutionTests {
         case .biasResidualClip: .clip(lower: -0.3, upper: 0.6)
         }
         let reference = referenceConvolution(
-            g, batch: batch, input: input, weights: weights, bias: epilogueKind == .none ? nil : bias,
+            g, input: input, weights: weights, bias: epilogueKind == .none ? nil : bias,
             residual: epilogueKind == .biasResidualClip ? residual : nil, activation: activation)
 
         let prepared = weights.withUnsafeBufferPointer {
@@ -97,7 +101,7 @@ struct ConvolutionTests {
                         nonisolated(unsafe) let sourcePointer = source
                         runParts(threadCount, concurrent: concurrent) { index in
                             prepared.run(
-                                input: sourcePointer, output: destination.pointer, batch: batch, epilogue: epilogue,
+                                input: sourcePointer, output: destination.pointer, epilogue: epilogue,
                                 scratch: sharedScratch.pointer + index * scratchCount, threadIndex: index,
                                 threadCount: threadCount)
                         }
@@ -151,17 +155,39 @@ struct ConvolutionTests {
         }
     }
 
+    /// The fast paths against the project's own float reference kernel (what operators fall back to).
+    @Test("agrees with Reference.convolution", arguments: runnableInstructionSets)
+    func matchesReferenceKernel(instructionSet: Fast.InstructionSet) {
+        let cases: [(Case, Fast.PreparedConvolution.Algorithm)] = Self.gemmCases.map { ($0, .gemm) }
+            + Self.depthwiseCases.map { ($0, .depthwise) } + Self.winogradCases.map { ($0, .winograd) }
+        for (testCase, algorithm) in cases {
+            let g = testCase.geometry
+            let input = randomFloats(g.batch * g.inputImageCount, seed: 21)
+            let weights = randomFloats(g.weightCount, seed: 22), bias = randomFloats(g.outputChannels, seed: 23)
+            var expected = [Float](repeating: 0, count: g.batch * g.outputImageCount)
+            Reference.convolution(g, input: input, weight: weights, bias: bias, output: &expected)
+            let prepared = Fast.PreparedConvolution(geometry: g, weights: weights, algorithm: algorithm,
+                                                    instructionSet: instructionSet)
+            var actual = [Float](repeating: .nan, count: expected.count)
+            var scratch = [Float](repeating: 0, count: max(1, prepared.scratchCount))
+            bias.withUnsafeBufferPointer { biasBuffer in
+                prepared.run(input: input, output: &actual, epilogue: Fast.Epilogue(bias: biasBuffer.baseAddress),
+                             scratch: &scratch)
+            }
+            let error = relativeL2Error(actual, expected.map(Double.init))
+            #expect(error < (algorithm == .winograd ? 1e-4 : 1e-6), "\(algorithm) \(testCase.testDescription): \(error)")
+        }
+    }
+
     @Test("algorithm choice and support")
     func algorithms() {
         let depthwise = Self.depthwiseCases[0].geometry
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: depthwise) == .depthwise)
         #expect(!Fast.PreparedConvolution.supports(.winograd, geometry: Self.gemmCases[3].geometry))
         #expect(!Fast.PreparedConvolution.supports(.depthwise, geometry: Self.gemmCases[0].geometry))
-        let resnet = Geometry(inputChannels: 64, outputChannels: 64, inputHeight: 56, inputWidth: 56,
-                              kernel: (3, 3), pad: (1, 1))
+        let resnet = Self.conv(64, 64, 56, 56, kernel: (3, 3), pad: (1, 1)).geometry
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: resnet) == .winograd)
-        let stem = Geometry(inputChannels: 3, outputChannels: 64, inputHeight: 224, inputWidth: 224,
-                            kernel: (7, 7), stride: (2, 2), pad: (3, 3))
+        let stem = Self.conv(3, 64, 224, 224, kernel: (7, 7), stride: (2, 2), pad: (3, 3)).geometry
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: stem) == .gemm)
         #expect(stem.outputHeight == 112 && stem.outputWidth == 112)
         var bad = stem

@@ -3,7 +3,7 @@ import FlexKernels
 import Testing
 
 @Suite("Fast.softmax")
-struct SoftmaxTests {
+struct FastSoftmaxTests {
     /// Tolerance: 1e-6 relative, plus the float rounding of the shifted argument `x - max` (up to
     /// `|x - max| * 2^-24` absolute, which `exp` turns into the same relative error).
     @Test("matches a Double softmax within 1e-6 relative plus argument rounding", arguments: runnableInstructionSets)
@@ -34,5 +34,16 @@ struct SoftmaxTests {
                 }
             }
         }
+    }
+
+    @Test("agrees with Reference.softmax over rows", arguments: runnableInstructionSets)
+    func matchesReferenceKernel(instructionSet: Fast.InstructionSet) {
+        let rows = 5, length = 37
+        let input = randomFloats(rows * length, seed: 8, in: -10...10)
+        var expected = [Float](repeating: 0, count: input.count), actual = expected
+        Reference.softmax(.softmax, input: input, output: &expected, outer: rows, axisSize: length, inner: 1)
+        Fast.softmax(input: input, output: &actual, rows: rows, length: length, instructionSet: instructionSet)
+        let worst = zip(actual, expected).map { abs($0 - $1) / max($1, 1e-30) }.max() ?? 0
+        #expect(worst < 4e-6, "relative error \(worst)")
     }
 }

@@ -5,7 +5,7 @@ import Testing
 /// of the 6x16 micro-tile or the cache blocks), transposes, leading dimensions, packed and on-the-fly
 /// operands, every epilogue part, and splits between threads.
 @Suite("Fast.GEMM")
-struct GEMMTests {
+struct FastGEMMTests {
     enum EpilogueKind: CaseIterable { case none, rowBiasReLU, columnBiasResidualClip, accumulateReLU6 }
 
     struct Problem {
