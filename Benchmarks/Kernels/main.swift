@@ -1,5 +1,6 @@
 // flexeg-kernel-bench: speed of the fast CPU kernels on one core (or a few), against the core's
-// measured FMA peak. Run in release: `swift run -c release flexeg-kernel-bench [--quick] [--threads N]`.
+// measured FMA peak. Run in release:
+// `swift run -c release flexeg-kernel-bench [--quick] [--threads N] [--instruction-set avx512|avx2FMA|portable]`.
 import Dispatch
 import FlexKernels
 import Foundation
@@ -7,6 +8,7 @@ import Foundation
 struct Options {
     var quick = false
     var threads = 1
+    var instructionSet = Fast.InstructionSet.best
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -14,8 +16,15 @@ struct Options {
             switch argument {
             case "--quick": quick = true
             case "--threads": threads = iterator.next().flatMap(Int.init) ?? 1
+            case "--instruction-set":
+                guard let set = iterator.next().flatMap(Fast.InstructionSet.init(rawValue:)), set.isSupported else {
+                    print("--instruction-set takes one this CPU runs: "
+                          + Fast.InstructionSet.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", "))
+                    exit(2)
+                }
+                instructionSet = set
             default:
-                print("usage: flexeg-kernel-bench [--quick] [--threads N]")
+                print("usage: flexeg-kernel-bench [--quick] [--threads N] [--instruction-set NAME]")
                 exit(2)
             }
         }
@@ -79,9 +88,10 @@ func pad(_ text: String, _ width: Int) -> String {
 let options = Options(CommandLine.arguments)
 let budget = options.quick ? 0.15 : 0.6
 let threads = options.threads
+let instructionSet = options.instructionSet
 
-print("CPU: \(CPUFeatures.current), kernels: \(Fast.InstructionSet.best), threads: \(threads), timing: \(threads == 1 ? "thread CPU time" : "wall time"), best of runs")
-let peak = FMAPeak.measure()
+print("CPU: \(CPUFeatures.current), kernels: \(instructionSet), threads: \(threads), timing: \(threads == 1 ? "thread CPU time" : "wall time"), best of runs")
+let peak = FMAPeak.measure(instructionSet: instructionSet)
 let totalPeak = peak * Double(threads)
 print("measured FMA peak: \(format(peak)) GFLOP/s per core\n")
 
@@ -107,7 +117,8 @@ for (m, n, k) in gemmSizes {
     let seconds = bestTime(budget: budget) {
         runParts(threads) { index in
             Fast.GEMM.multiply(m: m, n: n, k: k, left: left, right: right, output: c.pointer, outputRowStride: n,
-                               scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
+                               scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads,
+                               instructionSet: instructionSet)
         }
     }
     report("\(m)x\(n)x\(k)", flops: 2.0 * Double(m * n * k), seconds: seconds)
@@ -129,7 +140,8 @@ func conv(
 func timeConvolution(_ g: Geometry, _ algorithm: Fast.PreparedConvolution.Algorithm) -> Double {
     let weights = Buffer(count: g.weightCount, seed: 4), bias = Buffer(count: g.outputChannels, seed: 5)
     let input = Buffer(count: g.inputImageCount, seed: 6), output = Buffer(count: g.outputImageCount, seed: 7)
-    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm)
+    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm,
+                                            instructionSet: instructionSet)
     let scratchCount = prepared.scratchCount
     let scratch = Buffer(count: scratchCount * threads)
     let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu)

@@ -1,12 +1,13 @@
 #ifndef CFLEXKERNELS_H
 #define CFLEXKERNELS_H
-// ISA-specific micro-kernels (AVX2+FMA on x86-64), each a small C function with a per-function target
-// attribute, chosen at run time by CPU detection. Everything else (packing, blocking, threading) is Swift.
+// ISA-specific micro-kernels, each a small C function with a per-function target attribute, chosen at run
+// time by CPU detection. Everything else (packing, blocking, threading) is Swift.
 //
 // Every kernel comes in two flavours with the same signature: `_avx2` (needs AVX2 and FMA on x86-64; on
 // other architectures it is the portable code under the same name) and `_portable` (plain C, correct on any
-// CPU). The Swift side picks one through `flex_cpu_features()`. All pointers are float32 arrays; strides
-// and counts are in elements.
+// CPU); the GEMM micro-kernel and the FMA peak loop also have an `_avx512` flavour (AVX-512F). The Swift
+// side picks one through `flex_cpu_features()`. All pointers are float32 arrays; strides and counts are in
+// elements.
 
 #include <stdint.h>
 
