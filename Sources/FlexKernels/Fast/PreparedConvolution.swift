@@ -29,9 +29,11 @@ extension Fast {
         /// Floats of scratch each thread passes to `run`.
         public let scratchCount: Int
 
-        /// `.gemm`: one packed `[O/g, C/g * kh * kw]` `.left` matrix per group. `.winograd`: 36 packed
-        /// `[O, C]` `.left` matrices of transformed weights.
-        let packedWeights: [PackedMatrix]
+        /// The prepared weights, for storing in a compiled artifact (restore with
+        /// `init(geometry:algorithm:packedWeights:instructionSet:)`). `.gemm`: one `.left` matrix
+        /// `[O/g, C/g * kh * kw]` per group. `.winograd`: 36 `.left` matrices `[O, C]`, matrix `p` holding
+        /// element `(p / 6, p % 6)` of each transformed filter `G g G^T`. `.depthwise`: none.
+        public let packedWeights: [PackedMatrix]
         /// `.depthwise`: a copy of the weights `[O, kh * kw]`.
         let planeWeights: TensorBuffer?
 
@@ -71,6 +73,49 @@ extension Fast {
                 planeWeights = nil
                 scratchCount = Winograd.scratchCount(geometry: geometry)
             }
+        }
+
+        /// Prepared weights that do not fit the convolution they are restored for.
+        public struct WeightsError: Error, CustomStringConvertible {
+            public let description: String
+        }
+
+        /// Restores a `.gemm` or `.winograd` convolution from `packedWeights` saved from one prepared for
+        /// the same geometry and algorithm (no repacking or transform). Throws if their number, roles or
+        /// dimensions differ from what the algorithm needs; `.depthwise` is prepared from raw weights only.
+        public init(
+            geometry: Reference.ConvolutionGeometry, algorithm: Algorithm, packedWeights: [PackedMatrix],
+            instructionSet: InstructionSet = .best
+        ) throws(WeightsError) {
+            if let problem = geometry.problem { throw WeightsError(description: "invalid convolution: \(problem)") }
+            guard Self.supports(algorithm, geometry: geometry) else {
+                throw WeightsError(description: "\(algorithm) cannot compute this convolution")
+            }
+            let count: Int, rows: Int, columns: Int
+            switch algorithm {
+            case .gemm:
+                (count, rows, columns) = (geometry.groups, geometry.outputChannelsPerGroup,
+                                          geometry.inputChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth)
+                scratchCount = Self.gemmScratchCount(geometry)
+            case .winograd:
+                (count, rows, columns) = (36, geometry.outputChannels, geometry.inputChannels)
+                scratchCount = Winograd.scratchCount(geometry: geometry)
+            case .depthwise:
+                throw WeightsError(description: "a depthwise convolution is prepared from its raw weights")
+            }
+            guard packedWeights.count == count else {
+                throw WeightsError(description: "\(algorithm) needs \(count) packed matrices, got \(packedWeights.count)")
+            }
+            for (index, matrix) in packedWeights.enumerated()
+            where matrix.role != .left || matrix.rows != rows || matrix.columns != columns {
+                throw WeightsError(description:
+                    "packed matrix \(index) is \(matrix.role) \(matrix.rows)x\(matrix.columns), \(algorithm) needs left \(rows)x\(columns)")
+            }
+            self.geometry = geometry
+            self.algorithm = algorithm
+            self.instructionSet = instructionSet
+            self.packedWeights = packedWeights
+            planeWeights = nil
         }
 
         /// Whether `algorithm` can compute convolutions of `geometry`.

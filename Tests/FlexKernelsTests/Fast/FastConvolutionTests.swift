@@ -179,6 +179,38 @@ struct FastConvolutionTests {
         }
     }
 
+    @Test("restores from saved packed weights; mismatched weights are a clear error")
+    func restore() throws {
+        for (testCase, algorithm) in [(Self.gemmCases[6], Fast.PreparedConvolution.Algorithm.gemm),
+                                      (Self.winogradCases[0], .winograd)] {
+            let g = testCase.geometry
+            let weights = randomFloats(g.weightCount, seed: 31), input = randomFloats(g.batch * g.inputImageCount, seed: 32)
+            let prepared = Fast.PreparedConvolution(geometry: g, weights: weights, algorithm: algorithm)
+            let saved = try prepared.packedWeights.map { matrix in
+                try Fast.PackedMatrix(rows: matrix.rows, columns: matrix.columns, role: matrix.role,
+                                      packedValues: matrix.packedValues)
+            }
+            let restored = try Fast.PreparedConvolution(geometry: g, algorithm: algorithm, packedWeights: saved)
+            #expect(restored.scratchCount == prepared.scratchCount)
+            var first = [Float](repeating: 0, count: g.batch * g.outputImageCount), second = first
+            var scratch = [Float](repeating: 0, count: prepared.scratchCount)
+            prepared.run(input: input, output: &first, scratch: &scratch)
+            restored.run(input: input, output: &second, scratch: &scratch)
+            #expect(first == second)
+            #expect(throws: Fast.PreparedConvolution.WeightsError.self) {
+                try Fast.PreparedConvolution(geometry: g, algorithm: algorithm, packedWeights: Array(saved.dropLast()))
+            }
+        }
+        let g = Self.winogradCases[0].geometry
+        let prepared = Fast.PreparedConvolution(geometry: g, weights: randomFloats(g.weightCount, seed: 1), algorithm: .gemm)
+        do {
+            _ = try Fast.PreparedConvolution(geometry: g, algorithm: .winograd, packedWeights: prepared.packedWeights)
+            Issue.record("GEMM weights accepted for Winograd")
+        } catch {
+            #expect(error.description == "winograd needs 36 packed matrices, got 1")
+        }
+    }
+
     @Test("algorithm choice and support")
     func algorithms() {
         let depthwise = Self.depthwiseCases[0].geometry
