@@ -31,6 +31,7 @@ let package = Package(
             dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("DemoModels")]
         ),
+        .executableTarget(name: "flexeg-kernel-bench", dependencies: ["FlexKernels"], path: "Benchmarks/Kernels"),
         .testTarget(name: "FlexTensorTests", dependencies: ["FlexTensor", "FlexTestSupport"]),
         .testTarget(name: "FlexKernelsTests", dependencies: ["FlexKernels", "FlexTestSupport"]),
         .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"], exclude: ["Resources"]),

@@ -1,5 +1,177 @@
 #ifndef CFLEXKERNELS_H
 #define CFLEXKERNELS_H
-// ISA-specific micro-kernels (AVX2+FMA on x86-64), each a small C function with a per-function target
-// attribute, chosen at run time by CPU detection. Everything else (packing, blocking, threading) is Swift.
+// ISA-specific micro-kernels, each a small C function with a per-function target attribute, chosen at run
+// time by CPU detection. Everything else (packing, blocking, threading) is Swift.
+//
+// Every kernel comes in two flavours with the same signature: `_avx2` (needs AVX2 and FMA on x86-64; on
+// other architectures it is the portable code under the same name) and `_portable` (plain C, correct on any
+// CPU); the GEMM micro-kernel and the FMA peak loop also have an `_avx512` flavour (AVX-512F). The Swift
+// side picks one through `flex_cpu_features()`. All pointers are float32 arrays; strides and counts are in
+// elements.
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - CPU detection and peak
+
+enum {
+    FLEX_CPU_AVX2 = 1 << 0,
+    FLEX_CPU_FMA = 1 << 1,
+    FLEX_CPU_AVX512F = 1 << 2,
+};
+
+/// Bit set of `FLEX_CPU_*` features the running CPU (and OS) supports; 0 on non-x86 hosts.
+uint32_t flex_cpu_features(void);
+
+/// Runs `iterations` rounds of 12 independent 8-wide FMA chains (192 flops per round) and returns a value
+/// derived from the results so the work cannot be optimised away. Used to measure one core's FMA peak.
+float flex_fma_peak_loop_avx2(int64_t iterations);
+/// `flex_fma_peak_loop_avx2` with 16-wide vectors (384 flops per round); needs AVX-512F.
+float flex_fma_peak_loop_avx512(int64_t iterations);
+/// Portable counterpart of `flex_fma_peak_loop_avx2` (12 independent scalar multiply-add chains, 24 flops
+/// per round).
+float flex_fma_peak_loop_portable(int64_t iterations);
+
+// MARK: - GEMM micro-kernel
+
+/// Micro-tile shape: the kernel computes a `FLEX_GEMM_MR` x `FLEX_GEMM_NR` block of C.
+#define FLEX_GEMM_MR 6
+#define FLEX_GEMM_NR 16
+
+/// What to do with a finished tile, with every pointer already offset to the tile's first element.
+/// `out = clamp(acc + bias + residual, lower, upper)`; absent parts are skipped.
+typedef struct flex_epilogue {
+    /// Bias per row (`bias[r]`) or, if `bias_per_column`, per column (`bias[c]`); NULL for none.
+    const float *bias;
+    /// Residual tile with row stride `residual_stride`; NULL for none. Must not alias C.
+    const float *residual;
+    int64_t residual_stride;
+    float lower;
+    float upper;
+    int32_t bias_per_column;
+    /// Nonzero to clamp to [lower, upper] (ReLU is [0, +inf]).
+    int32_t clamp;
+} flex_epilogue;
+
+/// `C[rows x cols] (+)= A_panel . B_panel`, then the epilogue if `epilogue` is non-NULL.
+///
+/// `a` is a packed A micro-panel: `k` groups of `FLEX_GEMM_MR` floats (`a[p * MR + r]` = A[r][p]).
+/// `b` is a packed B micro-panel: `k` groups of `FLEX_GEMM_NR` floats (`b[p * NR + c]` = B[p][c]).
+/// `c` is row-major with row stride `ldc`; only the top-left `rows` x `cols` (<= MR x NR) is written.
+/// `accumulate` nonzero adds to the existing C instead of overwriting it. `k` may be 0.
+void flex_sgemm_kernel_avx2(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
+                            int64_t rows, int64_t cols, int32_t accumulate, const flex_epilogue *epilogue);
+void flex_sgemm_kernel_portable(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
+                                int64_t rows, int64_t cols, int32_t accumulate, const flex_epilogue *epilogue);
+
+/// The AVX-512F kernel: a 6 x 32 tile from one A micro-panel and two consecutive B micro-panels, the
+/// second at `b + b_panel_stride` (read only if `cols > 16`); `cols <= 32`. Otherwise as
+/// `flex_sgemm_kernel_avx2`. Needs AVX-512F (on non-x86 hosts it is the portable kernel per panel).
+void flex_sgemm_kernel_avx512(int64_t k, const float *a, const float *b, int64_t b_panel_stride, float *c,
+                              int64_t ldc, int64_t rows, int64_t cols, int32_t accumulate,
+                              const flex_epilogue *epilogue);
+
+// MARK: - Depthwise convolution
+
+/// Geometry of one 2-D convolution plane: an `in_h` x `in_w` input plane, a `kernel_h` x `kernel_w`
+/// filter applied with stride, zero padding (same on both sides) and dilation, an `out_h` x `out_w` output.
+typedef struct flex_plane_geometry {
+    int64_t in_h, in_w, out_h, out_w;
+    int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
+} flex_plane_geometry;
+
+/// One output plane of a depthwise convolution:
+/// `out[y][x] = sum_{ky,kx} w[ky * kernel_w + kx] * in[y*sh - ph + ky*dh][x*sw - pw + kx*dw]`, then the
+/// epilogue with `bias[0]` as the plane's bias and `residual` as a plane of row stride `residual_stride`
+/// (`bias_per_column` is ignored). Planes are dense row-major; `output` is `out_h` x `out_w` and must not
+/// alias `input`.
+void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
+                               const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
+void flex_depthwise_plane_portable(const float *input, const float *weights, float *output,
+                                   const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
+
+// MARK: - Winograd F(4x4, 3x3)
+
+/// Where the Winograd tiles of one chunk live. Tiles are numbered `t = (ty - tile_row_start) *
+/// tiles_per_row + tx` for tile rows `tile_row_start ..< tile_row_start + tile_rows`; tile (ty, tx) covers
+/// output rows `4ty ..< 4ty + 4` and columns `4tx ..< 4tx + 4`, and input rows `4ty - pad_h ..< 4ty - pad_h + 6`
+/// (likewise columns).
+typedef struct flex_winograd_chunk {
+    int64_t height, width;          // input plane (for the input transform) or output plane (output transform)
+    int64_t pad_h, pad_w;           // input transform only
+    int64_t tile_row_start, tile_rows, tiles_per_row;
+} flex_winograd_chunk;
+
+/// Transforms one channel plane's 6x6 input tiles, `V = B^T d B`, for every tile `t` of the chunk.
+/// Element (i, j) of tile t's transform goes to `v[(i * 6 + j) * matrix_stride + (t / 16) * panel_stride + t % 16]`
+/// (each of the 36 matrices is laid out as GEMM B panels of 16 tiles). Tiles `t` from `tile_rows *
+/// tiles_per_row` up to the next multiple of 8 are written as zeros. `scratch` holds
+/// `tile_rows * 6 * (4 * tiles_per_row + 8)` floats.
+void flex_winograd43_input_avx2(const float *input, const flex_winograd_chunk *chunk, float *v,
+                                int64_t matrix_stride, int64_t panel_stride, float *scratch);
+void flex_winograd43_input_portable(const float *input, const flex_winograd_chunk *chunk, float *v,
+                                    int64_t matrix_stride, int64_t panel_stride, float *scratch);
+
+/// Inverse transform for one output channel: tile t's 6x6 product is `m[(i * 6 + j) * matrix_stride + t]`;
+/// `Y = A^T m A` goes to the output plane `output` (`height` x `width`, tiles clipped at its edges) through
+/// the epilogue (`bias[0]` is the channel's bias, `residual` a plane of row stride `residual_stride`).
+void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
+                                 float *output, const flex_epilogue *epilogue);
+void flex_winograd43_output_portable(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
+                                     float *output, const flex_epilogue *epilogue);
+
+// MARK: - Elementwise
+
+/// `out[i] = a[i] + b[i]` for `count` elements; `out` may alias `a` or `b`.
+void flex_add_avx2(const float *a, const float *b, float *out, int64_t count);
+void flex_add_portable(const float *a, const float *b, float *out, int64_t count);
+/// `out[i] = a[i] * b[i]`; `out` may alias `a` or `b`.
+void flex_mul_avx2(const float *a, const float *b, float *out, int64_t count);
+void flex_mul_portable(const float *a, const float *b, float *out, int64_t count);
+/// `out[i] = min(max(in[i], lower), upper)` (ReLU is [0, +inf]); `out` may alias `in`.
+void flex_clamp_avx2(const float *in, float *out, int64_t count, float lower, float upper);
+void flex_clamp_portable(const float *in, float *out, int64_t count, float lower, float upper);
+/// For `in`/`out` laid out `[channels, inner]`: `out[c][i] = in[c][i] + bias[c]`, clamped to
+/// [lower, upper] if `clamp` is nonzero; `out` may alias `in`.
+void flex_channel_bias_avx2(const float *in, const float *bias, float *out, int64_t channels, int64_t inner,
+                            int32_t clamp, float lower, float upper);
+void flex_channel_bias_portable(const float *in, const float *bias, float *out, int64_t channels, int64_t inner,
+                                int32_t clamp, float lower, float upper);
+
+// MARK: - Pooling
+
+enum {
+    FLEX_POOL_MAX = 0,
+    /// Average dividing by the window clipped to the padded input (MXNet `count_include_pad=True`).
+    FLEX_POOL_AVG_INCLUDE_PAD = 1,
+    /// Average dividing by the number of input elements in the window.
+    FLEX_POOL_AVG_EXCLUDE_PAD = 2,
+};
+
+/// One output plane of 2-D pooling with MXNet's (Caffe's) window rules: window (y, x) spans input rows
+/// `y*sh - ph ..< min(y*sh - ph + kh, in_h + ph)`, clipped to the input for summing or taking the max;
+/// padding never wins a max. `dilation_*` must be 1. A window with no input element gives -FLT_MAX (max)
+/// or 0 (average).
+void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *geometry, int32_t kind);
+void flex_pool_plane_portable(const float *input, float *output, const flex_plane_geometry *geometry, int32_t kind);
+
+// MARK: - Row kernels
+
+/// `out[i] = exp(in[i] - max) / sum_j exp(in[j] - max)` over one row of `count` > 0 elements.
+void flex_softmax_row_avx2(const float *in, float *out, int64_t count);
+void flex_softmax_row_portable(const float *in, float *out, int64_t count);
+
+/// `out[i] = (in[i] - mean) / sqrt(var + epsilon) * gamma[i] + beta[i]` over one row of `count` > 0
+/// elements, with the biased variance `var = mean((in - mean)^2)`.
+void flex_layer_norm_row_avx2(const float *in, const float *gamma, const float *beta, float *out, int64_t count,
+                              float epsilon);
+void flex_layer_norm_row_portable(const float *in, const float *gamma, const float *beta, float *out,
+                                  int64_t count, float epsilon);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -54,18 +54,43 @@ public final class GraphExecutor {
         return result
     }
 
+    /// Checks that inputs are known by name and every required one is present.
+    private func validate(_ inputs: [String: Tensor]) throws(GraphError) {
+        for name in inputs.keys where !inputNames.contains(name) && !optionalInputNames.contains(name) {
+            throw .unknownInput(name: name, known: inputNames)
+        }
+        for name in inputNames where inputs[name] == nil {
+            throw .missingInput(name: name, expected: expectedShape(ofInput: name))
+        }
+    }
+
+    /// The shape the parameters imply for input `name` (0 = unknown dimension), if any.
+    private func expectedShape(ofInput name: String) -> Shape? {
+        let variables = parameters.mapValues { (shape: $0.shape, dtype: DType.float32) }
+        return graph.nodeIndex(named: name).flatMap { graph.expectedShape(ofVariable: $0, variables: variables) }
+    }
+
+    /// When inference fails, blames an input whose shape differs from the one the parameters imply
+    /// (the weights fix the channel count, say), so a wrong input is reported as such rather than
+    /// as a mismatch deep inside the graph; otherwise keeps the node's own error.
+    private func explain(_ error: GraphError, inputs: [String: Tensor]) -> GraphError {
+        for name in inputNames {
+            guard let actual = inputs[name]?.shape, let expected = expectedShape(ofInput: name) else { continue }
+            if !expected.admits(actual) { return .inputShapeMismatch(name: name, expected: expected, actual: actual) }
+        }
+        return error
+    }
+
     /// Runs the graph. `inputs` by name; non-float32 inputs are converted (as MXNet's copy into a
     /// bound array does). Returns the graph's outputs in head order.
     public func forward(_ inputs: [String: Tensor]) throws(GraphError) -> [Tensor] {
-        for name in inputNames where inputs[name] == nil {
-            let known = inputs.mapValues(\.shape)
-            var variables: [String: (shape: Shape, dtype: DType)] = [:]
-            for (name, tensor) in parameters { variables[name] = (tensor.shape, .float32) }
-            for (name, shape) in known { variables[name] = (shape, .float32) }
-            let index = graph.nodeIndex(named: name)!
-            throw .missingInput(name: name, expected: graph.expectedShape(ofVariable: index, variables: variables))
+        try validate(inputs)
+        let inference: GraphInference
+        do {
+            inference = try infer(inputShapes: inputs.mapValues(\.shape))
+        } catch {
+            throw explain(error, inputs: inputs)
         }
-        let inference = try infer(inputShapes: inputs.mapValues(\.shape))
 
         var remainingUses = [Int](repeating: 0, count: graph.nodes.count)
         for node in graph.nodes { for ref in node.inputs { remainingUses[ref.node] += 1 } }

@@ -77,3 +77,11 @@ extension Graph {
         return nil
     }
 }
+
+extension Shape {
+    /// Whether `actual` fits this partially known shape (0 = any size): same rank, and equal in every
+    /// known dimension.
+    func admits(_ actual: Shape) -> Bool {
+        rank == actual.rank && zip(dims, actual.dims).allSatisfy { $0 == 0 || $0 == $1 }
+    }
+}

@@ -27,7 +27,7 @@ public enum GraphError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingInput(let name, let expected):
             "missing input '\(name)'" + (expected.map { "; the graph expects shape \(Self.render($0))" } ?? "")
         case .inputShapeMismatch(let name, let expected, let actual):
-            "input '\(name)' has shape \(actual); the model expects \(expected)"
+            "input '\(name)' has shape \(actual); the model expects \(Self.render(expected))"
         case .inputTypeMismatch(let name, let expected, let actual):
             "input '\(name)' has dtype \(actual); the model expects \(expected)"
         case .parameterShapeMismatch(let name, let expected, let actual):
@@ -37,7 +37,7 @@ public enum GraphError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// `(?,3,?,?)` for partially known shapes.
+    /// `(?,3,?,?)` for partially known shapes (0 = unknown dimension).
     static func render(_ shape: Shape) -> String {
         "(" + shape.dims.map { $0 == 0 ? "?" : String($0) }.joined(separator: ",") + (shape.rank == 1 ? ",)" : ")")
     }

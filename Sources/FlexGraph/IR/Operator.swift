@@ -56,8 +56,10 @@ public protocol Operator: Sendable {
     /// float32, and every output is float32 (FlexEG computes in float32).
     func inferTypes(_ inputs: [DType]) throws(OperatorError) -> [DType]
 
-    /// Partial input shapes implied by the known ones (0 marks an unknown dimension), so an error
-    /// about a missing input can say what the graph expects. Default: nothing more is known.
+    /// For each input, one shape it could have given the known ones (0 marks a dimension of any
+    /// size), so an error about a missing or wrong input can say what the graph expects. A hint,
+    /// not a constraint: FullyConnected accepts any data whose trailing dimensions multiply to its
+    /// `(?,features)`. Default: nothing more is known.
     func expectedInputShapes(_ known: [Shape?]) -> [Shape?]
 
     /// Cost of one execution. Default: one flop per output element, bytes of all inputs and outputs.

@@ -1,0 +1,213 @@
+// flexeg-kernel-bench: speed of the fast CPU kernels on one core (or a few), against the core's
+// measured FMA peak. Run in release:
+// `swift run -c release flexeg-kernel-bench [--quick] [--threads N] [--instruction-set avx512|avx2FMA|portable]`.
+import Dispatch
+import FlexKernels
+import Foundation
+
+struct Options {
+    var quick = false
+    var threads = 1
+    var instructionSet = Fast.InstructionSet.best
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--quick": quick = true
+            case "--threads": threads = iterator.next().flatMap(Int.init) ?? 1
+            case "--instruction-set":
+                guard let set = iterator.next().flatMap(Fast.InstructionSet.init(rawValue:)), set.isSupported else {
+                    print("--instruction-set takes one this CPU runs: "
+                          + Fast.InstructionSet.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", "))
+                    exit(2)
+                }
+                instructionSet = set
+            default:
+                print("usage: flexeg-kernel-bench [--quick] [--threads N] [--instruction-set NAME]")
+                exit(2)
+            }
+        }
+    }
+}
+
+/// Seconds of CPU time the calling thread has used: unlike wall time it stops while the thread is
+/// preempted, which on a shared machine is most of what makes single-threaded timings noisy.
+func threadCPUTime() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+func wallTime() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+/// Best time in seconds of `body` over repeated runs (at least 3, until about `budget` seconds of wall
+/// time): the calling thread's CPU time when it runs alone, wall time when several threads run.
+func bestTime(budget: Double, _ body: () -> Void) -> Double {
+    body()
+    let clock = threads == 1 ? threadCPUTime : wallTime
+    let start = wallTime()
+    var best = Double.infinity, runs = 0
+    while runs < 3 || wallTime() - start < budget {
+        let before = clock()
+        body()
+        best = min(best, clock() - before)
+        runs += 1
+        if runs >= 500 { break }
+    }
+    return best
+}
+
+/// Runs parts `0 ..< count` of a kernel, on this thread or concurrently.
+func runParts(_ count: Int, _ part: @Sendable (Int) -> Void) {
+    if count == 1 { part(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: part) }
+}
+
+struct Buffer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(count: Int, seed: Int = 1) {
+        pointer = .allocate(capacity: max(count, 1))
+        var state = UInt32(truncatingIfNeeded: seed * 2_654_435_761 + 1)
+        for index in 0..<count {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            pointer[index] = Float(Int32(bitPattern: state >> 8) - (1 << 23)) / Float(1 << 23)
+        }
+    }
+}
+
+func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+let options = Options(CommandLine.arguments)
+let budget = options.quick ? 0.15 : 0.6
+let threads = options.threads
+let instructionSet = options.instructionSet
+
+print("CPU: \(CPUFeatures.current), kernels: \(instructionSet), threads: \(threads), timing: \(threads == 1 ? "thread CPU time" : "wall time"), best of runs")
+let peak = FMAPeak.measure(instructionSet: instructionSet)
+let totalPeak = peak * Double(threads)
+print("measured FMA peak: \(format(peak)) GFLOP/s per core\n")
+
+func report(_ name: String, flops: Double, seconds: Double) {
+    let gflops = flops / seconds / 1e9
+    print(pad(name, 46) + pad("\(format(seconds * 1e3, 3)) ms", 14) + pad("\(format(gflops)) GFLOP/s", 18)
+          + "\(format(100 * gflops / totalPeak))% of peak")
+}
+
+// MARK: GEMM
+
+print("GEMM C[M x N] = A[M x K] . B[K x N] (A pre-packed, B packed on the fly)")
+let gemmSizes: [(Int, Int, Int)] = options.quick
+    ? [(256, 256, 256), (1024, 1024, 1024)]
+    : [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (64, 3136, 576), (256, 3136, 64)]
+for (m, n, k) in gemmSizes {
+    let a = Buffer(count: m * k, seed: 1), b = Buffer(count: k * n, seed: 2), c = Buffer(count: m * n, seed: 3)
+    let packed = Fast.PackedMatrix(rows: m, columns: k, role: .left, source: a.pointer, rowStride: k)
+    let left = Fast.GEMM.Operand.packed(packed)
+    let right = Fast.GEMM.Operand.strided(b.pointer, rowStride: n, columnStride: 1)
+    let scratchCount = Fast.GEMM.scratchCount(m: m, n: n, k: k, left: left, right: right)
+    let scratch = Buffer(count: scratchCount * threads)
+    let seconds = bestTime(budget: budget) {
+        runParts(threads) { index in
+            Fast.GEMM.multiply(m: m, n: n, k: k, left: left, right: right, output: c.pointer, outputRowStride: n,
+                               scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads,
+                               instructionSet: instructionSet)
+        }
+    }
+    report("\(m)x\(n)x\(k)", flops: 2.0 * Double(m * n * k), seconds: seconds)
+}
+
+// MARK: Convolutions
+
+typealias Geometry = Reference.ConvolutionGeometry
+
+func conv(
+    _ c: Int, _ o: Int, _ size: Int, kernel: Int, stride: Int = 1, pad: Int = 0, groups: Int = 1
+) -> Geometry {
+    Geometry(batch: 1, inputChannels: c, inputHeight: size, inputWidth: size, outputChannels: o,
+             kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride,
+             padHeight: pad, padWidth: pad, groups: groups)
+}
+
+/// Best time of one batch-1 convolution with `algorithm` (bias + ReLU fused).
+func timeConvolution(_ g: Geometry, _ algorithm: Fast.PreparedConvolution.Algorithm) -> Double {
+    let weights = Buffer(count: g.weightCount, seed: 4), bias = Buffer(count: g.outputChannels, seed: 5)
+    let input = Buffer(count: g.inputImageCount, seed: 6), output = Buffer(count: g.outputImageCount, seed: 7)
+    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm,
+                                            instructionSet: instructionSet)
+    let scratchCount = prepared.scratchCount
+    let scratch = Buffer(count: scratchCount * threads)
+    let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu)
+    return bestTime(budget: budget) {
+        runParts(threads) { index in
+            prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue,
+                         scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
+        }
+    }
+}
+
+print("\nConvolutions, batch 1, NCHW, bias + ReLU fused (GFLOP/s counts direct-convolution flops)")
+let layers: [(String, Geometry)] = [
+    ("stem 3->64 7x7/2 @224", conv(3, 64, 224, kernel: 7, stride: 2, pad: 3)),
+    ("3x3 64->64 @56", conv(64, 64, 56, kernel: 3, pad: 1)),
+    ("1x1 256->64 @56", conv(256, 64, 56, kernel: 1)),
+    ("1x1 64->256 @56", conv(64, 256, 56, kernel: 1)),
+    ("3x3 128->128 @28", conv(128, 128, 28, kernel: 3, pad: 1)),
+    ("1x1/2 512->1024 @28", conv(512, 1024, 28, kernel: 1, stride: 2)),
+    ("3x3 256->256 @14", conv(256, 256, 14, kernel: 3, pad: 1)),
+    ("3x3 512->512 @7", conv(512, 512, 7, kernel: 3, pad: 1)),
+    ("1x1 2048->512 @7", conv(2048, 512, 7, kernel: 1)),
+    ("depthwise 3x3 32 @112", conv(32, 32, 112, kernel: 3, pad: 1, groups: 32)),
+    ("depthwise 3x3/2 96 @112", conv(96, 96, 112, kernel: 3, stride: 2, pad: 1, groups: 96)),
+]
+for (name, g) in layers {
+    for algorithm in Fast.PreparedConvolution.Algorithm.allCases
+    where Fast.PreparedConvolution.supports(algorithm, geometry: g) && (algorithm != .gemm || g.groups == 1) {
+        let chosen = Fast.PreparedConvolution.preferredAlgorithm(for: g) == algorithm ? "*" : " "
+        report("\(chosen)\(name) [\(algorithm)]", flops: 2 * Double(g.multiplyAdds),
+               seconds: timeConvolution(g, algorithm))
+    }
+}
+print("(* = the algorithm PreparedConvolution picks by default)")
+
+// MARK: ResNet-50 v1
+
+/// Every convolution of ResNet-50 v1 (stride on the first 1x1 of each bottleneck) at 224x224.
+func resnet50Convolutions() -> [Geometry] {
+    var layers = [conv(3, 64, 224, kernel: 7, stride: 2, pad: 3)]
+    var channels = 64, size = 56
+    for (blocks, width, stride) in [(3, 64, 1), (4, 128, 2), (6, 256, 2), (3, 512, 2)] {
+        for block in 0..<blocks {
+            let s = block == 0 ? stride : 1
+            layers.append(conv(channels, width, size, kernel: 1, stride: s))
+            let inner = size / s
+            layers.append(conv(width, width, inner, kernel: 3, pad: 1))
+            layers.append(conv(width, width * 4, inner, kernel: 1))
+            if block == 0 { layers.append(conv(channels, width * 4, size, kernel: 1, stride: s)) }
+            channels = width * 4
+            size = inner
+        }
+    }
+    return layers
+}
+
+if !options.quick {
+    var total = 0.0, flops = 0.0
+    var seen: [(Geometry, Double)] = []
+    for g in resnet50Convolutions() {
+        let seconds = seen.first { $0.0 == g }?.1 ?? timeConvolution(g, Fast.PreparedConvolution.preferredAlgorithm(for: g))
+        seen.append((g, seconds))
+        total += seconds
+        flops += 2 * Double(g.multiplyAdds)
+    }
+    print("\nResNet-50 v1, all 53 convolutions, batch 1: \(format(total * 1e3, 2)) ms "
+          + "(\(format(flops / 1e9, 2)) GFLOP, \(format(flops / total / 1e9)) GFLOP/s) = "
+          + "\(format(1 / total, 2)) images/s from convolutions alone")
+}

@@ -1,0 +1,34 @@
+#ifndef FLEX_AVX2_HELPERS_H
+#define FLEX_AVX2_HELPERS_H
+// Small AVX2 building blocks shared by several kernels (x86-64 only).
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define FLEX_AVX2 __attribute__((target("avx2,fma")))
+
+/// Eight stride-2 elements `p[0], p[2], ..., p[14]`, reading nothing past `p[14]`.
+FLEX_AVX2 static inline __m256 flex_load_even8(const float *p) {
+    const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 7);
+    // [p0 p2 p8 p10 | p4 p6 p12 p14], then the middle 64-bit lanes swapped.
+    const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/// Sum of the 8 lanes.
+FLEX_AVX2 static inline float flex_sum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+/// Largest of the 8 lanes.
+FLEX_AVX2 static inline float flex_max8(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+#endif
+#endif

@@ -1,0 +1,142 @@
+#include "CFlexKernels.h"
+#include "epilogue_scalar.h"
+
+/// One output value computed with bounds checks on every tap.
+static inline float depthwise_point(const float *input, const float *weights, const flex_plane_geometry *g,
+                                    int64_t y, int64_t x) {
+    float sum = 0;
+    for (int64_t ky = 0; ky < g->kernel_h; ky++) {
+        const int64_t iy = y * g->stride_h - g->pad_h + ky * g->dilation_h;
+        if (iy < 0 || iy >= g->in_h) continue;
+        for (int64_t kx = 0; kx < g->kernel_w; kx++) {
+            const int64_t ix = x * g->stride_w - g->pad_w + kx * g->dilation_w;
+            if (ix < 0 || ix >= g->in_w) continue;
+            sum += weights[ky * g->kernel_w + kx] * input[iy * g->in_w + ix];
+        }
+    }
+    return sum;
+}
+
+void flex_depthwise_plane_portable(const float *input, const float *weights, float *output,
+                                   const flex_plane_geometry *g, const flex_epilogue *epilogue) {
+    for (int64_t y = 0; y < g->out_h; y++) {
+        for (int64_t x = 0; x < g->out_w; x++) {
+            output[y * g->out_w + x] = flex_plane_epilogue_apply(epilogue, depthwise_point(input, weights, g, y, x), y, x);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include "avx2_helpers.h"
+
+/// Output columns [*low, *high) whose every filter tap lies inside the input row.
+static inline void interior_columns(const flex_plane_geometry *g, int64_t *low, int64_t *high) {
+    int64_t lo = (g->pad_w + g->stride_w - 1) / g->stride_w;
+    int64_t last = g->in_w - 1 - (g->kernel_w - 1) * g->dilation_w + g->pad_w;
+    int64_t hi = last < 0 ? 0 : last / g->stride_w + 1;
+    if (hi > g->out_w) hi = g->out_w;
+    if (lo > hi) lo = hi;
+    *low = lo;
+    *high = hi;
+}
+
+/// The epilogue of 8 outputs starting at column `x` of row `y`, then their store.
+FLEX_AVX2 __attribute__((always_inline))
+static inline void store8(float *out, __m256 acc, const flex_epilogue *e, __m256 bias, __m256 lower, __m256 upper,
+                          int64_t y, int64_t x) {
+    if (e) {
+        if (e->bias) acc = _mm256_add_ps(acc, bias);
+        if (e->residual) acc = _mm256_add_ps(acc, _mm256_loadu_ps(e->residual + y * e->residual_stride + x));
+        if (e->clamp) acc = _mm256_min_ps(_mm256_max_ps(acc, lower), upper);
+    }
+    _mm256_storeu_ps(out + x, acc);
+}
+
+/// 8 outputs of any filter size at interior column `x` of row `y` (stride 1 or 2).
+FLEX_AVX2 __attribute__((always_inline))
+static inline __m256 general8(const float *input, const float *weights, const flex_plane_geometry *g,
+                              int64_t y, int64_t x) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t ky = 0; ky < g->kernel_h; ky++) {
+        const int64_t iy = y * g->stride_h - g->pad_h + ky * g->dilation_h;
+        if (iy < 0 || iy >= g->in_h) continue;
+        const float *row = input + iy * g->in_w + x * g->stride_w - g->pad_w;
+        const float *w = weights + ky * g->kernel_w;
+        for (int64_t kx = 0; kx < g->kernel_w; kx++) {
+            const __m256 v = g->stride_w == 1 ? _mm256_loadu_ps(row + kx * g->dilation_w)
+                                              : flex_load_even8(row + kx * g->dilation_w);
+            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(w + kx), v, acc);
+        }
+    }
+    return acc;
+}
+
+/// 8 outputs of a 3x3 filter (dilation 1) at interior column `x`: `rows[i]` is input row i of the
+/// window already offset to the window's left edge, NULL in the padding; `w` holds the 9 weights.
+FLEX_AVX2 __attribute__((always_inline))
+static inline __m256 filter3x3_8(const float *const rows[3], const __m256 w[9], int64_t stride, int64_t x) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < 3; i++) {
+        if (!rows[i]) continue;
+        const float *p = rows[i] + x * stride;
+        if (stride == 1) {
+            acc = _mm256_fmadd_ps(w[3 * i], _mm256_loadu_ps(p), acc);
+            acc = _mm256_fmadd_ps(w[3 * i + 1], _mm256_loadu_ps(p + 1), acc);
+            acc = _mm256_fmadd_ps(w[3 * i + 2], _mm256_loadu_ps(p + 2), acc);
+        } else {
+            acc = _mm256_fmadd_ps(w[3 * i], flex_load_even8(p), acc);
+            acc = _mm256_fmadd_ps(w[3 * i + 1], flex_load_even8(p + 1), acc);
+            acc = _mm256_fmadd_ps(w[3 * i + 2], flex_load_even8(p + 2), acc);
+        }
+    }
+    return acc;
+}
+
+FLEX_AVX2
+void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
+                               const flex_plane_geometry *g, const flex_epilogue *e) {
+    if (g->stride_w > 2) {
+        flex_depthwise_plane_portable(input, weights, output, g, e);
+        return;
+    }
+    int64_t low, high;
+    interior_columns(g, &low, &high);
+    const __m256 lower = _mm256_set1_ps(e && e->clamp ? e->lower : 0);
+    const __m256 upper = _mm256_set1_ps(e && e->clamp ? e->upper : 0);
+    const __m256 bias = _mm256_set1_ps(e && e->bias ? e->bias[0] : 0);
+    const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+    __m256 w[9];
+    for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(is3x3 ? weights[i] : 0);
+    for (int64_t y = 0; y < g->out_h; y++) {
+        float *out = output + y * g->out_w;
+        for (int64_t x = 0; x < low; x++) out[x] = flex_plane_epilogue_apply(e, depthwise_point(input, weights, g, y, x), y, x);
+        const float *rows[3];
+        for (int i = 0; i < 3; i++) {
+            const int64_t iy = y * g->stride_h - g->pad_h + i;
+            rows[i] = is3x3 && iy >= 0 && iy < g->in_h ? input + iy * g->in_w - g->pad_w : NULL;
+        }
+        int64_t x = low;
+        for (; x + 8 <= high; x += 8) {
+            const __m256 acc = is3x3 ? filter3x3_8(rows, w, g->stride_w, x) : general8(input, weights, g, y, x);
+            store8(out, acc, e, bias, lower, upper, y, x);
+        }
+        if (x < high && high - low >= 8) {
+            // The interior's last columns: one more vector ending at `high`, overlapping finished ones
+            // (which it rewrites with the same values).
+            x = high - 8;
+            const __m256 acc = is3x3 ? filter3x3_8(rows, w, g->stride_w, x) : general8(input, weights, g, y, x);
+            store8(out, acc, e, bias, lower, upper, y, x);
+            x = high;
+        }
+        for (; x < g->out_w; x++) out[x] = flex_plane_epilogue_apply(e, depthwise_point(input, weights, g, y, x), y, x);
+    }
+}
+
+#else
+
+void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
+                               const flex_plane_geometry *geometry, const flex_epilogue *epilogue) {
+    flex_depthwise_plane_portable(input, weights, output, geometry, epilogue);
+}
+
+#endif

@@ -1,0 +1,195 @@
+import CFlexKernels
+
+extension Fast {
+    /// Packed single-precision matrix multiply with a fused epilogue:
+    /// `C[M x N] = epilogue((C if accumulate) + A[M x K] . B[K x N])`.
+    ///
+    /// C is row-major with row stride `outputRowStride`. A and B are `Operand`s: either pre-packed
+    /// (`PackedMatrix`, typically the weights) or strided matrices packed on the fly into the caller's
+    /// scratch. Blocking follows Goto/BLIS: NC columns of B are packed per KC-deep slice, MC rows of A are
+    /// streamed against them, and a 6x16 micro-kernel (6x32 with AVX-512) computes each tile; the epilogue
+    /// is applied to each tile as its last K slice leaves the registers.
+    public enum GEMM {
+        /// Micro-tile rows (the panel width of a `.left` `PackedMatrix`).
+        public static let mr = Int(FLEX_GEMM_MR)
+        /// Micro-tile columns (the panel width of a `.right` `PackedMatrix`).
+        public static let nr = Int(FLEX_GEMM_NR)
+
+        /// Cache blocking (in elements), chosen for a 32 KiB+ L1 and a 512 KiB+ L2: a KC x 16 B
+        /// micro-panel stays in L1, an MC x KC block of A in L2.
+        public struct Blocking: Sendable, Hashable {
+            public var mc: Int
+            public var kc: Int
+            public var nc: Int
+
+            public init(mc: Int, kc: Int, nc: Int) {
+                precondition(mc > 0 && mc % GEMM.mr == 0, "mc must be a positive multiple of \(GEMM.mr)")
+                precondition(kc > 0, "kc must be positive")
+                precondition(nc > 0 && nc % GEMM.nr == 0, "nc must be a positive multiple of \(GEMM.nr)")
+                self.mc = mc
+                self.kc = kc
+                self.nc = nc
+            }
+
+            public static let `default` = Blocking(mc: 72, kc: 256, nc: 512)
+        }
+
+        /// One operand of a GEMM.
+        public enum Operand: @unchecked Sendable {
+            /// Pre-packed; its role must match the side it is used on and its dimensions the GEMM's.
+            case packed(PackedMatrix)
+            /// Element (i, j) at `pointer[i * rowStride + j * columnStride]` (a transpose is a swap of the
+            /// strides). Packed on the fly into scratch.
+            case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int)
+        }
+
+        /// Floats of scratch one thread needs for `multiply` with these sizes and operands.
+        public static func scratchCount(
+            m: Int, n: Int, k: Int, left: Operand, right: Operand, blocking: Blocking = .default
+        ) -> Int {
+            scratchCount(m: m, n: n, k: k, packsLeft: !left.isPacked, packsRight: !right.isPacked, blocking: blocking)
+        }
+
+        /// Scratch floats: a KC x NC block of B panels (if B is packed on the fly), then an MC x KC block
+        /// of A panels (if A is).
+        static func scratchCount(m: Int, n: Int, k: Int, packsLeft: Bool, packsRight: Bool, blocking: Blocking) -> Int {
+            let kc = Swift.min(blocking.kc, Swift.max(k, 1))
+            let rightCount = packsRight ? kc * Swift.min(blocking.nc, roundUp(n, nr)) : 0
+            let leftCount = packsLeft ? kc * Swift.min(blocking.mc, roundUp(m, mr)) : 0
+            return rightCount + leftCount
+        }
+
+        /// Computes the `threadIndex`-th of `threadCount` disjoint parts of C (split along N when B has at
+        /// least as many 16-column panels as A has 6-row panels, else along M).
+        ///
+        /// `scratch` holds `scratchCount(...)` floats owned by the calling thread for the duration of the
+        /// call. A, B, the epilogue's inputs and the other parts of C are only read, so parts may run
+        /// concurrently on different threads with different scratch.
+        public static func multiply(
+            m: Int, n: Int, k: Int,
+            left: Operand, right: Operand,
+            output: UnsafeMutablePointer<Float>, outputRowStride: Int,
+            accumulate: Bool = false, epilogue: Epilogue = .none,
+            scratch: UnsafeMutablePointer<Float>,
+            threadIndex: Int = 0, threadCount: Int = 1,
+            blocking: Blocking = .default, instructionSet: InstructionSet = .best
+        ) {
+            if case .packed(let a) = left {
+                precondition(a.role == .left && a.rows == m && a.columns == k,
+                             "left operand packed as \(a.role) \(a.rows)x\(a.columns), GEMM needs left \(m)x\(k)")
+            }
+            if case .packed(let b) = right {
+                precondition(b.role == .right && b.rows == k && b.columns == n,
+                             "right operand packed as \(b.role) \(b.rows)x\(b.columns), GEMM needs right \(k)x\(n)")
+            }
+            let leftSource: LeftSource = switch left {
+            case .packed(let a): .panels(a.values, panelStride: a.panelStride)
+            case .strided(let p, let rs, let cs): .strided(p, rowStride: rs, columnStride: cs)
+            }
+            let rightSource: RightSource = switch right {
+            case .packed(let b): .panels(b.values, panelStride: b.panelStride)
+            case .strided(let p, let rs, let cs): .strided(p, rowStride: rs, columnStride: cs)
+            }
+            run(m: m, n: n, k: k, left: leftSource, right: rightSource, output: output,
+                outputRowStride: outputRowStride, accumulate: accumulate, epilogue: epilogue, scratch: scratch,
+                threadIndex: threadIndex, threadCount: threadCount, blocking: blocking,
+                instructionSet: instructionSet)
+        }
+
+        /// The driver behind `multiply`, also used by convolutions with their own operand sources.
+        static func run(
+            m: Int, n: Int, k: Int, left: LeftSource, right: RightSource,
+            output: UnsafeMutablePointer<Float>, outputRowStride ldc: Int,
+            accumulate: Bool, epilogue: Epilogue, scratch: UnsafeMutablePointer<Float>?,
+            threadIndex: Int, threadCount: Int, blocking: Blocking, instructionSet: InstructionSet
+        ) {
+            precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM size \(m)x\(n)x\(k)")
+            precondition(threadIndex >= 0 && threadIndex < threadCount, "thread \(threadIndex) of \(threadCount)")
+            let (rowRange, columnRange) = partition(m: m, n: n, threadIndex: threadIndex, threadCount: threadCount)
+            guard !rowRange.isEmpty, !columnRange.isEmpty else { return }
+
+            let kc = Swift.min(blocking.kc, Swift.max(k, 1))
+            let rightScratch = scratch
+            let leftScratch = scratch.map { $0 + (right.needsScratch ? kc * Swift.min(blocking.nc, roundUp(n, nr)) : 0) }
+            let hasEpilogue = !epilogue.isNone
+
+            for jc in stride(from: columnRange.lowerBound, to: columnRange.upperBound, by: blocking.nc) {
+                let ncur = Swift.min(blocking.nc, columnRange.upperBound - jc)
+                var pc = 0
+                repeat {
+                    let kcur = Swift.min(kc, k - pc)
+                    let isFirst = pc == 0, isLast = pc + kcur >= k
+                    let (bBase, bStride) = right.panels(
+                        kStart: pc, kCount: kcur, columnStart: jc, columnCount: ncur, scratch: rightScratch)
+                    for ic in stride(from: rowRange.lowerBound, to: rowRange.upperBound, by: blocking.mc) {
+                        let mcur = Swift.min(blocking.mc, rowRange.upperBound - ic)
+                        let (aBase, aStride) = left.panels(
+                            kStart: pc, kCount: kcur, rowStart: ic, rowCount: mcur, scratch: leftScratch)
+                        // Column blocks of one micro-kernel call: one B panel, or two for the AVX-512 kernel.
+                        let step = instructionSet == .avx512 ? 2 * nr : nr
+                        for jr in 0..<(ncur + step - 1) / step {
+                            let column = jc + jr * step
+                            let cols = Swift.min(step, jc + ncur - column)
+                            let b = bBase + jr * (step / nr) * bStride
+                            for ir in 0..<(mcur + mr - 1) / mr {
+                                let row = ic + ir * mr
+                                let rows = Swift.min(mr, ic + mcur - row)
+                                let c = output + row * ldc + column
+                                let add: Int32 = (accumulate || !isFirst) ? 1 : 0
+                                let a = aBase + ir * aStride
+                                if isLast && hasEpilogue {
+                                    var tile = epilogue.tile(row: row, column: column)
+                                    kernel(instructionSet, kcur, a, b, bStride, c, ldc, rows, cols, add, &tile)
+                                } else {
+                                    kernel(instructionSet, kcur, a, b, bStride, c, ldc, rows, cols, add, nil)
+                                }
+                            }
+                        }
+                    }
+                    pc += kcur
+                } while pc < k
+            }
+        }
+
+        /// One micro-kernel call: a tile of up to 6 rows and up to 16 columns (32 for AVX-512, reading the
+        /// second B panel `bStride` floats after the first).
+        @inline(__always)
+        static func kernel(
+            _ instructionSet: InstructionSet, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+            _ bStride: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
+            _ accumulate: Int32, _ epilogue: UnsafePointer<flex_epilogue>?
+        ) {
+            switch instructionSet {
+            case .avx512:
+                flex_sgemm_kernel_avx512(Int64(k), a, b, Int64(bStride), c, Int64(ldc), Int64(rows), Int64(cols),
+                                         accumulate, epilogue)
+            case .avx2FMA:
+                flex_sgemm_kernel_avx2(Int64(k), a, b, c, Int64(ldc), Int64(rows), Int64(cols), accumulate, epilogue)
+            case .portable:
+                flex_sgemm_kernel_portable(Int64(k), a, b, c, Int64(ldc), Int64(rows), Int64(cols), accumulate, epilogue)
+            }
+        }
+
+        /// The rows and columns of C that part `threadIndex` of `threadCount` computes: panel-aligned
+        /// contiguous ranges along the dimension with more panels, the whole other dimension.
+        static func partition(m: Int, n: Int, threadIndex: Int, threadCount: Int) -> (Range<Int>, Range<Int>) {
+            let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
+            func share(_ panels: Int, width: Int, total: Int) -> Range<Int> {
+                let start = panels * threadIndex / threadCount, end = panels * (threadIndex + 1) / threadCount
+                return Swift.min(start * width, total)..<Swift.min(end * width, total)
+            }
+            if columnPanels >= rowPanels {
+                return (0..<m, share(columnPanels, width: nr, total: n))
+            }
+            return (share(rowPanels, width: mr, total: m), 0..<n)
+        }
+    }
+}
+
+/// `value` rounded up to a multiple of `multiple`.
+@inline(__always)
+func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+
+extension Fast.GEMM.Operand {
+    var isPacked: Bool { if case .packed = self { true } else { false } }
+}

@@ -1,0 +1,85 @@
+extension Fast {
+    /// The im2col matrix of one image and one group of a convolution, never materialised: GEMM packs its
+    /// B panels straight from the input, which must already carry the convolution's zero padding (see
+    /// `PaddedInput`).
+    ///
+    /// Row `k = (c * kernelHeight + ky) * kernelWidth + kx` (the order of a weight row `[C/g, kh, kw]`),
+    /// column `n = oy * OW + ox`; the element is `padded[c][oy * sh + ky * dh][ox * sw + kx * dw]`.
+    struct Im2ColSource {
+        /// The group's first padded channel plane (`[C / groups, paddedHeight, paddedWidth]` follows).
+        let input: UnsafePointer<Float>
+        let paddedHeight: Int
+        let paddedWidth: Int
+        let geometry: Reference.ConvolutionGeometry
+
+        /// Packs rows `kStart ..< kStart + kCount` of columns `columnStart ..< columnStart + columnCount`
+        /// into 16-column panels of `kCount * 16` floats each (tail lanes zero).
+        ///
+        /// Each panel's 16 columns are 16 fixed offsets into a channel plane; a row k adds one shift to
+        /// all of them, so a row is a 16-float copy when the columns are consecutive input pixels, else
+        /// 16 loads at the precomputed offsets.
+        func pack(kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, into scratch: UnsafeMutablePointer<Float>) {
+            let g = geometry, nr = GEMM.nr
+            let plane = paddedHeight * paddedWidth, outputWidth = g.outputWidth
+            let rowStep = g.dilationHeight * paddedWidth, columnStep = g.dilationWidth
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { offsets in
+                for panel in 0..<(columnCount + nr - 1) / nr {
+                    let column0 = columnStart + panel * nr
+                    let columns = Swift.min(nr, columnStart + columnCount - column0)
+                    for lane in 0..<columns {
+                        let oy = (column0 + lane) / outputWidth, ox = (column0 + lane) % outputWidth
+                        offsets[lane] = oy * g.strideHeight * paddedWidth + ox * g.strideWidth
+                    }
+                    let consecutive = columns == nr && offsets[nr - 1] - offsets[0] == nr - 1
+                    let destination = scratch + panel * kCount * nr
+                    var channel = kStart / (g.kernelHeight * g.kernelWidth)
+                    var ky = kStart / g.kernelWidth % g.kernelHeight, kx = kStart % g.kernelWidth
+                    for p in 0..<kCount {
+                        let source = input + channel * plane + ky * rowStep + kx * columnStep
+                        let row = destination + p * nr
+                        if consecutive {
+                            let start = source + offsets[0]
+                            for lane in 0..<nr { row[lane] = start[lane] }
+                        } else {
+                            for lane in 0..<columns { row[lane] = source[offsets[lane]] }
+                            for lane in columns..<nr { row[lane] = 0 }
+                        }
+                        kx += 1
+                        if kx == g.kernelWidth {
+                            kx = 0
+                            ky += 1
+                            if ky == g.kernelHeight {
+                                ky = 0
+                                channel += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies of input channel planes with a zero border, so im2col packing needs no bounds checks.
+    enum PaddedInput {
+        /// Writes `channels` planes of `height` x `width` from `source` into `destination` as planes of
+        /// `(height + 2 * padHeight)` x `(width + 2 * padWidth)` with the input in the middle.
+        static func copy(
+            _ source: UnsafePointer<Float>, channels: Int, height: Int, width: Int, padHeight: Int, padWidth: Int,
+            into destination: UnsafeMutablePointer<Float>
+        ) {
+            let paddedWidth = width + 2 * padWidth, paddedHeight = height + 2 * padHeight
+            for channel in 0..<channels {
+                let to = destination + channel * paddedHeight * paddedWidth
+                let from = source + channel * height * width
+                to.update(repeating: 0, count: padHeight * paddedWidth)
+                for y in 0..<height {
+                    let row = to + (padHeight + y) * paddedWidth
+                    row.update(repeating: 0, count: padWidth)
+                    (row + padWidth).update(from: from + y * width, count: width)
+                    (row + padWidth + width).update(repeating: 0, count: padWidth)
+                }
+                (to + (padHeight + height) * paddedWidth).update(repeating: 0, count: padHeight * paddedWidth)
+            }
+        }
+    }
+}

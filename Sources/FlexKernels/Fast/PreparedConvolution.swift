@@ -1,0 +1,163 @@
+import CFlexKernels
+import FlexTensor
+
+extension Fast {
+    /// A convolution with its weights prepared once (packed into GEMM panels, or Winograd-transformed)
+    /// and run many times on NCHW float32 activations. Geometry, weight layout and padding follow MXNet
+    /// `Convolution` (see `Reference.ConvolutionGeometry`); the fast paths agree with `Reference.convolution`
+    /// up to float rounding.
+    ///
+    /// Ownership: the value is immutable after `init` and may be shared by any number of threads. Each
+    /// `run` call writes only its part of `output` and uses only the `scratch` the caller passes, which
+    /// must hold `scratchCount` floats and belong to the calling thread for the call's duration (give each
+    /// concurrently running part its own scratch).
+    public struct PreparedConvolution: Sendable {
+        /// How the convolution is computed.
+        public enum Algorithm: String, Sendable, CaseIterable {
+            /// Weights `[O/g, C/g * kh * kw]` packed as GEMM A; the input's im2col matrix packed on the fly
+            /// as B (read directly for 1x1 stride-1 unpadded kernels). Works for every geometry.
+            case gemm
+            /// One filter per output channel (`C / groups == 1`), vectorised along output rows.
+            case depthwise
+            /// Winograd F(4x4, 3x3): 3x3 kernels, stride 1, dilation 1, groups 1.
+            case winograd
+        }
+
+        public let geometry: Reference.ConvolutionGeometry
+        public let algorithm: Algorithm
+        public let instructionSet: InstructionSet
+        /// Floats of scratch each thread passes to `run`.
+        public let scratchCount: Int
+
+        /// The prepared weights, for storing in a compiled artifact (restore with
+        /// `init(geometry:algorithm:packedWeights:instructionSet:)`). `.gemm`: one `.left` matrix
+        /// `[O/g, C/g * kh * kw]` per group. `.winograd`: 36 `.left` matrices `[O, C]`, matrix `p` holding
+        /// element `(p / 6, p % 6)` of each transformed filter `G g G^T`. `.depthwise`: none.
+        public let packedWeights: [PackedMatrix]
+        /// `.depthwise`: a copy of the weights `[O, kh * kw]`.
+        let planeWeights: TensorBuffer?
+
+        /// Prepares `weights` (`geometry.weightCount` floats, layout `[O, C / groups, kh, kw]`).
+        ///
+        /// `algorithm` nil picks `preferredAlgorithm(for:)`. Preconditions: `geometry.problem == nil` and
+        /// `supports(algorithm, geometry)`; check them first to report bad input.
+        public init(
+            geometry: Reference.ConvolutionGeometry, weights: UnsafePointer<Float>, algorithm: Algorithm? = nil,
+            instructionSet: InstructionSet = .best
+        ) {
+            if let problem = geometry.problem { preconditionFailure("invalid convolution: \(problem)") }
+            let algorithm = algorithm ?? Self.preferredAlgorithm(for: geometry)
+            precondition(Self.supports(algorithm, geometry: geometry), "\(algorithm) cannot compute \(geometry)")
+            self.geometry = geometry
+            self.algorithm = algorithm
+            self.instructionSet = instructionSet
+            switch algorithm {
+            case .gemm:
+                let rows = geometry.outputChannelsPerGroup
+                let depth = geometry.inputChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth
+                packedWeights = (0..<geometry.groups).map { group in
+                    PackedMatrix(rows: rows, columns: depth, role: .left, source: weights + group * rows * depth,
+                                 rowStride: depth)
+                }
+                planeWeights = nil
+                scratchCount = Self.gemmScratchCount(geometry)
+            case .depthwise:
+                let count = geometry.weightCount
+                let buffer = TensorBuffer(byteCount: count * MemoryLayout<Float>.stride)
+                buffer.baseAddress.assumingMemoryBound(to: Float.self).update(from: weights, count: count)
+                packedWeights = []
+                planeWeights = buffer
+                scratchCount = 0
+            case .winograd:
+                packedWeights = Winograd.transformWeights(weights, geometry: geometry)
+                planeWeights = nil
+                scratchCount = Winograd.scratchCount(geometry: geometry)
+            }
+        }
+
+        /// Prepared weights that do not fit the convolution they are restored for.
+        public struct WeightsError: Error, CustomStringConvertible {
+            public let description: String
+        }
+
+        /// Restores a `.gemm` or `.winograd` convolution from `packedWeights` saved from one prepared for
+        /// the same geometry and algorithm (no repacking or transform). Throws if their number, roles or
+        /// dimensions differ from what the algorithm needs; `.depthwise` is prepared from raw weights only.
+        public init(
+            geometry: Reference.ConvolutionGeometry, algorithm: Algorithm, packedWeights: [PackedMatrix],
+            instructionSet: InstructionSet = .best
+        ) throws(WeightsError) {
+            if let problem = geometry.problem { throw WeightsError(description: "invalid convolution: \(problem)") }
+            guard Self.supports(algorithm, geometry: geometry) else {
+                throw WeightsError(description: "\(algorithm) cannot compute this convolution")
+            }
+            let count: Int, rows: Int, columns: Int
+            switch algorithm {
+            case .gemm:
+                (count, rows, columns) = (geometry.groups, geometry.outputChannelsPerGroup,
+                                          geometry.inputChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth)
+                scratchCount = Self.gemmScratchCount(geometry)
+            case .winograd:
+                (count, rows, columns) = (36, geometry.outputChannels, geometry.inputChannels)
+                scratchCount = Winograd.scratchCount(geometry: geometry)
+            case .depthwise:
+                throw WeightsError(description: "a depthwise convolution is prepared from its raw weights")
+            }
+            guard packedWeights.count == count else {
+                throw WeightsError(description: "\(algorithm) needs \(count) packed matrices, got \(packedWeights.count)")
+            }
+            for (index, matrix) in packedWeights.enumerated()
+            where matrix.role != .left || matrix.rows != rows || matrix.columns != columns {
+                throw WeightsError(description:
+                    "packed matrix \(index) is \(matrix.role) \(matrix.rows)x\(matrix.columns), \(algorithm) needs left \(rows)x\(columns)")
+            }
+            self.geometry = geometry
+            self.algorithm = algorithm
+            self.instructionSet = instructionSet
+            self.packedWeights = packedWeights
+            planeWeights = nil
+        }
+
+        /// Whether `algorithm` can compute convolutions of `geometry`.
+        public static func supports(_ algorithm: Algorithm, geometry: Reference.ConvolutionGeometry) -> Bool {
+            switch algorithm {
+            case .gemm: true
+            case .depthwise: geometry.inputChannelsPerGroup == 1
+            case .winograd: Winograd.supports(geometry)
+            }
+        }
+
+        /// The algorithm expected to be fastest: depthwise for one input channel per group, Winograd where
+        /// `Winograd.isProfitable` says so, else GEMM.
+        public static func preferredAlgorithm(for geometry: Reference.ConvolutionGeometry) -> Algorithm {
+            if geometry.inputChannelsPerGroup == 1 && geometry.groups > 1 { return .depthwise }
+            if Winograd.supports(geometry) && Winograd.isProfitable(geometry) { return .winograd }
+            return .gemm
+        }
+
+        /// Computes part `threadIndex` of `threadCount` of the convolution of `geometry.batch` images.
+        ///
+        /// `input` is `[N, C, H, W]` and `output` `[N, O, OH, OW]`, both dense NCHW; the epilogue's bias has
+        /// O values and its residual the output's layout. `scratch` holds `scratchCount` floats (nil is
+        /// allowed when that is 0).
+        public func run(
+            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
+            scratch: UnsafeMutablePointer<Float>?, threadIndex: Int = 0, threadCount: Int = 1
+        ) {
+            precondition(threadIndex >= 0 && threadIndex < threadCount, "thread \(threadIndex) of \(threadCount)")
+            precondition(scratchCount == 0 || scratch != nil, "convolution needs \(scratchCount) floats of scratch")
+            let batch = geometry.batch
+            switch algorithm {
+            case .gemm:
+                runGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
+                        threadIndex: threadIndex, threadCount: threadCount)
+            case .depthwise:
+                runDepthwise(input: input, output: output, batch: batch, epilogue: epilogue,
+                             threadIndex: threadIndex, threadCount: threadCount)
+            case .winograd:
+                runWinograd(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
+                            threadIndex: threadIndex, threadCount: threadCount)
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import FlexKernels
+import Testing
+
+/// Parity of `Fast.PreparedConvolution` (every algorithm, both instruction sets) against a direct Double
+/// convolution, over geometries with odd sizes, padding, strides, dilation, groups and tails of the
+/// vector loops, with each epilogue part and with the work split between threads.
+@Suite("Fast.PreparedConvolution")
+struct FastConvolutionTests {
+    typealias Geometry = Reference.ConvolutionGeometry
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let geometry: Geometry
+        var testDescription: String {
+            let g = geometry
+            return "\(g.batch)x\(g.inputChannels)x\(g.inputHeight)x\(g.inputWidth) -> \(g.outputChannels), kernel \(g.kernelHeight)x\(g.kernelWidth), stride \(g.strideHeight)x\(g.strideWidth), pad \(g.padHeight)x\(g.padWidth), dilate \(g.dilationHeight)x\(g.dilationWidth), groups \(g.groups)"
+        }
+    }
+
+    static func conv(
+        _ c: Int, _ o: Int, _ h: Int, _ w: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+        pad: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, batch: Int = 1
+    ) -> Case {
+        Case(geometry: Geometry(
+            batch: batch, inputChannels: c, inputHeight: h, inputWidth: w, outputChannels: o,
+            kernelHeight: kernel.0, kernelWidth: kernel.1, strideHeight: stride.0, strideWidth: stride.1,
+            padHeight: pad.0, padWidth: pad.1, dilationHeight: dilation.0, dilationWidth: dilation.1, groups: groups))
+    }
+
+    static let gemmCases: [Case] = [
+        conv(7, 13, 5, 9, kernel: (1, 1), batch: 2),                         // pointwise fast path
+        conv(6, 5, 9, 8, kernel: (1, 1), stride: (2, 2)),                    // strided 1x1 through im2col
+        conv(5, 11, 9, 10, kernel: (3, 3), pad: (1, 1), batch: 2),
+        conv(4, 7, 11, 7, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),
+        conv(3, 8, 17, 19, kernel: (7, 7), stride: (2, 2), pad: (3, 3)),     // ResNet stem shape, small
+        conv(4, 6, 12, 13, kernel: (3, 3), pad: (2, 2), dilation: (2, 2)),
+        conv(6, 9, 8, 9, kernel: (3, 3), pad: (1, 1), groups: 3),
+        conv(4, 4, 7, 6, kernel: (1, 3), pad: (0, 1), groups: 2),
+        conv(3, 5, 6, 20, kernel: (5, 2), stride: (1, 3), pad: (2, 0)),
+        conv(2, 3, 2, 3, kernel: (5, 5), pad: (2, 2)),                       // kernel larger than the image
+    ]
+
+    static let depthwiseCases: [Case] = [
+        conv(5, 5, 9, 21, kernel: (3, 3), pad: (1, 1), groups: 5, batch: 2),
+        conv(4, 4, 13, 37, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 4),
+        conv(3, 3, 11, 40, kernel: (5, 5), pad: (2, 2), groups: 3),
+        conv(3, 3, 10, 30, kernel: (3, 3), pad: (2, 2), dilation: (2, 2), groups: 3),
+        conv(3, 6, 8, 25, kernel: (3, 3), pad: (1, 1), groups: 3),           // channel multiplier 2
+        conv(2, 2, 9, 31, kernel: (3, 3), stride: (3, 3), pad: (1, 1), groups: 2),
+        conv(2, 2, 4, 5, kernel: (3, 3), groups: 2),                         // no vector interior
+    ]
+
+    static let winogradCases: [Case] = [
+        conv(4, 5, 9, 11, kernel: (3, 3), pad: (1, 1), batch: 2),
+        conv(3, 4, 16, 16, kernel: (3, 3)),
+        conv(5, 3, 14, 40, kernel: (3, 3), pad: (1, 1)),                     // full 8-tile groups
+        conv(3, 4, 21, 130, kernel: (3, 3), pad: (1, 1)),                    // several chunks of tile rows
+        conv(17, 19, 7, 7, kernel: (3, 3), pad: (1, 1)),
+        conv(2, 2, 3, 3, kernel: (3, 3), pad: (1, 1)),
+    ]
+
+    enum EpilogueKind: CaseIterable { case none, biasReLU, biasResidualClip }
+
+    /// Runs one convolution; returns (worst scaled error, relative L2 error).
+    static func errors(
+        _ testCase: Case, algorithm: Fast.PreparedConvolution.Algorithm, instructionSet: Fast.InstructionSet,
+        epilogueKind: EpilogueKind, threadCount: Int = 1, concurrent: Bool = false
+    ) -> (Double, Double) {
+        let g = testCase.geometry, batch = g.batch
+        let input = randomFloats(batch * g.inputImageCount, seed: 11)
+        let weights = randomFloats(g.weightCount, seed: 12)
+        let bias = randomFloats(g.outputChannels, seed: 13)
+        let residual = randomFloats(batch * g.outputImageCount, seed: 14)
+        let activation: Fast.Activation = switch epilogueKind {
+        case .none: .identity
+        case .biasReLU: .relu
+        case .biasResidualClip: .clip(lower: -0.3, upper: 0.6)
+        }
+        let reference = referenceConvolution(
+            g, input: input, weights: weights, bias: epilogueKind == .none ? nil : bias,
+            residual: epilogueKind == .biasResidualClip ? residual : nil, activation: activation)
+
+        let prepared = weights.withUnsafeBufferPointer {
+            Fast.PreparedConvolution(geometry: g, weights: $0.baseAddress!, algorithm: algorithm,
+                                     instructionSet: instructionSet)
+        }
+        var output = [Float](repeating: .nan, count: batch * g.outputImageCount)
+        let scratchCount = prepared.scratchCount
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount * threadCount))
+        defer { scratch.deallocate() }
+        let sharedScratch = SharedPointer(scratch)
+        input.withUnsafeBufferPointer { inputBuffer in
+            bias.withUnsafeBufferPointer { biasBuffer in
+                residual.withUnsafeBufferPointer { residualBuffer in
+                    let epilogue = Fast.Epilogue(
+                        bias: epilogueKind == .none ? nil : biasBuffer.baseAddress,
+                        residual: epilogueKind == .biasResidualClip ? residualBuffer.baseAddress : nil,
+                        activation: activation)
+                    output.withUnsafeMutableBufferPointer { outputBuffer in
+                        let destination = SharedPointer(outputBuffer.baseAddress!)
+                        let source = inputBuffer.baseAddress!
+                        nonisolated(unsafe) let sourcePointer = source
+                        runParts(threadCount, concurrent: concurrent) { index in
+                            prepared.run(
+                                input: sourcePointer, output: destination.pointer, epilogue: epilogue,
+                                scratch: sharedScratch.pointer + index * scratchCount, threadIndex: index,
+                                threadCount: threadCount)
+                        }
+                    }
+                }
+            }
+        }
+        return (worstScaledError(output, reference.values, magnitude: reference.magnitude),
+                relativeL2Error(output, reference.values))
+    }
+
+    @Test("GEMM (im2col and pointwise)", arguments: runnableInstructionSets, EpilogueKind.allCases)
+    func gemm(instructionSet: Fast.InstructionSet, epilogue: EpilogueKind) {
+        for testCase in Self.gemmCases {
+            let (worst, _) = Self.errors(testCase, algorithm: .gemm, instructionSet: instructionSet, epilogueKind: epilogue)
+            #expect(worst < 1e-5, "\(testCase.testDescription): scaled error \(worst)")
+        }
+    }
+
+    @Test("depthwise", arguments: runnableInstructionSets, EpilogueKind.allCases)
+    func depthwise(instructionSet: Fast.InstructionSet, epilogue: EpilogueKind) {
+        for testCase in Self.depthwiseCases {
+            let (worst, _) = Self.errors(testCase, algorithm: .depthwise, instructionSet: instructionSet,
+                                         epilogueKind: epilogue)
+            #expect(worst < 1e-5, "\(testCase.testDescription): scaled error \(worst)")
+        }
+    }
+
+    @Test("Winograd F(4x4, 3x3)", arguments: runnableInstructionSets, EpilogueKind.allCases)
+    func winograd(instructionSet: Fast.InstructionSet, epilogue: EpilogueKind) {
+        for testCase in Self.winogradCases {
+            let (worst, relative) = Self.errors(testCase, algorithm: .winograd, instructionSet: instructionSet,
+                                                epilogueKind: epilogue)
+            #expect(relative < 1e-4, "\(testCase.testDescription): relative L2 error \(relative)")
+            #expect(worst < 1e-3, "\(testCase.testDescription): scaled error \(worst)")
+        }
+    }
+
+    @Test("split between threads", arguments: [2, 3], [false, true])
+    func threads(threadCount: Int, concurrent: Bool) {
+        let cases: [(Case, Fast.PreparedConvolution.Algorithm)] = [
+            (Self.gemmCases[2], .gemm), (Self.gemmCases[6], .gemm), (Self.depthwiseCases[0], .depthwise),
+            (Self.winogradCases[3], .winograd), (Self.winogradCases[5], .winograd),
+        ]
+        for (testCase, algorithm) in cases {
+            let (worst, relative) = Self.errors(testCase, algorithm: algorithm, instructionSet: .best,
+                                                epilogueKind: .biasResidualClip, threadCount: threadCount,
+                                                concurrent: concurrent)
+            #expect(worst < (algorithm == .winograd ? 1e-3 : 1e-5), "\(algorithm) \(testCase.testDescription): \(worst)")
+            #expect(relative < 1e-4, "\(algorithm) \(testCase.testDescription): relative L2 error \(relative)")
+        }
+    }
+
+    /// The fast paths against the project's own float reference kernel (what operators fall back to).
+    @Test("agrees with Reference.convolution", arguments: runnableInstructionSets)
+    func matchesReferenceKernel(instructionSet: Fast.InstructionSet) {
+        let cases: [(Case, Fast.PreparedConvolution.Algorithm)] = Self.gemmCases.map { ($0, .gemm) }
+            + Self.depthwiseCases.map { ($0, .depthwise) } + Self.winogradCases.map { ($0, .winograd) }
+        for (testCase, algorithm) in cases {
+            let g = testCase.geometry
+            let input = randomFloats(g.batch * g.inputImageCount, seed: 21)
+            let weights = randomFloats(g.weightCount, seed: 22), bias = randomFloats(g.outputChannels, seed: 23)
+            var expected = [Float](repeating: 0, count: g.batch * g.outputImageCount)
+            Reference.convolution(g, input: input, weight: weights, bias: bias, output: &expected)
+            let prepared = Fast.PreparedConvolution(geometry: g, weights: weights, algorithm: algorithm,
+                                                    instructionSet: instructionSet)
+            var actual = [Float](repeating: .nan, count: expected.count)
+            var scratch = [Float](repeating: 0, count: max(1, prepared.scratchCount))
+            bias.withUnsafeBufferPointer { biasBuffer in
+                prepared.run(input: input, output: &actual, epilogue: Fast.Epilogue(bias: biasBuffer.baseAddress),
+                             scratch: &scratch)
+            }
+            let error = relativeL2Error(actual, expected.map(Double.init))
+            #expect(error < (algorithm == .winograd ? 1e-4 : 1e-6), "\(algorithm) \(testCase.testDescription): \(error)")
+        }
+    }
+
+    @Test("restores from saved packed weights; mismatched weights are a clear error")
+    func restore() throws {
+        for (testCase, algorithm) in [(Self.gemmCases[6], Fast.PreparedConvolution.Algorithm.gemm),
+                                      (Self.winogradCases[0], .winograd)] {
+            let g = testCase.geometry
+            let weights = randomFloats(g.weightCount, seed: 31), input = randomFloats(g.batch * g.inputImageCount, seed: 32)
+            let prepared = Fast.PreparedConvolution(geometry: g, weights: weights, algorithm: algorithm)
+            let saved = try prepared.packedWeights.map { matrix in
+                try Fast.PackedMatrix(rows: matrix.rows, columns: matrix.columns, role: matrix.role,
+                                      packedValues: matrix.packedValues)
+            }
+            let restored = try Fast.PreparedConvolution(geometry: g, algorithm: algorithm, packedWeights: saved)
+            #expect(restored.scratchCount == prepared.scratchCount)
+            var first = [Float](repeating: 0, count: g.batch * g.outputImageCount), second = first
+            var scratch = [Float](repeating: 0, count: prepared.scratchCount)
+            prepared.run(input: input, output: &first, scratch: &scratch)
+            restored.run(input: input, output: &second, scratch: &scratch)
+            #expect(first == second)
+            #expect(throws: Fast.PreparedConvolution.WeightsError.self) {
+                try Fast.PreparedConvolution(geometry: g, algorithm: algorithm, packedWeights: Array(saved.dropLast()))
+            }
+        }
+        let g = Self.winogradCases[0].geometry
+        let prepared = Fast.PreparedConvolution(geometry: g, weights: randomFloats(g.weightCount, seed: 1), algorithm: .gemm)
+        do {
+            _ = try Fast.PreparedConvolution(geometry: g, algorithm: .winograd, packedWeights: prepared.packedWeights)
+            Issue.record("GEMM weights accepted for Winograd")
+        } catch {
+            #expect(error.description == "winograd needs 36 packed matrices, got 1")
+        }
+    }
+
+    @Test("algorithm choice and support")
+    func algorithms() {
+        let depthwise = Self.depthwiseCases[0].geometry
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: depthwise) == .depthwise)
+        #expect(!Fast.PreparedConvolution.supports(.winograd, geometry: Self.gemmCases[3].geometry))
+        #expect(!Fast.PreparedConvolution.supports(.depthwise, geometry: Self.gemmCases[0].geometry))
+        let resnet = Self.conv(64, 64, 56, 56, kernel: (3, 3), pad: (1, 1)).geometry
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: resnet) == .winograd)
+        let stem = Self.conv(3, 64, 224, 224, kernel: (7, 7), stride: (2, 2), pad: (3, 3)).geometry
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: stem) == .gemm)
+        #expect(stem.outputHeight == 112 && stem.outputWidth == 112)
+        var bad = stem
+        bad.groups = 5
+        #expect(bad.problem == "groups 5 must divide input channels 3 and output channels 64")
+    }
+}

@@ -1,0 +1,166 @@
+import FlexKernels
+import Testing
+
+/// Parity of `Fast.GEMM.multiply` against a Double reference over shapes with tails (sizes not multiples
+/// of the 6x16 micro-tile or the cache blocks), transposes, leading dimensions, packed and on-the-fly
+/// operands, every epilogue part, and splits between threads.
+@Suite("Fast.GEMM")
+struct FastGEMMTests {
+    enum EpilogueKind: CaseIterable { case none, rowBiasReLU, columnBiasResidualClip, accumulateReLU6 }
+
+    struct Problem {
+        let m: Int, n: Int, k: Int
+        var packLeft = false, packRight = false, transposeLeft = false, transposeRight = false
+        var epilogue = EpilogueKind.none
+    }
+
+    static let shapes: [(Int, Int, Int)] = [
+        (1, 1, 1), (6, 16, 8), (7, 17, 9), (5, 15, 3), (13, 33, 300), (37, 50, 19), (64, 3, 70), (4, 20, 0),
+        (2, 97, 1),
+    ]
+
+    /// Runs `problem` and returns the worst scaled error against the reference.
+    static func error(
+        _ p: Problem, instructionSet: Fast.InstructionSet, blocking: Fast.GEMM.Blocking,
+        threadCount: Int = 1, concurrent: Bool = false
+    ) -> Double {
+        let (m, n, k) = (p.m, p.n, p.k)
+        // Leading dimensions wider than the matrices, so strides are exercised.
+        let lda = (p.transposeLeft ? m : k) + 3, ldb = (p.transposeRight ? k : n) + 2, ldc = n + 5
+        let a = randomFloats((p.transposeLeft ? k : m) * lda, seed: UInt64(m * 1000 + k))
+        let b = randomFloats((p.transposeRight ? n : k) * ldb, seed: UInt64(k * 1000 + n + 7))
+        let initialC = randomFloats(m * ldc, seed: 99)
+        let bias = randomFloats(max(m, n), seed: 5)
+        let residual = randomFloats(m * (n + 1), seed: 6)
+        func aAt(_ i: Int, _ p0: Int) -> Float { p.transposeLeft ? a[p0 * lda + i] : a[i * lda + p0] }
+        func bAt(_ p0: Int, _ j: Int) -> Float { p.transposeRight ? b[j * ldb + p0] : b[p0 * ldb + j] }
+
+        var expected = [Double](), magnitude = [Double]()
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0, size = 0.0
+                for q in 0..<k {
+                    sum += Double(aAt(i, q)) * Double(bAt(q, j))
+                    size += abs(Double(aAt(i, q)) * Double(bAt(q, j)))
+                }
+                var extra = 0.0, activation = Fast.Activation.identity, residualValue = 0.0
+                switch p.epilogue {
+                case .none: break
+                case .rowBiasReLU: extra = Double(bias[i]); activation = .relu
+                case .columnBiasResidualClip:
+                    extra = Double(bias[j]); residualValue = Double(residual[i * (n + 1) + j])
+                    activation = .clip(lower: -0.5, upper: 0.75)
+                case .accumulateReLU6: extra = Double(initialC[i * ldc + j]); activation = .relu6
+                }
+                expected.append(referenceEpilogue(sum, bias: extra, residual: residualValue, activation: activation))
+                magnitude.append(size + abs(extra) + abs(residualValue))
+            }
+        }
+
+        var c = initialC
+        a.withUnsafeBufferPointer { aBuffer in
+            b.withUnsafeBufferPointer { bBuffer in
+                bias.withUnsafeBufferPointer { biasBuffer in
+                    residual.withUnsafeBufferPointer { residualBuffer in
+                        let left: Fast.GEMM.Operand
+                        let (ars, acs) = p.transposeLeft ? (1, lda) : (lda, 1)
+                        let (brs, bcs) = p.transposeRight ? (1, ldb) : (ldb, 1)
+                        if p.packLeft {
+                            left = .packed(Fast.PackedMatrix(rows: m, columns: k, role: .left, source: aBuffer.baseAddress!,
+                                                             rowStride: ars, columnStride: acs))
+                        } else {
+                            left = .strided(aBuffer.baseAddress!, rowStride: ars, columnStride: acs)
+                        }
+                        let right: Fast.GEMM.Operand
+                        if p.packRight {
+                            right = .packed(Fast.PackedMatrix(rows: k, columns: n, role: .right, source: bBuffer.baseAddress!,
+                                                              rowStride: brs, columnStride: bcs))
+                        } else {
+                            right = .strided(bBuffer.baseAddress!, rowStride: brs, columnStride: bcs)
+                        }
+                        var epilogue = Fast.Epilogue.none
+                        var accumulate = false
+                        switch p.epilogue {
+                        case .none: break
+                        case .rowBiasReLU: epilogue = Fast.Epilogue(bias: biasBuffer.baseAddress, activation: .relu)
+                        case .columnBiasResidualClip:
+                            epilogue = Fast.Epilogue(
+                                bias: biasBuffer.baseAddress, biasAxis: .columns, residual: residualBuffer.baseAddress,
+                                residualRowStride: n + 1, activation: .clip(lower: -0.5, upper: 0.75))
+                        case .accumulateReLU6: accumulate = true; epilogue = Fast.Epilogue(activation: .relu6)
+                        }
+                        let scratchCount = Fast.GEMM.scratchCount(m: m, n: n, k: k, left: left, right: right, blocking: blocking)
+                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount * threadCount))
+                        defer { scratch.deallocate() }
+                        let shared = SharedPointer(scratch)
+                        let (finalEpilogue, finalAccumulate) = (epilogue, accumulate)
+                        c.withUnsafeMutableBufferPointer { cBuffer in
+                            let output = SharedPointer(cBuffer.baseAddress!)
+                            runParts(threadCount, concurrent: concurrent) { index in
+                                Fast.GEMM.multiply(
+                                    m: m, n: n, k: k, left: left, right: right, output: output.pointer,
+                                    outputRowStride: ldc, accumulate: finalAccumulate, epilogue: finalEpilogue,
+                                    scratch: shared.pointer + index * scratchCount,
+                                    threadIndex: index, threadCount: threadCount, blocking: blocking,
+                                    instructionSet: instructionSet)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Padding columns of C beyond n must be untouched.
+        for i in 0..<m {
+            for j in n..<ldc where c[i * ldc + j] != initialC[i * ldc + j] { return .infinity }
+        }
+        let actual = (0..<m).flatMap { i in (0..<n).map { j in c[i * ldc + j] } }
+        return worstScaledError(actual, expected, magnitude: magnitude)
+    }
+
+    static let tolerance = 1e-5
+    static let smallBlocking = Fast.GEMM.Blocking(mc: 12, kc: 7, nc: 32)
+    /// NC an odd number of 16-column panels: AVX-512's 32-column tiles end on a single panel in every block.
+    static let oddBlocking = Fast.GEMM.Blocking(mc: 18, kc: 5, nc: 48)
+
+    @Test("operand forms and shapes", arguments: runnableInstructionSets,
+          [Fast.GEMM.Blocking.default, smallBlocking, oddBlocking])
+    func operandForms(instructionSet: Fast.InstructionSet, blocking: Fast.GEMM.Blocking) {
+        for (m, n, k) in Self.shapes {
+            for form in 0..<8 {
+                var problem = Problem(m: m, n: n, k: k)
+                problem.packLeft = form & 1 != 0
+                problem.packRight = form & 2 != 0
+                problem.transposeLeft = form & 4 != 0 && !problem.packLeft
+                problem.transposeRight = form & 4 != 0 && !problem.packRight
+                let error = Self.error(problem, instructionSet: instructionSet, blocking: blocking)
+                #expect(error < Self.tolerance, "\(m)x\(n)x\(k) form \(form): scaled error \(error)")
+            }
+        }
+    }
+
+    @Test("fused epilogues", arguments: runnableInstructionSets, EpilogueKind.allCases)
+    func epilogues(instructionSet: Fast.InstructionSet, kind: EpilogueKind) {
+        for (m, n, k) in Self.shapes {
+            for blocking in [Fast.GEMM.Blocking.default, Self.smallBlocking] {
+                var problem = Problem(m: m, n: n, k: k, packLeft: true)
+                problem.epilogue = kind
+                let error = Self.error(problem, instructionSet: instructionSet, blocking: blocking)
+                #expect(error < Self.tolerance, "\(m)x\(n)x\(k) \(kind): scaled error \(error)")
+            }
+        }
+    }
+
+    @Test("split between threads, sequentially and concurrently", arguments: [2, 3], [false, true])
+    func threads(threadCount: Int, concurrent: Bool) {
+        // Tall (split along M) and wide (split along N) shapes, both operand forms.
+        for (m, n, k) in [(61, 20, 33), (7, 150, 40), (13, 33, 300), (1, 1, 5)] {
+            for packLeft in [false, true] {
+                var problem = Problem(m: m, n: n, k: k, packLeft: packLeft, packRight: !packLeft)
+                problem.epilogue = .columnBiasResidualClip
+                let error = Self.error(problem, instructionSet: .best, blocking: Self.smallBlocking,
+                                       threadCount: threadCount, concurrent: concurrent)
+                #expect(error < Self.tolerance, "\(m)x\(n)x\(k) on \(threadCount) threads: scaled error \(error)")
+            }
+        }
+    }
+}
