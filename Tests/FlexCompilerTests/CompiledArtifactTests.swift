@@ -26,7 +26,7 @@ import Testing
             CompiledArtifact.Part(stage: 2, steps: 1..<2, receives: [2], sends: [3], memoryPlan: plan),
         ]
         let weight = Tensor(shape: [2, 3], floats: [1, -2, 3, -4, 5, -6])
-        return CompiledArtifact(cores: 3, values: values, inputs: [0], outputs: [3], weights: [1: weight], steps: steps, parts: parts)
+        return CompiledArtifact(cores: 3, values: values, inputs: [0], outputs: [3], weights: [1: .dense(weight)], steps: steps, parts: parts)
     }
 
     static func decode(_ bytes: [UInt8]) -> Result<CompiledArtifact, ArtifactError> {
@@ -63,7 +63,7 @@ import Testing
         #expect(decoded.steps[1].epilogue == [.add(1), .clip(min: -0.5, max: 0.75)])
         #expect(decoded.steps[1].fusedNodes == ["plus", "clip0"])
         #expect(decoded.steps[1].op is ActivationOperator)
-        #expect(decoded.weights[1]?.toFloatArray() == [1, -2, 3, -4, 5, -6])
+        #expect(decoded.weights[1]?.denseTensor(shape: [2, 3])?.toFloatArray() == [1, -2, 3, -4, 5, -6])
         #expect(Array(bytes.prefix(8)) == Array("FLEXNEFF".utf8))
     }
 

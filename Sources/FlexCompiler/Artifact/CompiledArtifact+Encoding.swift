@@ -8,7 +8,12 @@ import FlexTensor
 ///              checksum u64 (FNV-1a 64 over header bytes 0..<24, then the payload)
 ///     payload  values   count, each: name · dtype (MXNet type flag u8) · rank u8 · dims i64…
 ///              inputs, outputs   id lists (count u32, ids u32…)
-///              weights  count, each: value id u32 · layout u8 (0 = dense row-major) · byte count u64 · bytes
+///              weights  count, each: value id u32 · layout u8 · layout data:
+///                       0 dense (MXNet's layout): byte count u64 · bytes
+///                       1 packed matrix (a dense layer's `weightᵀ`): matrix
+///                       2 prepared convolution: algorithm u8 (0 gemm, 1 winograd) · count u32 · matrices
+///                       where a matrix is role u8 (0 left, 1 right) · rows u64 · columns u64 ·
+///                       byte count u64 · its `Fast.PackedMatrix` panels (float32)
 ///              steps    count, each: name · MXNet op · attributes (count, key · value…) · inputs · outputs ·
 ///                       epilogue (count, each: tag u8 — 0 activation name, 1 clip f32 f32, 2 add id) ·
 ///                       fused node names (count, names…)
@@ -23,11 +28,15 @@ extension CompiledArtifact {
     static let magic: [UInt8] = Array("FLEXNEFF".utf8)
     static let headerSize = 32
 
-    /// Weight layouts the format knows.
+    /// Weight layouts the format knows (`ArtifactWeight`'s cases).
     enum WeightLayout: UInt8 {
-        /// Row-major float32 in MXNet's layout.
         case dense = 0
+        case packedMatrix = 1
+        case preparedConvolution = 2
     }
+
+    /// Convolution algorithms whose prepared weights the format stores.
+    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd]
 
     /// The artifact's bytes.
     public func encoded() -> [UInt8] {
@@ -48,11 +57,22 @@ extension CompiledArtifact {
         writer.ids(inputs)
         writer.ids(outputs)
         writer.count(weights.count)
-        for (id, tensor) in weights.sorted(by: { $0.key < $1.key }) {
+        for (id, weight) in weights.sorted(by: { $0.key < $1.key }) {
             writer.count(id)
-            writer.u8(WeightLayout.dense.rawValue)
-            writer.u64(UInt64(tensor.byteCount))
-            writer.raw(UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
+            switch weight {
+            case .dense(let tensor):
+                writer.u8(WeightLayout.dense.rawValue)
+                writer.u64(UInt64(tensor.byteCount))
+                writer.raw(UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
+            case .packed(let matrix):
+                writer.u8(WeightLayout.packedMatrix.rawValue)
+                Self.encode(matrix, into: &writer)
+            case .convolution(let algorithm, let matrices):
+                writer.u8(WeightLayout.preparedConvolution.rawValue)
+                writer.u8(UInt8(Self.convolutionAlgorithms.firstIndex(of: algorithm)!))
+                writer.count(matrices.count)
+                for matrix in matrices { Self.encode(matrix, into: &writer) }
+            }
         }
         writer.count(steps.count)
         for step in steps {
@@ -107,6 +127,45 @@ extension CompiledArtifact {
         let checksum = writer.bytes.withUnsafeBytes { Self.checksum(of: $0) }
         writer.patchU64(checksum, at: 24)
         return writer.bytes
+    }
+
+    private static func encode(_ matrix: Fast.PackedMatrix, into writer: inout ByteWriter) {
+        writer.u8(matrix.role == .left ? 0 : 1)
+        writer.int(matrix.rows)
+        writer.int(matrix.columns)
+        let values = matrix.packedValues
+        writer.u64(UInt64(values.count * MemoryLayout<Float>.size))
+        values.withUnsafeBytes { writer.raw($0) }
+    }
+
+    /// Reads a packed matrix, checking its size against its dimensions before allocating.
+    private static func decodeMatrix(_ reader: inout ByteReader, field: String) throws(ArtifactError) -> Fast.PackedMatrix {
+        let start = reader.offset
+        let roleCode = try reader.u8("packing role of \(field)")
+        let rows = try reader.int("packed rows of \(field)")
+        let columns = try reader.int("packed columns of \(field)")
+        guard roleCode <= 1, rows >= 0, columns >= 0, rows <= Int(Int32.max), columns <= Int(Int32.max) else {
+            throw .malformed(offset: start, message: "\(field) is an impossible packed matrix (role \(roleCode), \(rows)x\(columns))")
+        }
+        let role: Fast.PackedMatrix.Role = roleCode == 0 ? .left : .right
+        let panel = role == .left ? Fast.GEMM.mr : Fast.GEMM.nr
+        let (width, depth) = role == .left ? (rows, columns) : (columns, rows)
+        let (panelled, overflow) = ((width + panel - 1) / panel * panel).multipliedReportingOverflow(by: depth * MemoryLayout<Float>.size)
+        let sizeOffset = reader.offset
+        let size = try reader.u64("size of \(field)")
+        guard !overflow, size == UInt64(panelled) else {
+            throw .malformed(offset: sizeOffset, message: "\(field) holds \(size) bytes but a \(rows)x\(columns) \(role) matrix needs \(panelled)")
+        }
+        let data = try reader.raw(panelled, field)
+        let floats = [Float](unsafeUninitializedCapacity: panelled / 4) { buffer, count in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: data)
+            count = panelled / 4
+        }
+        do {
+            return try Fast.PackedMatrix(rows: rows, columns: columns, role: role, packedValues: floats)
+        } catch {
+            throw .malformed(offset: sizeOffset, message: "\(field): \(error)")
+        }
     }
 
     /// FNV-1a 64 over header bytes `0..<24` and the payload. `bytes` holds at least the header.
@@ -179,9 +238,9 @@ extension CompiledArtifact {
         return values
     }
 
-    private static func decodeWeights(_ reader: inout ByteReader, values: [Program.Value]) throws(ArtifactError) -> [ValueID: Tensor] {
+    private static func decodeWeights(_ reader: inout ByteReader, values: [Program.Value]) throws(ArtifactError) -> [ValueID: ArtifactWeight] {
         let count = try reader.count("weight count", minimumItemBytes: 13)
-        var weights: [ValueID: Tensor] = [:]
+        var weights: [ValueID: ArtifactWeight] = [:]
         for _ in 0..<count {
             let start = reader.offset
             let id = Int(try reader.u32("weight value id"))
@@ -190,17 +249,36 @@ extension CompiledArtifact {
             }
             let value = values[id]
             let layoutOffset = reader.offset
-            let layout = try reader.u8("layout of weight '\(value.name)'")
-            guard WeightLayout(rawValue: layout) == .dense else {
-                throw .malformed(offset: layoutOffset, message: "weight '\(value.name)' has unknown layout \(layout)")
+            let field = "weight '\(value.name)'"
+            switch WeightLayout(rawValue: try reader.u8("layout of \(field)")) {
+            case .dense:
+                let sizeOffset = reader.offset
+                let size = try reader.u64("size of \(field)")
+                guard size == UInt64(value.byteCount) else {
+                    throw .malformed(offset: sizeOffset, message: "\(field) holds \(size) bytes but \(value.shape) \(value.dtype) needs \(value.byteCount)")
+                }
+                let data = try reader.raw(Int(size), "data of \(field)")
+                weights[id] = .dense(Tensor(shape: value.shape, dtype: value.dtype, bytes: data))
+            case .packedMatrix:
+                let matrix = try decodeMatrix(&reader, field: field)
+                guard value.dtype == .float32, value.shape.rank == 2, matrix.role == .right,
+                      matrix.rows == value.shape[1], matrix.columns == value.shape[0] else {
+                    throw .malformed(offset: layoutOffset, message: "\(field) \(value.shape) \(value.dtype) cannot be stored as a \(matrix.role) \(matrix.rows)x\(matrix.columns) matrix")
+                }
+                weights[id] = .packed(matrix)
+            case .preparedConvolution:
+                let algorithmOffset = reader.offset
+                let code = Int(try reader.u8("convolution algorithm of \(field)"))
+                guard code < convolutionAlgorithms.count, value.dtype == .float32, value.shape.rank == 3 || value.shape.rank == 4 else {
+                    throw .malformed(offset: algorithmOffset, message: "\(field) \(value.shape) \(value.dtype) cannot hold prepared convolution weights of algorithm \(code)")
+                }
+                let matrixCount = try reader.count("matrix count of \(field)", minimumItemBytes: 25)
+                var matrices: [Fast.PackedMatrix] = []
+                for index in 0..<matrixCount { matrices.append(try decodeMatrix(&reader, field: "matrix \(index) of \(field)")) }
+                weights[id] = .convolution(algorithm: convolutionAlgorithms[code], matrices: matrices)
+            case nil:
+                throw .malformed(offset: layoutOffset, message: "\(field) has an unknown layout")
             }
-            let sizeOffset = reader.offset
-            let size = try reader.u64("size of weight '\(value.name)'")
-            guard size == UInt64(value.byteCount) else {
-                throw .malformed(offset: sizeOffset, message: "weight '\(value.name)' holds \(size) bytes but \(value.shape) \(value.dtype) needs \(value.byteCount)")
-            }
-            let data = try reader.raw(Int(size), "data of weight '\(value.name)'")
-            weights[id] = Tensor(shape: value.shape, dtype: value.dtype, bytes: data)
         }
         return weights
     }

@@ -46,6 +46,17 @@ extension CompiledArtifact {
                 }
             }
         }
+        // A weight stored in a kernel's layout is readable only by that kernel.
+        for step in steps {
+            for operand in step.operands {
+                guard let weight = weights[operand] else { continue }
+                if case .dense = weight { continue }
+                guard step.inputs.enumerated().allSatisfy({ $0.offset == 1 || $0.element != operand }), step.epilogue.compactMap(\.operand).allSatisfy({ $0 != operand }),
+                      case let kernel = StepKernel.prepare(step, values: values, weight: { weights[$0] }), !kernel.isReference else {
+                    throw .inconsistent("step '\(step.name)' reads '\(values[operand].name)', which is stored packed for a kernel that cannot run this step")
+                }
+            }
+        }
         for output in outputs where producedBy[output] == nil {
             throw .inconsistent("output '\(values[output].name)' is not computed by any step")
         }

@@ -40,13 +40,13 @@ public struct CompiledArtifact: Sendable {
     public var values: [Program.Value]
     public var inputs: [ValueID]
     public var outputs: [ValueID]
-    /// Weights by value: row-major float32 in MXNet's layout.
-    public var weights: [ValueID: Tensor]
+    /// Weights by value, in MXNet's layout or pre-packed for their kernel (`WeightPacking`).
+    public var weights: [ValueID: ArtifactWeight]
     public var steps: [Step]
     /// Parts in stage order.
     public var parts: [Part]
 
-    public init(cores: Int, values: [Program.Value], inputs: [ValueID], outputs: [ValueID], weights: [ValueID: Tensor],
+    public init(cores: Int, values: [Program.Value], inputs: [ValueID], outputs: [ValueID], weights: [ValueID: ArtifactWeight],
                 steps: [Step], parts: [Part]) {
         self.cores = cores
         self.values = values
@@ -85,11 +85,11 @@ extension CompiledArtifact {
             return values.count - 1
         }
         var inputs: [ValueID] = []
-        var weights: [ValueID: Tensor] = [:]
+        var weights: [ValueID: ArtifactWeight] = [:]
         for step in program.steps[region] {
             for operand in step.operands where !defined.contains(operand) && local[operand] == nil {
                 let id = map(operand)
-                if let tensor = program.constants[operand] { weights[id] = tensor } else { inputs.append(id) }
+                if let tensor = program.constants[operand] { weights[id] = .dense(tensor) } else { inputs.append(id) }
             }
         }
         var steps: [Step] = []
@@ -145,7 +145,8 @@ extension CompiledArtifact {
             parts.append(Part(stage: stages[range.lowerBound], steps: range, receives: receives, sends: sends,
                               memoryPlan: MemoryPlan(requests: requests)))
         }
-        let artifact = CompiledArtifact(cores: cores, values: values, inputs: inputs, outputs: outputs, weights: weights, steps: steps, parts: parts)
+        let artifact = CompiledArtifact(cores: cores, values: values, inputs: inputs, outputs: outputs,
+                                        weights: WeightPacking.pack(weights, steps: steps, values: values), steps: steps, parts: parts)
         return (artifact, source)
     }
 }

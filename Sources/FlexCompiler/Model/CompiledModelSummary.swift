@@ -14,7 +14,7 @@ public struct CompiledModelSummary: Codable, Sendable, Equatable {
         public var nodes: Int
         /// Original MXNet nodes the stage covers, fused ones included.
         public var sourceNodes: Int
-        /// One line per step: `name (op) + fused nodes`.
+        /// One line per step: `name (op) [epilogue] {kernel} + fused nodes`.
         public var operators: [String]
         public var receives: [TensorSpec]
         public var sends: [TensorSpec]
@@ -63,7 +63,7 @@ extension CompiledModel {
                     let artifact = subgraphs[subgraphIndex].artifact
                     let part = artifact.parts[partIndex]
                     let program = Program(values: artifact.values, inputs: artifact.inputs, outputs: artifact.outputs,
-                                          constants: artifact.weights, steps: artifact.steps)
+                                          constants: [:], steps: artifact.steps)
                     for step in artifact.steps[part.steps] {
                         let cost = costModel.cost(of: step, in: program)
                         flops += cost.flops
@@ -72,7 +72,8 @@ extension CompiledModel {
                         sourceNodes += 1 + step.fusedNodes.count
                         let fused = step.fusedNodes.isEmpty ? "" : " + " + step.fusedNodes.joined(separator: ", ")
                         let epilogue = step.epilogue.isEmpty ? "" : " [" + step.epilogue.map(\.summary).joined(separator: ", ") + "]"
-                        operators.append("\(step.name) (\(step.opName))\(epilogue)\(fused)")
+                        let kernel = StepKernel.name(for: step, values: artifact.values, weight: { artifact.weights[$0] })
+                        operators.append("\(step.name) (\(step.opName))\(epilogue) {\(kernel)}\(fused)")
                     }
                     peak += part.memoryPlan.arenaBytes
                     unshared += part.memoryPlan.unsharedBytes

@@ -1,0 +1,44 @@
+import FlexKernels
+import FlexTensor
+
+/// A weight as a compiled artifact stores it: in MXNet's layout, or already in the layout its fast
+/// kernel streams, so that loading a compiled model repacks nothing.
+public enum ArtifactWeight: @unchecked Sendable {
+    /// Row-major, in MXNet's layout and the value's shape and dtype.
+    case dense(Tensor)
+    /// A `FullyConnected` weight `(num_hidden, features)` as the GEMM right operand `weightᵀ`, in
+    /// 16-column panels (`rows == features`, `columns == num_hidden`, role `.right`).
+    case packed(Fast.PackedMatrix)
+    /// A `Convolution` weight `(O, C/g, kh, kw)` prepared for `algorithm` (`.gemm`: one `.left`
+    /// matrix `[O/g, C/g·kh·kw]` per group; `.winograd`: 36 `.left` matrices `[O, C]` of transformed
+    /// filters), restored with `Fast.PreparedConvolution(geometry:algorithm:packedWeights:)`.
+    case convolution(algorithm: Fast.PreparedConvolution.Algorithm, matrices: [Fast.PackedMatrix])
+
+    /// Bytes stored.
+    public var byteCount: Int {
+        switch self {
+        case .dense(let tensor): tensor.byteCount
+        case .packed(let matrix): matrix.packedCount * MemoryLayout<Float>.size
+        case .convolution(_, let matrices): matrices.reduce(0) { $0 + $1.packedCount * MemoryLayout<Float>.size }
+        }
+    }
+
+    /// The weight in MXNet's layout (`shape` is the value's), unpacking a packed dense-layer weight;
+    /// nil for prepared convolution weights (a Winograd transform cannot be undone exactly).
+    public func denseTensor(shape: Shape) -> Tensor? {
+        switch self {
+        case .dense(let tensor):
+            return tensor
+        case .packed(let matrix):
+            guard shape.rank == 2, matrix.rows == shape[1], matrix.columns == shape[0] else { return nil }
+            let result = Tensor(zeros: shape)
+            let values = result.floats
+            for row in 0..<shape[0] {
+                for column in 0..<shape[1] { values[row * shape[1] + column] = matrix[column, row] }
+            }
+            return result
+        case .convolution:
+            return nil
+        }
+    }
+}

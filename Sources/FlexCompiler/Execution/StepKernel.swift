@@ -1,0 +1,134 @@
+import FlexGraph
+import FlexKernels
+import FlexTensor
+
+/// How a compiled step runs: a fast kernel with its weights prepared once and the step's epilogue
+/// fused into the kernel (`clamp(result + bias + residual)`), or the operator's own `execute` followed
+/// by the epilogue in reference code.
+///
+/// Immutable after preparation; each run passes scratch memory owned by the calling thread.
+enum StepKernel: @unchecked Sendable {
+    case reference
+    /// `Convolution` (1-D as height 1) on NCHW float32 data.
+    case convolution(Fast.PreparedConvolution)
+    /// `FullyConnected` as the GEMM `data (M × K) · weightᵀ (K × N)`, the right operand pre-packed.
+    case dense(Fast.PackedMatrix, rows: Int)
+
+    var isReference: Bool {
+        if case .reference = self { true } else { false }
+    }
+
+    /// Floats of scratch one run needs.
+    var scratchCount: Int {
+        switch self {
+        case .reference: 0
+        case .convolution(let prepared): prepared.scratchCount
+        case .dense(let packed, let rows):
+            // The left operand's address does not change the scratch size; only its being unpacked does.
+            Self.placeholder.withUnsafeBufferPointer { placeholder in
+                Fast.GEMM.scratchCount(m: rows, n: packed.columns, k: packed.rows,
+                                       left: .strided(placeholder.baseAddress!, rowStride: packed.rows, columnStride: 1),
+                                       right: .packed(packed))
+            }
+        }
+    }
+
+    private static let placeholder: [Float] = [0]
+
+    /// The kernel form of `epilogue` (at most one residual add, then at most one clamp), or nil when
+    /// it has another form.
+    static func kernelEpilogue(_ epilogue: [EpilogueOp]) -> (addsResidual: Bool, activation: Fast.Activation)? {
+        var rest = epilogue[...]
+        var addsResidual = false
+        if case .add = rest.first {
+            addsResidual = true
+            rest = rest.dropFirst()
+        }
+        guard rest.count <= 1 else { return nil }
+        switch rest.first {
+        case nil: return (addsResidual, .identity)
+        case .activation(.relu): return (addsResidual, .relu)
+        case .clip(let low, let high): return (addsResidual, low == 0 && high == 6 ? .relu6 : .clip(lower: low, upper: high))
+        default: return nil
+        }
+    }
+
+    /// Whether a fast kernel can run `step` at all (epilogue form, float32 data, output and operands).
+    static func isCandidate(_ step: Step, values: [Program.Value]) -> Bool {
+        kernelEpilogue(step.epilogue) != nil && step.inputs.count >= 2 && step.outputs.count == 1
+            && ([step.inputs[0], step.outputs[0]] + step.epilogue.compactMap(\.operand)).allSatisfy { values[$0].dtype == .float32 }
+    }
+
+    /// The fast kernel's geometry for a convolution step, or nil when it cannot run it.
+    static func convolutionGeometry(_ step: Step, values: [Program.Value]) -> Reference.ConvolutionGeometry? {
+        guard let convolution = step.op as? ConvolutionOperator, isCandidate(step, values: values) else { return nil }
+        let data = values[step.inputs[0]].shape
+        guard data.rank == convolution.kernel.count + 2 else { return nil }
+        let geometry = convolution.geometry(data: data)
+        return geometry.problem == nil ? geometry : nil
+    }
+
+    /// Chooses and prepares the kernel for `step`; `weight(id)` gives a constant operand's stored form.
+    /// Returns `.reference` when no fast kernel applies or a stored packed weight does not fit.
+    static func prepare(_ step: Step, values: [Program.Value], weight: (ValueID) -> ArtifactWeight?) -> StepKernel {
+        if let geometry = convolutionGeometry(step, values: values) {
+            switch weight(step.inputs[1]) {
+            case .dense(let tensor)?:
+                return .convolution(Fast.PreparedConvolution(geometry: geometry, weights: tensor.floats))
+            case .convolution(let algorithm, let matrices)?:
+                guard let prepared = try? Fast.PreparedConvolution(geometry: geometry, algorithm: algorithm, packedWeights: matrices) else {
+                    return .reference
+                }
+                return .convolution(prepared)
+            default:
+                return .reference
+            }
+        }
+        if let dense = step.op as? FullyConnectedOperator, isCandidate(step, values: values), case .packed(let packed)? = weight(step.inputs[1]) {
+            let (rows, features) = dense.matrixShape(data: values[step.inputs[0]].shape)
+            guard packed.role == .right, packed.rows == features, packed.columns == dense.numHidden else { return .reference }
+            return .dense(packed, rows: rows)
+        }
+        return .reference
+    }
+
+    /// What `prepare` would choose, without preparing anything: `gemm`, `winograd`, `depthwise`
+    /// (convolutions), `packed-gemm` (dense layers) or `reference`.
+    static func name(for step: Step, values: [Program.Value], weight: (ValueID) -> ArtifactWeight?) -> String {
+        if let geometry = convolutionGeometry(step, values: values) {
+            switch weight(step.inputs[1]) {
+            case .dense?: return Fast.PreparedConvolution.preferredAlgorithm(for: geometry).rawValue
+            case .convolution(let algorithm, _)?: return algorithm.rawValue
+            default: return "reference"
+            }
+        }
+        if step.op is FullyConnectedOperator, isCandidate(step, values: values), case .packed? = weight(step.inputs[1]) { return "packed-gemm" }
+        return "reference"
+    }
+
+    /// Runs `step` on tensors of its inferred shapes. `scratch` holds at least `scratchCount` floats.
+    func run(_ step: Step, inputs: [Tensor], outputs: [Tensor], epilogueOperands: [Tensor?], scratch: UnsafeMutablePointer<Float>?) {
+        switch self {
+        case .reference:
+            StepExecution.run(step, inputs: inputs, outputs: outputs, epilogueOperands: epilogueOperands)
+        case .convolution(let prepared):
+            prepared.run(input: inputs[0].floats, output: outputs[0].floats,
+                         epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
+                         scratch: scratch)
+        case .dense(let packed, let rows):
+            let features = packed.rows, hidden = packed.columns
+            Fast.GEMM.multiply(m: rows, n: hidden, k: features,
+                               left: .strided(inputs[0].floats, rowStride: features, columnStride: 1), right: .packed(packed),
+                               output: outputs[0].floats, outputRowStride: hidden,
+                               epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .columns, rowStride: hidden),
+                               scratch: scratch!)
+        }
+    }
+
+    private func epilogue(_ step: Step, inputs: [Tensor], operands: [Tensor?], biasAxis: Fast.Epilogue.BiasAxis, rowStride: Int) -> Fast.Epilogue {
+        let form = Self.kernelEpilogue(step.epilogue)!
+        let residual = form.addsResidual ? operands[0].map { UnsafePointer($0.floats) } : nil
+        return Fast.Epilogue(bias: inputs.count > 2 ? UnsafePointer(inputs[2].floats) : nil, biasAxis: biasAxis,
+                             residual: residual, residualRowStride: rowStride, activation: form.activation)
+    }
+}
