@@ -1,18 +1,26 @@
 import FlexGraph
+import FlexKernels
 import FlexTensor
 
 /// Estimates how long a step takes on one NeuronCore from its FLOPs and bytes (`Operator.cost`),
 /// with a roofline: `max(flops / flopsPerSecond, bytes / bytesPerSecond)`. Only the ratios between
 /// estimates matter for partitioning; the figures are those of one modest CPU core.
+///
+/// Convolutions the fast kernels compute with Winograd F(4x4, 3x3) do fewer multiplications than
+/// their direct FLOP count: their FLOPs are divided by `winogradSpeedup`.
 public struct CostModel: Sendable, Equatable {
     /// Sustained float32 FLOP/s of one core.
     public var flopsPerSecond: Double
     /// Sustained memory bandwidth of one core, bytes/s (also used for boundary transfers).
     public var bytesPerSecond: Double
+    /// How much faster than its direct FLOP count a Winograd convolution runs (4 in theory, less
+    /// after the transforms).
+    public var winogradSpeedup: Double
 
-    public init(flopsPerSecond: Double = 50e9, bytesPerSecond: Double = 10e9) {
+    public init(flopsPerSecond: Double = 50e9, bytesPerSecond: Double = 10e9, winogradSpeedup: Double = 2.5) {
         self.flopsPerSecond = flopsPerSecond
         self.bytesPerSecond = bytesPerSecond
+        self.winogradSpeedup = winogradSpeedup
     }
 
     /// The step's operator cost plus its epilogue (one flop per element per operation; a fused add
@@ -21,6 +29,10 @@ public struct CostModel: Sendable, Equatable {
         let inputs = step.inputs.map { program.values[$0].shape }
         let outputs = step.outputs.map { program.values[$0].shape }
         var cost = step.op.cost(inputs: inputs, outputs: outputs)
+        if let geometry = StepKernel.convolutionGeometry(step, values: program.values),
+           Fast.PreparedConvolution.preferredAlgorithm(for: geometry) == .winograd {
+            cost.flops /= winogradSpeedup
+        }
         if let first = step.outputs.first {
             let value = program.values[first]
             for operation in step.epilogue {
