@@ -253,11 +253,11 @@ def markdown(env, results, args):
           "Max relative difference of output 0 from MXNet's for the fixed input "
           "(max |out − ref| / max |ref|); CPU use = process CPU time / wall time while timed "
           "(≈ busy threads; below T means the machine was shared).", "",
-          "| model | batch | threads | ORT diff | FlexEG diff | CPU use MXNet / ORT | OS threads MXNet / ORT |",
+          "| model | batch | threads | ORT diff | FlexEG diff | CPU use MXNet / ORT / FlexEG | OS threads MXNet / ORT |",
           "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         c, s = r["check"], r["summary"]
-        use = " / ".join("%.2f" % s[k]["cpu_util"] if "cpu_util" in s[k] else "–" for k in ("mxnet", "ort"))
+        use = " / ".join("%.2f" % s[k]["cpu_util"] if "cpu_util" in s[k] else "–" for k in COMPETITORS)
         thr = " / ".join(str(c.get(k, {}).get("os_threads", "–")) for k in ("mxnet", "ort"))
         L.append("| %s | %d | %d | %s | %s | %s | %s |" % (
             r["model"], r["batch"], r["threads"], fmt_diff(c.get("ort")),
