@@ -14,8 +14,9 @@ struct FixtureParityTests {
 
     @Test("uncompiled model matches MXNet", arguments: fixtures)
     func matchesMXNet(_ fixture: Fixture) throws {
-        let model = try CheckpointModel.load(prefix: fixture.prefix, epoch: 0)
-        let outputs = try model.forward(try fixture.inputs())
+        let (symbol, args, aux) = try mx.model.loadCheckpoint(fixture.prefix, 0)
+        let executor = try symbol.bind(ctx: mx.cpu(), args: args, auxStates: aux, gradReq: .null)
+        let outputs = try executor.forward(try fixture.inputs().mapValues(NDArray.init)).map(\.tensor)
         let expected = try fixture.expectedOutputs()
         try #require(outputs.count == expected.count)
         for (index, (actual, reference)) in zip(outputs, expected).enumerated() {

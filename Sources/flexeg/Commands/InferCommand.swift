@@ -24,17 +24,18 @@ struct InferCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let model = try CheckpointModel.load(prefix: prefix, epoch: epoch)
-            var tensors: [String: Tensor] = [:]
+            let (symbol, args, aux) = try mx.model.loadCheckpoint(prefix, epoch)
+            let executor = try symbol.bind(ctx: mx.cpu(), args: args, auxStates: aux)
+            var arrays: [String: NDArray] = [:]
             for input in inputs {
-                guard tensors[input.name] == nil else { throw CommandLineError("input '\(input.name)' is given twice") }
-                tensors[input.name] = try Tensor(npyFile: input.value)
+                guard arrays[input.name] == nil else { throw CommandLineError("input '\(input.name)' is given twice") }
+                arrays[input.name] = try NDArray(npyFile: input.value)
             }
-            let outputs = try model.forward(tensors)
+            let outputs = try executor.forward(arrays)
             try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
             for (index, output) in outputs.enumerated() {
                 let path = (outputDir as NSString).appendingPathComponent("out_\(index).npy")
-                try output.writeNPY(to: path)
+                try output.save(npyFile: path)
                 print("\(path)  \(output.shape) \(output.dtype)")
             }
         }

@@ -1,0 +1,25 @@
+import FlexCompiler
+import FlexTensor
+
+/// A compiled model as the runtime loads it: `CompiledModel`'s stages under a name.
+///
+/// Identity matters (see `PipelineModel`): make one per compiled model and load it as many times as
+/// needed, so all instances share one copy of the weights. Immutable; any thread.
+public final class CompiledPipelineModel: PipelineModel {
+    public let name: String
+    public let compiled: CompiledModel
+
+    public init(name: String, compiled: CompiledModel) {
+        self.name = name
+        self.compiled = compiled
+    }
+
+    public var stageCount: Int { compiled.stageCount }
+    public var inputs: [TensorSpec] { compiled.inputs }
+    public var outputs: [TensorSpec] { compiled.outputs }
+    public func weightBytes(stage: Int) -> Int { compiled.weightBytes(stage: stage) }
+    public func activationBytes(stage: Int) -> Int { compiled.activationBytes(stage: stage) }
+    public func makeStageRunner(stage: Int) -> any StageRunner { compiled.makeStageRunner(stage: stage) }
+}
+
+extension CompiledStageRunner: StageRunner {}
