@@ -32,6 +32,7 @@ let package = Package(
             resources: [.copy("DemoModels")]
         ),
         .executableTarget(name: "flexeg-kernel-bench", dependencies: ["FlexKernels"], path: "Benchmarks/Kernels"),
+        .executableTarget(name: "flexeg-placement-bench", dependencies: ["FlexEG", "FlexKernels", "CFlexShims"], path: "Benchmarks/Placement"),
         .testTarget(name: "FlexTensorTests", dependencies: ["FlexTensor", "FlexTestSupport"]),
         .testTarget(name: "FlexKernelsTests", dependencies: ["FlexKernels", "FlexTestSupport"]),
         .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"], exclude: ["Resources"]),
