@@ -17,7 +17,7 @@ struct DemoCommand: ParsableCommand {
     )
 
     @Option(help: "Requests sent to each model in each scene.")
-    var requests: Int = 24
+    var requests: Int = 48
 
     @Flag(help: "Print the whole demo as one JSON document.")
     var json = false

@@ -20,6 +20,4 @@ struct ModelPlacementArgument: ExpressibleByArgument, Sendable {
         }
         self.context = context
     }
-
-    static var defaultValueDescription: String { "name=prefix@index" }
 }

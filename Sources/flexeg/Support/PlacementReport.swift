@@ -91,9 +91,6 @@ struct PlacementReport: Codable, Sendable, Equatable {
     /// Wall time of the measurement, seconds.
     var seconds: Double
 
-    /// Cores that more than one model uses, ascending.
-    var sharedCores: [Int] { cores.filter { $0.models.count > 1 }.map(\.index) }
-
     /// The report as JSON text, keys sorted.
     func json() -> String {
         Self.encode(self)
