@@ -1,6 +1,5 @@
 import FlexEG
 import Foundation
-import Synchronization
 
 /// Models bound to NeuronCores and driven at once, the way `flexeg run` and `flexeg demo` measure a
 /// placement: each model gets `requests` requests, `concurrency` at a time, every model at the same
@@ -68,7 +67,7 @@ struct PlacementScenario {
         let seconds = start.duration(to: .now).inSeconds
         let afterAge = runtimeStarted.duration(to: .now).inSeconds
         let after = runtime.snapshot()
-        let results = progress.map { $0.state.withLock { $0 } }
+        let results = progress.map { $0.withLock { $0 } }
         if let error = results.lazy.compactMap(\.firstError).first { throw error }
 
         let modelsBefore = Dictionary(uniqueKeysWithValues: before.models.map { ($0.id, $0) })
@@ -106,8 +105,9 @@ struct PlacementScenario {
             seconds: seconds)
     }
 
-    /// What one model's senders did, under a lock they share.
-    private final class SenderProgress: Sendable {
+    /// What one model's senders did, under a lock they share. An `NSLock` (pthread-based) rather than
+    /// `Synchronization.Mutex`, which ThreadSanitizer does not see on Linux.
+    private final class SenderProgress: @unchecked Sendable {
         struct State {
             var next = 0
             var completed = 0
@@ -115,13 +115,20 @@ struct PlacementScenario {
             var firstError: (any Error)?
         }
 
-        let state = Mutex(State())
+        private let lock = NSLock()
+        private var current = State()
+
+        func withLock<Result>(_ body: (inout State) -> Result) -> Result {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&current)
+        }
     }
 
     /// One sender: takes request numbers until `requests` are taken or a request failed.
     private static func send(_ entry: Entry, requests: Int, progress: SenderProgress) {
         while true {
-            let number: Int? = progress.state.withLock { state in
+            let number: Int? = progress.withLock { state in
                 guard state.next < requests, state.firstError == nil else { return nil }
                 defer { state.next += 1 }
                 return state.next
@@ -130,12 +137,12 @@ struct PlacementScenario {
             do {
                 _ = try entry.executor.forward(entry.inputs[number % entry.inputs.count])
                 let now = ContinuousClock.now
-                progress.state.withLock { state in
+                progress.withLock { state in
                     state.completed += 1
                     state.lastCompletion = max(state.lastCompletion ?? now, now)
                 }
             } catch {
-                progress.state.withLock { state in
+                progress.withLock { state in
                     if state.firstError == nil { state.firstError = error }
                 }
                 return
