@@ -48,7 +48,8 @@ public struct Shape: Hashable, Sendable, Codable, ExpressibleByArrayLiteral, Cus
 
 extension StringProtocol {
     /// Trims any of `characters` from both ends (Foundation-free, so FlexTensor stays dependency-free).
-    func trimmingCharacters(in characters: String) -> String {
+    /// Package-wide: attribute parsing in FlexGraph uses it too.
+    package func trimmingCharacters(in characters: String) -> String {
         let set = Set(characters)
         var slice = Substring(self)
         while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
