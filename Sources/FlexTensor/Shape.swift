@@ -7,6 +7,16 @@ public struct Shape: Hashable, Sendable, Codable, ExpressibleByArrayLiteral, Cus
     public init(_ dims: [Int]) { self.dims = dims }
     public init(arrayLiteral elements: Int...) { self.dims = elements }
 
+    /// Encoded as a plain array (`[1,3,224,224]`), as JSON readers expect a shape.
+    public init(from decoder: any Decoder) throws {
+        dims = try decoder.singleValueContainer().decode([Int].self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(dims)
+    }
+
     public var rank: Int { dims.count }
     /// Number of elements (product of the dimensions; 1 for a scalar).
     public var elementCount: Int { dims.reduce(1, *) }
@@ -48,7 +58,8 @@ public struct Shape: Hashable, Sendable, Codable, ExpressibleByArrayLiteral, Cus
 
 extension StringProtocol {
     /// Trims any of `characters` from both ends (Foundation-free, so FlexTensor stays dependency-free).
-    func trimmingCharacters(in characters: String) -> String {
+    /// Package-wide: attribute parsing in FlexGraph uses it too.
+    package func trimmingCharacters(in characters: String) -> String {
         let set = Set(characters)
         var slice = Substring(self)
         while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }

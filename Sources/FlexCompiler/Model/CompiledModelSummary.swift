@@ -16,6 +16,9 @@ public struct CompiledModelSummary: Codable, Sendable, Equatable {
         public var sourceNodes: Int
         /// One line per step: `name (op) [epilogue] {kernel} + fused nodes`.
         public var operators: [String]
+        /// MXNet operator name → compiled steps of the stage running it (fused nodes not counted);
+        /// `"<op> on host"` → the stage's host (excluded) nodes running it.
+        public var operatorCounts: [String: Int]
         public var receives: [TensorSpec]
         public var sends: [TensorSpec]
         /// Activation arena bytes with sharing, and what the same values would take without.
@@ -55,6 +58,7 @@ extension CompiledModel {
         for stage in 0..<stageCount {
             var flops = 0.0, bytes = 0.0, seconds = 0.0
             var operators: [String] = []
+            var operatorCounts: [String: Int] = [:]
             var sourceNodes = 0
             var peak = 0, unshared = 0
             for unit in schedule.units[stage] {
@@ -74,6 +78,7 @@ extension CompiledModel {
                         let epilogue = step.epilogue.isEmpty ? "" : " [" + step.epilogue.map(\.summary).joined(separator: ", ") + "]"
                         let kernel = StepKernel.name(for: step, values: artifact.values, weight: { artifact.weights[$0] })
                         operators.append("\(step.name) (\(step.opName))\(epilogue) {\(kernel)}\(fused)")
+                        operatorCounts[step.opName, default: 0] += 1
                     }
                     peak += part.memoryPlan.arenaBytes
                     unshared += part.memoryPlan.unsharedBytes
@@ -87,12 +92,13 @@ extension CompiledModel {
                     seconds += costModel.seconds(cost)
                     sourceNodes += 1
                     operators.append("\(node.name) (\(node.opName)) on host")
+                    operatorCounts[node.opName + " on host", default: 0] += 1
                 }
             }
             let receives = stageInputs(stage: stage)
             seconds += costModel.transferSeconds(bytes: receives.reduce(0) { $0 + $1.byteCount })
             stages.append(.init(index: stage, flops: flops, bytes: bytes, nodes: operators.count,
-                                sourceNodes: sourceNodes, operators: operators, receives: receives, sends: stageOutputs(stage: stage),
+                                sourceNodes: sourceNodes, operators: operators, operatorCounts: operatorCounts, receives: receives, sends: stageOutputs(stage: stage),
                                 peakArenaBytes: peak, unsharedArenaBytes: unshared, activationBytes: activationBytes(stage: stage),
                                 weightBytes: weightBytes(stage: stage), estimatedMicroseconds: seconds * 1e6))
         }

@@ -54,8 +54,11 @@ public final class GraphExecutor {
         return result
     }
 
-    /// Checks that inputs are known by name and every required one is present.
+    /// Checks that the graph is runnable here, inputs are known by name and every required one is present.
     private func validate(_ inputs: [String: Tensor]) throws(GraphError) {
+        if let compiled = graph.nodes.first(where: { $0.op is NeuronSubgraphOperator }) {
+            throw .compiledSubgraph(node: compiled.name)
+        }
         for name in inputs.keys where !inputNames.contains(name) && !optionalInputNames.contains(name) {
             throw .unknownInput(name: name, known: inputNames)
         }

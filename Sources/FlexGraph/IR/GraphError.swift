@@ -13,6 +13,8 @@ public enum GraphError: Error, Equatable, Sendable, CustomStringConvertible {
     case inputTypeMismatch(name: String, expected: DType, actual: DType)
     case parameterShapeMismatch(name: String, expected: Shape, actual: Shape)
     case unknownInput(name: String, known: [String])
+    /// A compiled NeuronCore subgraph reached the reference executor, which cannot decode it.
+    case compiledSubgraph(node: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum GraphError: Error, Equatable, Sendable, CustomStringConvertible {
             "input '\(name)' has dtype \(actual); the model expects \(expected)"
         case .parameterShapeMismatch(let name, let expected, let actual):
             "parameter '\(name)' has shape \(actual) but the graph needs \(expected)"
+        case .compiledSubgraph(let node):
+            "node '\(node)' is a compiled NeuronCore subgraph: run the model through CompiledModel (or bind it with the facade), not GraphExecutor"
         case .unknownInput(let name, let known):
             "'\(name)' is not an input of this model; its inputs are: \(known.joined(separator: ", "))"
         }

@@ -36,7 +36,7 @@ struct InferCommand: ParsableCommand {
             for (index, output) in outputs.enumerated() {
                 let path = (outputDir as NSString).appendingPathComponent("out_\(index).npy")
                 try output.save(npyFile: path)
-                print("\(path)  \(output.shape) \(output.dtype)")
+                print("\(path)  \(output.tensor.shape) \(output.dtype)")
             }
         }
     }
