@@ -1,5 +1,3 @@
-import Synchronization
-
 /// MXNet's `Executor`: a symbol bound to a context, ready for `forward`.
 ///
 /// On `mx.neuron(i)` it is a model loaded on NeuronCores: `forward` may be called from many threads
@@ -9,7 +7,7 @@ public final class Executor: Sendable {
     public let context: Context
     private let backend: Backend
     /// Serializes CPU calls: the reference executor and stage runners are not thread-safe.
-    private let cpuLock = Mutex(())
+    private let cpuLock = Locked(())
 
     /// The CPU cases hold non-Sendable objects that are only touched while holding `cpuLock`.
     private enum Backend: @unchecked Sendable {

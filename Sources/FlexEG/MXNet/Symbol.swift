@@ -1,5 +1,3 @@
-import Synchronization
-
 /// MXNet's `Symbol`: a graph read from `PREFIX-symbol.json` (plain or compiled), ready to bind.
 ///
 /// Binding a compiled symbol to `mx.neuron(i)` loads it onto NeuronCores; every executor bound from
@@ -11,7 +9,7 @@ public final class Symbol: Sendable {
     /// prefix's last path component when loaded from files.
     public let name: String
     /// Compiled models already built for this symbol, keyed by the identity of their artifacts.
-    private let pipelines = Mutex<[[ObjectIdentifier]: CompiledPipelineModel]>([:])
+    private let pipelines = Locked<[[ObjectIdentifier]: CompiledPipelineModel]>([:])
 
     public init(graph: Graph, name: String = "model") {
         self.graph = graph

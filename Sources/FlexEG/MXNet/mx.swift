@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The MXNet-style front end: the seed's Neuron-MXNet code, line by line in Swift.
 ///
@@ -51,5 +50,5 @@ public enum mx {
         processRuntime.withLock { $0 = runtime }
     }
 
-    private static let processRuntime = Mutex<NeuronRuntime?>(nil)
+    private static let processRuntime = Locked<NeuronRuntime?>(nil)
 }

@@ -5,16 +5,17 @@ import Synchronization
 ///
 /// The toolchain's `Mutex` lives in a library that is not built with ThreadSanitizer, so on Linux
 /// TSan cannot see its happens-before edges; `withLock` adds them explicitly (`flexeg_tsan_acquire` /
-/// `flexeg_tsan_release`, no-ops in ordinary builds). Every lock in FlexRuntime is a `Locked`.
+/// `flexeg_tsan_release`, no-ops in ordinary builds). Every lock in FlexRuntime and the FlexEG
+/// facade is a `Locked`.
 /// Never block (wait on a semaphore, run a stage) inside `withLock`.
-final class Locked<Value>: Sendable {
+package final class Locked<Value>: Sendable {
     private let mutex: Mutex<Value>
 
-    init(_ value: consuming sending Value) {
+    package init(_ value: consuming sending Value) {
         mutex = Mutex(value)
     }
 
-    func withLock<Result, Failure: Error>(
+    package func withLock<Result, Failure: Error>(
         _ body: (inout sending Value) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {
         let address = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
