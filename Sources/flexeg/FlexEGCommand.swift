@@ -5,6 +5,6 @@ struct FlexEGCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flexeg",
         abstract: "Run MXNet models on NeuronCores placed at run time (Flexible Execution Groups).",
-        subcommands: [InferCommand.self, InspectCommand.self]
+        subcommands: [InferCommand.self, InspectCommand.self, BenchCommand.self]
     )
 }
