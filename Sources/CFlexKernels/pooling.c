@@ -35,8 +35,49 @@ void flex_pool_plane_portable(const float *input, float *output, const flex_plan
         for (int64_t x = 0; x < g->out_w; x++) output[y * g->out_w + x] = pool_point(input, g, kind, y, x);
 }
 
+void flex_global_pool_portable(const float *input, float *output, int64_t planes, int64_t count, int32_t kind) {
+    for (int64_t p = 0; p < planes; p++) {
+        const float *plane = input + p * count;
+        if (kind == FLEX_POOL_MAX) {
+            float best = -FLT_MAX;
+            for (int64_t i = 0; i < count; i++) best = plane[i] > best ? plane[i] : best;
+            output[p] = best;
+        } else {
+            float sum = 0;
+            for (int64_t i = 0; i < count; i++) sum += plane[i];
+            output[p] = sum / (float)count;
+        }
+    }
+}
+
 #if defined(__x86_64__)
 #include "avx2_helpers.h"
+
+FLEX_AVX2 void flex_global_pool_avx2(const float *input, float *output, int64_t planes, int64_t count, int32_t kind) {
+    for (int64_t p = 0; p < planes; p++) {
+        const float *plane = input + p * count;
+        int64_t i = 0;
+        if (kind == FLEX_POOL_MAX) {
+            __m256 a = _mm256_set1_ps(-FLT_MAX), b = a;
+            for (; i + 16 <= count; i += 16) {
+                a = _mm256_max_ps(a, _mm256_loadu_ps(plane + i));
+                b = _mm256_max_ps(b, _mm256_loadu_ps(plane + i + 8));
+            }
+            float best = flex_max8(_mm256_max_ps(a, b));
+            for (; i < count; i++) best = plane[i] > best ? plane[i] : best;
+            output[p] = best;
+        } else {
+            __m256 a = _mm256_setzero_ps(), b = a;
+            for (; i + 16 <= count; i += 16) {
+                a = _mm256_add_ps(a, _mm256_loadu_ps(plane + i));
+                b = _mm256_add_ps(b, _mm256_loadu_ps(plane + i + 8));
+            }
+            float sum = flex_sum8(_mm256_add_ps(a, b));
+            for (; i < count; i++) sum += plane[i];
+            output[p] = sum / (float)count;
+        }
+    }
+}
 
 FLEX_AVX2 void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *g, int32_t kind) {
     if (g->stride_w > 2) {
@@ -75,6 +116,10 @@ FLEX_AVX2 void flex_pool_plane_avx2(const float *input, float *output, const fle
 }
 
 #else
+
+void flex_global_pool_avx2(const float *input, float *output, int64_t planes, int64_t count, int32_t kind) {
+    flex_global_pool_portable(input, output, planes, count, kind);
+}
 
 void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *g, int32_t kind) {
     flex_pool_plane_portable(input, output, g, kind);

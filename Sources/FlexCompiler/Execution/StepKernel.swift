@@ -13,6 +13,15 @@ enum StepKernel: @unchecked Sendable {
     case convolution(Fast.PreparedConvolution)
     /// `FullyConnected` as the GEMM `data (M × K) · weightᵀ (K × N)`, the right operand pre-packed.
     case dense(Fast.PackedMatrix, rows: Int)
+    /// 2-D max or average `Pooling` of float32 NCHW planes (`Fast.Pooling.run`).
+    case pooling(Reference.PoolingKind, Reference.PoolingGeometry)
+    /// Max or average pooling of each whole plane to one value (`Fast.Pooling.global`).
+    case globalPooling(Reference.PoolingKind, Reference.PoolingGeometry)
+    /// An operator whose output holds its input's bytes unchanged (`Flatten`, `Reshape`, `expand_dims`,
+    /// `squeeze`, `identity`): a copy, skipped when the memory plan gives both values the same bytes.
+    case copy(byteCount: Int)
+    /// A residual add step left unfused, `clamp(lhs + rhs)` with the step's epilogue clamp.
+    case add(count: Int, activation: Fast.Activation)
 
     var isReference: Bool {
         if case .reference = self { true } else { false }
@@ -21,7 +30,7 @@ enum StepKernel: @unchecked Sendable {
     /// Floats of scratch one run needs.
     var scratchCount: Int {
         switch self {
-        case .reference: 0
+        case .reference, .pooling, .globalPooling, .copy, .add: 0
         case .convolution(let prepared): prepared.scratchCount
         case .dense(let packed, let rows):
             // The left operand's address does not change the scratch size; only its being unpacked does.
@@ -89,7 +98,34 @@ enum StepKernel: @unchecked Sendable {
             guard packed.role == .right, packed.rows == features, packed.columns == dense.numHidden else { return .reference }
             return .dense(packed, rows: rows)
         }
-        return .reference
+        return elementwiseKernel(step, values: values) ?? .reference
+    }
+
+    /// The kernel of a step without weights (pooling, views, an unfused add), or nil.
+    static func elementwiseKernel(_ step: Step, values: [Program.Value]) -> StepKernel? {
+        guard step.outputs.count == 1, !step.inputs.isEmpty,
+              ([step.outputs[0]] + step.inputs).allSatisfy({ values[$0].dtype == .float32 }) else { return nil }
+        let input = values[step.inputs[0]], output = values[step.outputs[0]]
+        if let pooling = step.op as? PoolingOperator, step.epilogue.isEmpty, input.shape.rank >= 3 {
+            let geometry = pooling.geometry(data: input.shape, output: output.shape)
+            if Fast.Pooling.isGlobal(pooling.kind, geometry) { return .globalPooling(pooling.kind, geometry) }
+            if Fast.Pooling.supports(pooling.kind, geometry) { return .pooling(pooling.kind, geometry) }
+            return nil
+        }
+        if isView(step.op), step.epilogue.isEmpty, step.inputs.count == 1, input.byteCount == output.byteCount {
+            return .copy(byteCount: output.byteCount)
+        }
+        if EpilogueFusion.addNames.contains(step.opName), step.inputs.count == 2, values[step.inputs[1]].dtype == .float32,
+           input.shape == output.shape, values[step.inputs[1]].shape == output.shape,
+           let form = kernelEpilogue(step.epilogue), !form.addsResidual {
+            return .add(count: output.shape.elementCount, activation: form.activation)
+        }
+        return nil
+    }
+
+    /// Operators whose single output is their input's bytes in the same order.
+    static func isView(_ op: any Operator) -> Bool {
+        op is FlattenOperator || op is ReshapeOperator || op is ExpandDimsOperator || op is SqueezeOperator || op is IdentityOperator
     }
 
     /// What `prepare` would choose, without preparing anything: `gemm`, `winograd`, `depthwise`
@@ -103,7 +139,13 @@ enum StepKernel: @unchecked Sendable {
             }
         }
         if step.op is FullyConnectedOperator, isCandidate(step, values: values), case .packed? = weight(step.inputs[1]) { return "packed-gemm" }
-        return "reference"
+        switch elementwiseKernel(step, values: values) {
+        case .pooling?: return "pooling"
+        case .globalPooling?: return "global-pooling"
+        case .copy?: return "copy"
+        case .add?: return "add"
+        default: return "reference"
+        }
     }
 
     /// Runs `step` on tensors of its inferred shapes. `scratch` holds at least `scratchCount` floats.
@@ -122,6 +164,19 @@ enum StepKernel: @unchecked Sendable {
                                output: outputs[0].floats, outputRowStride: hidden,
                                epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .columns, rowStride: hidden),
                                scratch: scratch!)
+        case .pooling(let kind, let geometry):
+            Fast.Pooling.run(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
+        case .globalPooling(let kind, let geometry):
+            Fast.Pooling.global(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
+        case .copy(let byteCount):
+            if inputs[0].rawPointer != UnsafeRawPointer(outputs[0].rawPointer) {
+                outputs[0].rawPointer.copyMemory(from: inputs[0].rawPointer, byteCount: byteCount)
+            }
+        case .add(let count, let activation):
+            Fast.Elementwise.add(inputs[0].floats, inputs[1].floats, output: outputs[0].floats, count: count)
+            if activation != .identity {
+                Fast.Elementwise.activation(activation, input: outputs[0].floats, output: outputs[0].floats, count: count)
+            }
         }
     }
 
