@@ -132,7 +132,91 @@ void flex_depthwise_plane_avx2(const float *input, const float *weights, float *
     }
 }
 
+#define AVX512 __attribute__((target("avx512f")))
+
+/// Lanes `l` of a 16-float load at `start` whose element `start + l` lies in `[0, width)`.
+AVX512 static inline __mmask16 lanes_inside(int64_t start, int64_t width) {
+    int64_t lo = -start, hi = width - start;
+    if (lo < 0) lo = 0;
+    if (hi > 16) hi = 16;
+    if (hi <= lo) return 0;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/// 16 elements `row[start + stride * l]` (zero where outside `[0, width)`) for stride 1 or 2.
+AVX512 __attribute__((always_inline))
+static inline __m512 load_taps(const float *row, int64_t start, int64_t width, const int stride) {
+    if (stride == 1) return _mm512_maskz_loadu_ps(lanes_inside(start, width), row + start);
+    const __m512 lo = _mm512_maskz_loadu_ps(lanes_inside(start, width), row + start);
+    const __m512 hi = _mm512_maskz_loadu_ps(lanes_inside(start + 16, width), row + start + 16);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(lo, evens, hi);
+}
+
+/// One output plane with 16-wide vectors along each output row: every tap is a masked load, so padding,
+/// edges and planes narrower than a vector need no scalar code. `stride` (1 or 2, the column stride) and
+/// the 3x3 case are constants after inlining; rows of the kernel accumulate separately to shorten the
+/// dependency chain.
+AVX512 __attribute__((always_inline))
+static inline void depthwise_plane_avx512(const float *input, const float *weights, float *output,
+                                          const flex_plane_geometry *g, const flex_epilogue *e,
+                                          const int stride, const int is3x3) {
+    const int64_t kh = is3x3 ? 3 : g->kernel_h, kw = is3x3 ? 3 : g->kernel_w;
+    const int64_t dh = is3x3 ? 1 : g->dilation_h, dw = is3x3 ? 1 : g->dilation_w;
+    const __m512 bias = _mm512_set1_ps(e && e->bias ? e->bias[0] : 0);
+    const __m512 lower = _mm512_set1_ps(e && e->clamp ? e->lower : 0), upper = _mm512_set1_ps(e && e->clamp ? e->upper : 0);
+    __m512 w3[9];
+    if (is3x3) for (int i = 0; i < 9; i++) w3[i] = _mm512_set1_ps(weights[i]);
+    for (int64_t y = 0; y < g->out_h; y++) {
+        float *out = output + y * g->out_w;
+        const int64_t iy0 = y * g->stride_h - g->pad_h;
+        for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+            const int64_t first = x0 * stride - g->pad_w;
+            __m512 acc[3] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int64_t ky = 0; ky < kh; ky++) {
+                const int64_t iy = iy0 + ky * dh;
+                if (iy < 0 || iy >= g->in_h) continue;
+                const float *row = input + iy * g->in_w;
+                const int slot = is3x3 ? (int)ky : 0;
+                for (int64_t kx = 0; kx < kw; kx++) {
+                    const __m512 v = load_taps(row, first + kx * dw, g->in_w, stride);
+                    const __m512 w = is3x3 ? w3[ky * 3 + kx] : _mm512_set1_ps(weights[ky * kw + kx]);
+                    acc[slot] = _mm512_fmadd_ps(w, v, acc[slot]);
+                }
+            }
+            __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), acc[2]);
+            const int64_t left = g->out_w - x0;
+            const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+            if (e) {
+                if (e->bias) sum = _mm512_add_ps(sum, bias);
+                if (e->residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, e->residual + y * e->residual_stride + x0));
+                if (e->clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, lower), upper);
+            }
+            _mm512_mask_storeu_ps(out + x0, m, sum);
+        }
+    }
+}
+
+AVX512 void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
+                                        const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+    if (g->stride_w == 1) {
+        if (is3x3) depthwise_plane_avx512(input, weights, output, g, e, 1, 1);
+        else depthwise_plane_avx512(input, weights, output, g, e, 1, 0);
+    } else if (g->stride_w == 2) {
+        if (is3x3) depthwise_plane_avx512(input, weights, output, g, e, 2, 1);
+        else depthwise_plane_avx512(input, weights, output, g, e, 2, 0);
+    } else {
+        flex_depthwise_plane_portable(input, weights, output, g, e);
+    }
+}
+
 #else
+
+void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
+                                 const flex_plane_geometry *geometry, const flex_epilogue *epilogue) {
+    flex_depthwise_plane_portable(input, weights, output, geometry, epilogue);
+}
 
 void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
                                const flex_plane_geometry *geometry, const flex_epilogue *epilogue) {

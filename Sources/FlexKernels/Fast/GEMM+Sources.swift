@@ -44,19 +44,34 @@ extension Fast.GEMM {
         case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int)
         /// The implicit im2col matrix of a convolution input (packed straight from the image).
         case im2col(Fast.Im2ColSource)
+        /// A row-major matrix (column stride 1) the AVX-512 kernels read in place, without packing.
+        case inPlace(UnsafePointer<Float>, rowStride: Int)
 
-        var needsScratch: Bool { if case .panels = self { false } else { true } }
+        var needsScratch: Bool {
+            switch self {
+            case .panels, .inPlace: false
+            case .strided, .im2col: true
+            }
+        }
+
+        /// The same matrix as a source every kernel family can use (an in-place one packed instead).
+        var packable: RightSource {
+            if case .inPlace(let pointer, let rowStride) = self { return .strided(pointer, rowStride: rowStride, columnStride: 1) }
+            return self
+        }
 
         /// The first 16-column panel of B's columns `columnStart ..< columnStart + columnCount` over K
-        /// `kStart ..< kStart + kCount`, and the distance between consecutive panels; packs into `scratch`
-        /// if needed.
+        /// `kStart ..< kStart + kCount`, the distance between consecutive panels and between the rows of
+        /// a panel (16 when packed); packs into `scratch` if needed.
         @inline(__always)
         func panels(
             kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, scratch: UnsafeMutablePointer<Float>?
-        ) -> (UnsafePointer<Float>, Int) {
+        ) -> (UnsafePointer<Float>, Int, Int) {
             switch self {
             case .panels(let base, let panelStride):
-                return (base + columnStart / nr * panelStride + kStart * nr, panelStride)
+                return (base + columnStart / nr * panelStride + kStart * nr, panelStride, nr)
+            case .inPlace(let pointer, let rowStride):
+                return (pointer + kStart * rowStride + columnStart, nr, rowStride)
             case .strided(let pointer, let rowStride, let columnStride):
                 let scratch = scratch!
                 let panels = (columnCount + nr - 1) / nr, fullPanels = columnStride == 1 ? columnCount / nr : 0
@@ -81,12 +96,12 @@ extension Fast.GEMM {
                         for lane in columns..<nr { to[lane] = 0 }
                     }
                 }
-                return (UnsafePointer(scratch), panelSize)
+                return (UnsafePointer(scratch), panelSize, nr)
             case .im2col(let source):
                 let scratch = scratch!
                 source.pack(kStart: kStart, kCount: kCount, columnStart: columnStart, columnCount: columnCount,
                             into: scratch)
-                return (UnsafePointer(scratch), kCount * nr)
+                return (UnsafePointer(scratch), kCount * nr, nr)
             }
         }
     }

@@ -19,7 +19,8 @@ extension Fast.PreparedConvolution {
                 let outputOffset = image * g.outputImageCount + group * outputGroup
                 let right: Fast.GEMM.RightSource
                 if isPointwise {
-                    right = .strided(groupInput, rowStride: inputPlane, columnStride: 1)
+                    right = Fast.GEMM.readsInPlace(rowStride: inputPlane, depth: g.inputChannelsPerGroup)
+                        ? .inPlace(groupInput, rowStride: inputPlane) : .strided(groupInput, rowStride: inputPlane, columnStride: 1)
                 } else if padded {
                     Fast.PaddedInput.copy(groupInput, channels: g.inputChannelsPerGroup, height: g.inputHeight,
                                           width: g.inputWidth, padHeight: g.padHeight, padWidth: g.padWidth,

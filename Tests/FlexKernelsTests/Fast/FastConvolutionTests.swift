@@ -47,6 +47,12 @@ struct FastConvolutionTests {
         conv(3, 6, 8, 25, kernel: (3, 3), pad: (1, 1), groups: 3),           // channel multiplier 2
         conv(2, 2, 9, 31, kernel: (3, 3), stride: (3, 3), pad: (1, 1), groups: 2),
         conv(2, 2, 4, 5, kernel: (3, 3), groups: 2),                         // no vector interior
+        conv(3, 3, 7, 7, kernel: (3, 3), pad: (1, 1), groups: 3, batch: 2),  // MobileNet's 7x7 planes
+        conv(2, 2, 14, 14, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 2),
+        conv(2, 2, 5, 33, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 2), // 17 outputs: one past a vector
+        conv(2, 2, 6, 16, kernel: (3, 3), pad: (1, 1), groups: 2),           // exactly one vector per row
+        conv(2, 2, 9, 35, kernel: (3, 3), stride: (2, 2), pad: (2, 2), dilation: (2, 2), groups: 2),
+        conv(2, 2, 8, 18, kernel: (3, 2), stride: (1, 2), pad: (0, 1), groups: 2),
     ]
 
     static let winogradCases: [Case] = [
