@@ -11,7 +11,8 @@ enum StepKernel: @unchecked Sendable {
     case reference
     /// `Convolution` (1-D as height 1) on NCHW float32 data.
     case convolution(Fast.PreparedConvolution)
-    /// `FullyConnected` as the GEMM `data (M × K) · weightᵀ (K × N)`, the right operand pre-packed.
+    /// `FullyConnected` (or a 1x1 convolution over 1x1 planes) as the GEMM `data (M × K) · weightᵀ (K × N)`,
+    /// the right operand pre-packed.
     case dense(Fast.PackedMatrix, rows: Int)
     /// 2-D max or average `Pooling` of float32 NCHW planes (`Fast.Pooling.run`).
     case pooling(Reference.PoolingKind, Reference.PoolingGeometry)
@@ -77,6 +78,14 @@ enum StepKernel: @unchecked Sendable {
         return geometry.problem == nil ? geometry : nil
     }
 
+    /// Whether a convolution is a dense layer in disguise: a 1x1 kernel (stride 1, no padding, one group)
+    /// over 1x1 planes, so `output[n][o] = Σ_c weight[o][c] · data[n][c]`. Such a convolution (MobileNet's
+    /// classifier) runs as `FullyConnected` does, with the weight packed as the GEMM's right operand.
+    static func isDenseConvolution(_ g: Reference.ConvolutionGeometry) -> Bool {
+        g.groups == 1 && g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+            && g.padHeight == 0 && g.padWidth == 0 && g.inputHeight == 1 && g.inputWidth == 1
+    }
+
     /// Chooses and prepares the kernel for `step`; `weight(id)` gives a constant operand's stored form.
     /// Returns `.reference` when no fast kernel applies or a stored packed weight does not fit.
     static func prepare(_ step: Step, values: [Program.Value], weight: (ValueID) -> ArtifactWeight?) -> StepKernel {
@@ -84,6 +93,10 @@ enum StepKernel: @unchecked Sendable {
             switch weight(step.inputs[1]) {
             case .dense(let tensor)?:
                 return .convolution(Fast.PreparedConvolution(geometry: geometry, weights: tensor.floats))
+            case .packed(let packed)?:
+                guard isDenseConvolution(geometry), packed.role == .right, packed.rows == geometry.inputChannels,
+                      packed.columns == geometry.outputChannels else { return .reference }
+                return .dense(packed, rows: geometry.batch)
             case .convolution(let algorithm, let matrices)?:
                 guard let prepared = try? Fast.PreparedConvolution(geometry: geometry, algorithm: algorithm, packedWeights: matrices) else {
                     return .reference
@@ -135,6 +148,7 @@ enum StepKernel: @unchecked Sendable {
             switch weight(step.inputs[1]) {
             case .dense?: return Fast.PreparedConvolution.preferredAlgorithm(for: geometry).rawValue
             case .convolution(let algorithm, _)?: return algorithm.rawValue
+            case .packed?: return isDenseConvolution(geometry) ? "packed-gemm" : "reference"
             default: return "reference"
             }
         }
