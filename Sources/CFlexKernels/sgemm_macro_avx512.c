@@ -43,7 +43,7 @@ INLINE flex_epilogue shifted16(const flex_epilogue *e) {
 /// for B read in place, whose rows end at the matrix's last column.
 AVX512 INLINE void tile32(const int rows, const int masked, int64_t k, const float *a, const float *b, const float *b1,
                           int64_t brs, float *c, int64_t ldc, int64_t cols, int32_t accumulate, const flex_epilogue *e,
-                          const float *prefetch) {
+                          const float *prefetch, const float *a_next) {
     __m512 lo[MR], hi[MR];
     for (int r = 0; r < rows; r++) lo[r] = hi[r] = _mm512_setzero_ps();
     const __mmask16 m0 = 0xFFFF;
@@ -54,6 +54,7 @@ AVX512 INLINE void tile32(const int rows, const int masked, int64_t k, const flo
             _mm_prefetch((const char *)(prefetch + p * brs), _MM_HINT_T0);
             _mm_prefetch((const char *)(prefetch + p * brs + NR), _MM_HINT_T0);
         }
+        if (a_next) _mm_prefetch((const char *)(a_next + p * MR), _MM_HINT_T0);
         const __m512 b0v = _mm512_loadu_ps(b);
         const __m512 b1v = masked ? _mm512_maskz_loadu_ps(m1, b1) : _mm512_loadu_ps(b1);
         for (int r = 0; r < rows; r++) {
@@ -77,7 +78,7 @@ AVX512 INLINE void tile32(const int rows, const int masked, int64_t k, const flo
 /// enough independent FMAs in flight.
 AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const float *a, const float *b, int64_t brs,
                           float *c, int64_t ldc, int64_t cols, int32_t accumulate, const flex_epilogue *e,
-                          const float *prefetch) {
+                          const float *prefetch, const float *a_next) {
     __m512 even[MR], odd[MR];
     for (int r = 0; r < rows; r++) even[r] = odd[r] = _mm512_setzero_ps();
     const __mmask16 m = cols >= NR ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
@@ -88,6 +89,7 @@ AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const flo
             _mm_prefetch((const char *)(prefetch + p * brs), _MM_HINT_T0);
             _mm_prefetch((const char *)(prefetch + (p + 1) * brs), _MM_HINT_T0);
         }
+        if (a_next) _mm_prefetch((const char *)(a_next + p * MR), _MM_HINT_T0);
         const __m512 b0 = masked ? _mm512_maskz_loadu_ps(m, b) : _mm512_loadu_ps(b);
         const __m512 b1 = masked ? _mm512_maskz_loadu_ps(m, b + brs) : _mm512_loadu_ps(b + brs);
         for (int r = 0; r < rows; r++) {
@@ -106,27 +108,27 @@ AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const flo
 
 #define TILE32_CASES(masked)                                                                                     \
     switch (rows) {                                                                                              \
-    case 6: tile32(6, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;         \
-    case 5: tile32(5, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;         \
-    case 4: tile32(4, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;         \
-    case 3: tile32(3, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;         \
-    case 2: tile32(2, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;         \
-    default: tile32(1, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;        \
+    case 6: tile32(6, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
+    case 5: tile32(5, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
+    case 4: tile32(4, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
+    case 3: tile32(3, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
+    case 2: tile32(2, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
+    default: tile32(1, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;        \
     }
 
 #define TILE16_CASES(masked)                                                                                     \
     switch (rows) {                                                                                              \
-    case 6: tile16(6, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;             \
-    case 5: tile16(5, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;             \
-    case 4: tile16(4, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;             \
-    case 3: tile16(3, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;             \
-    case 2: tile16(2, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;             \
-    default: tile16(1, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf); break;            \
+    case 6: tile16(6, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
+    case 5: tile16(5, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
+    case 4: tile16(4, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
+    case 3: tile16(3, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
+    case 2: tile16(2, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
+    default: tile16(1, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;            \
     }
 
 AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
                                     const float *b, int64_t b_stride, int64_t b_row_stride, float *c, int64_t ldc,
-                                    int32_t accumulate, const flex_epilogue *epilogue) {
+                                    int32_t accumulate, const flex_epilogue *epilogue, const float *a_after) {
     // B read in place (rows of the source matrix) rather than from packed panels.
     const int in_place = b_row_stride != NR;
     for (int64_t j = 0; j < n; j += 2 * NR) {
@@ -140,6 +142,8 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
             const float *ai = a + (i / MR) * a_stride;
             float *cij = c + i * ldc + j;
             const float *pf = i == 0 ? next : NULL;
+            // The first column tile streams A (often weights from memory): pull in the next panel meanwhile.
+            const float *pa = j != 0 ? NULL : i + MR < m ? ai + a_stride : a_after;
             flex_epilogue shifted;
             const flex_epilogue *tile = NULL;
             if (epilogue) {
@@ -160,7 +164,8 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
 // Other architectures never choose the AVX-512 kernels; this keeps the symbol correct anyway.
 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
                              const float *b, int64_t b_stride, int64_t b_row_stride, float *c, int64_t ldc,
-                             int32_t accumulate, const flex_epilogue *epilogue) {
+                             int32_t accumulate, const flex_epilogue *epilogue, const float *a_after) {
+    (void)a_after;
     for (int64_t i = 0; i < m; i++) {
         const float *panel = a + (i / MR) * a_stride + i % MR;
         for (int64_t j = 0; j < n; j++) {

@@ -75,10 +75,12 @@ void flex_sgemm_kernel_portable(int64_t k, const float *a, const float *b, float
 /// `+ p * b_row_stride`: packed panels have `b_row_stride == FLEX_GEMM_NR` (and zero padding past the last
 /// column); any other row stride reads B in place, a row-major matrix with `b_stride == 16`, whose last
 /// row is read only up to column `n`. Tiles are 6 x 32 (6 x 16 for a final 1...16 columns), with exact
-/// row counts. C is row-major with row stride `ldc`.
+/// row counts. C is row-major with row stride `ldc`. While the first column tile runs, the next A panel
+/// is prefetched, and after the last one `a_after` (`k` groups of 6 floats: the next block's first panel;
+/// NULL for none).
 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
                              const float *b, int64_t b_stride, int64_t b_row_stride, float *c, int64_t ldc,
-                             int32_t accumulate, const flex_epilogue *epilogue);
+                             int32_t accumulate, const flex_epilogue *epilogue, const float *a_after);
 
 // MARK: - Depthwise convolution
 

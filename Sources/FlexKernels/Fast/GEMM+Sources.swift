@@ -6,6 +6,16 @@ extension Fast.GEMM {
         case panels(UnsafePointer<Float>, panelStride: Int)
         case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int)
 
+        /// The first panel of the block after (`rowStart`, `kStart`) in the driver's order (the next MC rows
+        /// of `rows`, else the first rows of the next KC slice), or nil when there is none or A is packed on
+        /// the fly.
+        func nextPanel(kStart: Int, kCount: Int, rowStart: Int, rows: Range<Int>, k: Int) -> UnsafePointer<Float>? {
+            guard case .panels(let base, let panelStride) = self else { return nil }
+            if rowStart < rows.upperBound { return base + rowStart / mr * panelStride + kStart * mr }
+            if kStart + kCount < k { return base + rows.lowerBound / mr * panelStride + (kStart + kCount) * mr }
+            return nil
+        }
+
         /// The first 6-row panel of A's rows `rowStart ..< rowStart + rowCount` (a multiple of 6 from the
         /// range start) over K `kStart ..< kStart + kCount`, and the distance between consecutive panels;
         /// packs into `scratch` if needed.

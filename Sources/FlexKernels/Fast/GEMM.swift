@@ -145,13 +145,16 @@ extension Fast {
                         let add: Int32 = (accumulate || !isFirst) ? 1 : 0
                         if instructionSet == .avx512 {
                             let c = output + ic * ldc + jc
+                            // Pre-packed A (weights) is streamed from memory: the macro-kernel prefetches the
+                            // next block's first panel too.
+                            let after = left.nextPanel(kStart: pc, kCount: kcur, rowStart: ic + blocking.mc, rows: rowRange, k: k)
                             if isLast && hasEpilogue {
                                 var tile = epilogue.tile(row: ic, column: jc)
                                 flex_sgemm_macro_avx512(Int64(mcur), Int64(ncur), Int64(kcur), aBase, Int64(aStride), bBase,
-                                                        Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, &tile)
+                                                        Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, &tile, after)
                             } else {
                                 flex_sgemm_macro_avx512(Int64(mcur), Int64(ncur), Int64(kcur), aBase, Int64(aStride), bBase,
-                                                        Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, nil)
+                                                        Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, nil, after)
                             }
                             continue
                         }
