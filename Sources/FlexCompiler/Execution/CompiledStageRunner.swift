@@ -78,6 +78,14 @@ public final class CompiledStageRunner: @unchecked Sendable {
         }
     }
 
+    /// For each of the stage's subgraph parts, in order: how many batch samples it runs one at a time
+    /// (1: the whole batch step by step; see `PartRunner`).
+    public var samplesPerPass: [Int] {
+        units.compactMap { unit in
+            if case .part(let runner, _, _) = unit { runner.samples } else { nil }
+        }
+    }
+
     /// Brings the stage's weights into cache by reading them (the runtime calls this when its core
     /// switches to this model).
     public func activate() {

@@ -4,7 +4,8 @@ import FlexTensor
 /// Runs one `CompiledArtifact.Part`. All planning happens at creation: kernels are prepared, and every
 /// step is bound to the tensors it reads and writes (weights, and views into the part's arena placed by
 /// its memory plan). A call then only binds the part's received and sent tensors into the few step
-/// operands that name them, and runs the bound steps in order.
+/// operands that name them, and runs the bound steps in order, once per batch sample when the part
+/// runs sample by sample (`SampleSplit`).
 ///
 /// Owns its arena, kernel scratch and send buffers: not thread-safe, one runner per thread. Returned
 /// tensors are handed over: a send buffer is reused only once no tensor outside the runner refers to
@@ -33,6 +34,11 @@ final class PartRunner {
     private let receiveSlots: [[OperandSlot]]
     private let sendSlots: [[OperandSlot]]
     private let sendSpecs: [(shape: Shape, dtype: DType)]
+    /// Batch samples the part runs one at a time (1: the whole batch at once; see `SampleSplit`).
+    let samples: Int
+    /// Shapes of one sample's slice of each received and sent value (their full shapes when `samples == 1`).
+    private let receiveSampleShapes: [Shape]
+    private let sendSampleShapes: [Shape]
     /// Buffers of earlier sends, per sent value, reused once nothing else holds them.
     private var sendPools: [[TensorBuffer]]
     private let arena: TensorBuffer
@@ -55,6 +61,10 @@ final class PartRunner {
     init(artifact: CompiledArtifact, part index: Int) {
         part = artifact.parts[index]
         let partSteps = artifact.steps[part.steps]
+        let isWeight = { (value: ValueID) in artifact.weights[value] != nil }
+        samples = SampleSplit.samples(steps: partSteps, values: artifact.values, isWeight: isWeight)
+        // Kernels, arena views and the received and sent views are for one sample when the part splits.
+        let values = SampleSplit.sampleValues(artifact.values, samples: samples, isWeight: isWeight)
         arena = TensorBuffer(byteCount: part.memoryPlan.arenaBytes)
         var tensors = [Tensor?](repeating: nil, count: artifact.values.count)
         var bound: [Tensor] = []
@@ -71,7 +81,7 @@ final class PartRunner {
         }
         boundWeights = bound
         for placement in part.memoryPlan.placements {
-            let value = artifact.values[placement.value]
+            let value = values[placement.value]
             tensors[placement.value] = Tensor(shape: value.shape, dtype: value.dtype, buffer: arena, byteOffset: placement.offset)
         }
 
@@ -83,7 +93,7 @@ final class PartRunner {
                 slots[value, default: []].append(slot)
                 return Self.placeholder
             }
-            let kernel = StepKernel.prepare(step, values: artifact.values, weight: { artifact.weights[$0] })
+            let kernel = StepKernel.prepare(step, values: values, weight: { artifact.weights[$0] })
             steps.append(BoundStep(
                 step: step, kernel: kernel,
                 inputs: step.inputs.enumerated().map { bind($0.element, .input(step: position, position: $0.offset)) },
@@ -96,6 +106,8 @@ final class PartRunner {
         receiveSlots = part.receives.map { slots[$0] ?? [] }
         sendSlots = part.sends.map { slots[$0] ?? [] }
         sendSpecs = part.sends.map { (artifact.values[$0].shape, artifact.values[$0].dtype) }
+        receiveSampleShapes = part.receives.map { values[$0].shape }
+        sendSampleShapes = part.sends.map { values[$0].shape }
         sendPools = Array(repeating: [], count: part.sends.count)
         scratch = TensorBuffer(byteCount: (steps.map(\.kernel.scratchCount).max() ?? 0) * MemoryLayout<Float>.size)
     }
@@ -118,24 +130,25 @@ final class PartRunner {
     /// is called with each step's index and its start and end instants.
     func run(_ inputs: [Tensor], timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)? = nil) -> [Tensor] {
         precondition(inputs.count == part.receives.count, "part expects \(part.receives.count) tensors, got \(inputs.count)")
-        for (tensor, slots) in zip(inputs, receiveSlots) { bind(tensor, to: slots) }
-        var results: [Tensor] = []
-        results.reserveCapacity(sendSlots.count)
-        for index in sendSlots.indices {
-            let tensor = makeSend(index)
-            bind(tensor, to: sendSlots[index])
-            results.append(tensor)
-        }
+        let results = sendSlots.indices.map(makeSend)
         let scratchFloats = scratch.byteCount == 0 ? nil : scratch.baseAddress.assumingMemoryBound(to: Float.self)
-        if let timer {
-            let clock = ContinuousClock()
-            for index in steps.indices {
-                let start = clock.now
-                run(index, scratch: scratchFloats)
-                timer(index, start, clock.now)
+        for sample in 0..<samples {
+            for (position, tensor) in inputs.enumerated() {
+                bind(Self.slice(tensor, sample: sample, shape: receiveSampleShapes[position]), to: receiveSlots[position])
             }
-        } else {
-            for index in steps.indices { run(index, scratch: scratchFloats) }
+            for (position, tensor) in results.enumerated() {
+                bind(Self.slice(tensor, sample: sample, shape: sendSampleShapes[position]), to: sendSlots[position])
+            }
+            if let timer {
+                let clock = ContinuousClock()
+                for index in steps.indices {
+                    let start = clock.now
+                    run(index, scratch: scratchFloats)
+                    timer(index, start, clock.now)
+                }
+            } else {
+                for index in steps.indices { run(index, scratch: scratchFloats) }
+            }
         }
         // Drop the call's tensors so their buffers are free to reuse (sends) or release (receives).
         for slots in receiveSlots { bind(Self.placeholder, to: slots) }
@@ -147,6 +160,14 @@ final class PartRunner {
     private func run(_ index: Int, scratch: UnsafeMutablePointer<Float>?) {
         let bound = steps[index]
         bound.kernel.run(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands, scratch: scratch)
+    }
+
+    /// Sample `sample`'s slice of `tensor` (whose leading axis is the batch), of shape `shape`; the tensor
+    /// itself when that is the whole of it.
+    private static func slice(_ tensor: Tensor, sample: Int, shape: Shape) -> Tensor {
+        guard shape != tensor.shape else { return tensor }
+        let bytes = shape.elementCount * tensor.dtype.size
+        return Tensor(shape: shape, dtype: tensor.dtype, buffer: tensor.buffer, byteOffset: tensor.byteOffset + sample * bytes)
     }
 
     private func bind(_ tensor: Tensor, to slots: [OperandSlot]) {
