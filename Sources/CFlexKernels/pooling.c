@@ -115,7 +115,61 @@ FLEX_AVX2 void flex_pool_plane_avx2(const float *input, float *output, const fle
     }
 }
 
+#define AVX512 __attribute__((target("avx512f")))
+
+/// Lanes `l` of a 16-float load at `start` whose element `start + l` lies in `[0, width)`.
+AVX512 static inline __mmask16 pool_lanes_inside(int64_t start, int64_t width) {
+    int64_t lo = -start, hi = width - start;
+    if (lo < 0) lo = 0;
+    if (hi > 16) hi = 16;
+    if (hi <= lo) return 0;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/// Max pooling of one plane with column stride `stride` (1 or 2, a constant after inlining): 16 outputs
+/// of a row at a time; taps outside the input are masked to -FLT_MAX, so they never win.
+AVX512 __attribute__((always_inline))
+static inline void max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *g, const int stride) {
+    const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+        const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
+        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        for (int64_t y = 0; y < g->out_h; y++) {
+            __m512 best = lowest;
+            for (int64_t ky = 0; ky < g->kernel_h; ky++) {
+                const int64_t iy = y * g->stride_h - g->pad_h + ky;
+                if (iy < 0 || iy >= g->in_h) continue;
+                const float *row = input + iy * g->in_w;
+                for (int64_t kx = 0; kx < g->kernel_w; kx++) {
+                    const int64_t start = first + kx;
+                    __m512 v;
+                    if (stride == 1) {
+                        v = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start, g->in_w), row + start);
+                    } else {
+                        const __m512 lo = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start, g->in_w), row + start);
+                        const __m512 hi = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start + 16, g->in_w), row + start + 16);
+                        v = _mm512_permutex2var_ps(lo, evens, hi);
+                    }
+                    best = _mm512_max_ps(best, v);
+                }
+            }
+            _mm512_mask_storeu_ps(output + y * g->out_w + x0, store, best);
+        }
+    }
+}
+
+AVX512 void flex_max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *g) {
+    if (g->stride_w == 1) max_pool_plane_avx512(input, output, g, 1);
+    else if (g->stride_w == 2) max_pool_plane_avx512(input, output, g, 2);
+    else flex_pool_plane_portable(input, output, g, FLEX_POOL_MAX);
+}
+
 #else
+
+void flex_max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *g) {
+    flex_pool_plane_portable(input, output, g, FLEX_POOL_MAX);
+}
 
 void flex_global_pool_avx2(const float *input, float *output, int64_t planes, int64_t count, int32_t kind) {
     flex_global_pool_portable(input, output, planes, count, kind);

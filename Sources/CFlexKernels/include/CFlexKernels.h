@@ -82,6 +82,15 @@ void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, in
                              const float *b, int64_t b_stride, int64_t b_row_stride, float *c, int64_t ldc,
                              int32_t accumulate, const flex_epilogue *epilogue, const float *a_after);
 
+/// Rows `k_start ..< k_start + k_count` of one 16-column panel of a convolution's implicit im2col matrix,
+/// into `destination` (`k_count` groups of 16 floats). Row `k = (c * kernel_h + ky) * kernel_w + kx` of
+/// column lane `l` (< `columns`; later lanes are zero) is `input[c * plane + ky * row_step + kx *
+/// column_step + offsets[l]]` (`offsets`: 16 int32, read up to `columns`). Lanes at a constant step of 1
+/// or 2 are loaded as vectors, others gathered. Needs AVX-512F.
+void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
+                              int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
+                              const int32_t *offsets, int64_t columns, float *destination);
+
 // MARK: - Depthwise convolution
 
 /// Geometry of one 2-D convolution plane: an `in_h` x `in_w` input plane, a `kernel_h` x `kernel_w`
@@ -169,6 +178,10 @@ enum {
 /// or 0 (average).
 void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *geometry, int32_t kind);
 void flex_pool_plane_portable(const float *input, float *output, const flex_plane_geometry *geometry, int32_t kind);
+
+/// `flex_pool_plane_avx2` for `FLEX_POOL_MAX` with 16-wide AVX-512F vectors and masked loads at every edge
+/// (column strides 1 and 2; others run the portable code). Needs AVX-512F.
+void flex_max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *geometry);
 
 /// Global pooling: `output[p]` = the max (`FLEX_POOL_MAX`) or mean (either average kind) of the `count` > 0
 /// contiguous floats of plane `p` (`input + p * count`), for `planes` planes.

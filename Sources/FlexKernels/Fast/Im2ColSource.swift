@@ -1,3 +1,5 @@
+import CFlexKernels
+
 extension Fast {
     /// The im2col matrix of one image and one group of a convolution, never materialised: GEMM packs its
     /// B panels straight from the input, which must already carry the convolution's zero padding (see
@@ -11,17 +13,34 @@ extension Fast {
         let paddedHeight: Int
         let paddedWidth: Int
         let geometry: Reference.ConvolutionGeometry
+        let instructionSet: InstructionSet
 
         /// Packs rows `kStart ..< kStart + kCount` of columns `columnStart ..< columnStart + columnCount`
         /// into 16-column panels of `kCount * 16` floats each (tail lanes zero).
         ///
         /// Each panel's 16 columns are 16 fixed offsets into a channel plane; a row k adds one shift to
         /// all of them, so a row is a 16-float copy when the columns are consecutive input pixels, else
-        /// 16 loads at the precomputed offsets.
+        /// 16 loads at the precomputed offsets (with AVX-512: a vector load at steps 1 and 2, else a gather).
         func pack(kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, into scratch: UnsafeMutablePointer<Float>) {
             let g = geometry, nr = GEMM.nr
             let plane = paddedHeight * paddedWidth, outputWidth = g.outputWidth
             let rowStep = g.dilationHeight * paddedWidth, columnStep = g.dilationWidth
+            if instructionSet == .avx512 {
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: nr) { offsets in
+                    for panel in 0..<(columnCount + nr - 1) / nr {
+                        let column0 = columnStart + panel * nr
+                        let columns = Swift.min(nr, columnStart + columnCount - column0)
+                        for lane in 0..<columns {
+                            let oy = (column0 + lane) / outputWidth, ox = (column0 + lane) % outputWidth
+                            offsets[lane] = Int32(oy * g.strideHeight * paddedWidth + ox * g.strideWidth)
+                        }
+                        flex_im2col_panel_avx512(input, Int64(plane), Int64(rowStep), Int64(columnStep), Int64(g.kernelHeight),
+                                                 Int64(g.kernelWidth), Int64(kStart), Int64(kCount), offsets.baseAddress!,
+                                                 Int64(columns), scratch + panel * kCount * nr)
+                    }
+                }
+                return
+            }
             withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { offsets in
                 for panel in 0..<(columnCount + nr - 1) / nr {
                     let column0 = columnStart + panel * nr

@@ -44,6 +44,7 @@ extension Fast {
             for index in partition(g.planes, threadIndex: threadIndex, threadCount: threadCount) {
                 let source = input + index * inputPlane, destination = output + index * outputPlane
                 switch instructionSet {
+                case .avx512 where kind == .max: flex_max_pool_plane_avx512(source, destination, &plane)
                 case .avx2FMA, .avx512: flex_pool_plane_avx2(source, destination, &plane, code)
                 case .portable: flex_pool_plane_portable(source, destination, &plane, code)
                 }

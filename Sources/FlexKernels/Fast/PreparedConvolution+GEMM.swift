@@ -26,10 +26,10 @@ extension Fast.PreparedConvolution {
                                           width: g.inputWidth, padHeight: g.padHeight, padWidth: g.padWidth,
                                           into: paddedInput)
                     right = .im2col(Fast.Im2ColSource(input: paddedInput, paddedHeight: paddedHeight,
-                                                      paddedWidth: paddedWidth, geometry: g))
+                                                      paddedWidth: paddedWidth, geometry: g, instructionSet: instructionSet))
                 } else {
                     right = .im2col(Fast.Im2ColSource(input: groupInput, paddedHeight: g.inputHeight,
-                                                      paddedWidth: g.inputWidth, geometry: g))
+                                                      paddedWidth: g.inputWidth, geometry: g, instructionSet: instructionSet))
                 }
                 var groupEpilogue = epilogue
                 groupEpilogue.biasAxis = .rows

@@ -37,6 +37,9 @@ struct FastConvolutionTests {
         conv(4, 4, 7, 6, kernel: (1, 3), pad: (0, 1), groups: 2),
         conv(3, 5, 6, 20, kernel: (5, 2), stride: (1, 3), pad: (2, 0)),
         conv(2, 3, 2, 3, kernel: (5, 5), pad: (2, 2)),                       // kernel larger than the image
+        conv(3, 5, 9, 40, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),      // whole panels at input step 2
+        conv(2, 3, 5, 36, kernel: (1, 1), stride: (2, 2)),                   // strided 1x1, panels at step 2
+        conv(3, 4, 6, 35, kernel: (3, 3), pad: (1, 1)),                      // whole panels at input step 1
     ]
 
     static let depthwiseCases: [Case] = [
