@@ -159,10 +159,54 @@ static inline void max_pool_plane_avx512(const float *input, float *output, cons
     }
 }
 
+/// 3x3 max pooling with column stride `stride` (1 or 2, a constant): per 16-column chunk the tap masks
+/// are computed once and the chunk is run down all output rows.
+AVX512 __attribute__((always_inline))
+static inline void max_pool3x3_plane_avx512(const float *input, float *output, const flex_plane_geometry *g, const int stride) {
+    const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const int64_t width = g->in_w;
+    for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+        const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
+        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        const __mmask16 m0 = pool_lanes_inside(first, width), m1 = pool_lanes_inside(first + 1, width);
+        const __mmask16 m2 = pool_lanes_inside(first + 2, width);
+        const __mmask16 h0 = pool_lanes_inside(first + 16, width), h2 = pool_lanes_inside(first + 18, width);
+        for (int64_t y = 0; y < g->out_h; y++) {
+            __m512 best = lowest;
+            for (int64_t ky = 0; ky < 3; ky++) {
+                const int64_t iy = y * g->stride_h - g->pad_h + ky;
+                if (iy < 0 || iy >= g->in_h) continue;
+                const float *row = input + iy * width + first;
+                if (stride == 1) {
+                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m0, row));
+                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m1, row + 1));
+                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m2, row + 2));
+                } else {
+                    const __m512 lo = _mm512_mask_loadu_ps(lowest, m0, row), hi = _mm512_mask_loadu_ps(lowest, h0, row + 16);
+                    const __m512 lo2 = _mm512_mask_loadu_ps(lowest, m2, row + 2), hi2 = _mm512_mask_loadu_ps(lowest, h2, row + 18);
+                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo, evens, hi));
+                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo, odds, hi));
+                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo2, evens, hi2));
+                }
+            }
+            _mm512_mask_storeu_ps(output + y * g->out_w + x0, store, best);
+        }
+    }
+}
+
 AVX512 void flex_max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *g) {
-    if (g->stride_w == 1) max_pool_plane_avx512(input, output, g, 1);
-    else if (g->stride_w == 2) max_pool_plane_avx512(input, output, g, 2);
-    else flex_pool_plane_portable(input, output, g, FLEX_POOL_MAX);
+    const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3;
+    if (g->stride_w == 1) {
+        if (is3x3) max_pool3x3_plane_avx512(input, output, g, 1);
+        else max_pool_plane_avx512(input, output, g, 1);
+    } else if (g->stride_w == 2) {
+        if (is3x3) max_pool3x3_plane_avx512(input, output, g, 2);
+        else max_pool_plane_avx512(input, output, g, 2);
+    } else {
+        flex_pool_plane_portable(input, output, g, FLEX_POOL_MAX);
+    }
 }
 
 #else
