@@ -43,16 +43,16 @@ INLINE flex_epilogue shifted16(const flex_epilogue *e) {
 /// for B read in place, whose rows end at the matrix's last column.
 AVX512 INLINE void tile32(const int rows, const int masked, int64_t k, const float *a, const float *b, const float *b1,
                           int64_t brs, float *c, int64_t ldc, int64_t cols, int32_t accumulate, const flex_epilogue *e,
-                          const float *prefetch, const float *a_next) {
+                          const float *prefetch, int64_t prefetch_rows, const float *a_next) {
     __m512 lo[MR], hi[MR];
     for (int r = 0; r < rows; r++) lo[r] = hi[r] = _mm512_setzero_ps();
     const __mmask16 m0 = 0xFFFF;
     const __mmask16 m1 = cols >= 2 * NR ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - NR)) - 1);
     for (int r = 0; r < rows; r++) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
     for (int64_t p = 0; p < k; p++) {
-        if (prefetch) {
+        if (p < prefetch_rows) {
             _mm_prefetch((const char *)(prefetch + p * brs), _MM_HINT_T0);
-            _mm_prefetch((const char *)(prefetch + p * brs + NR), _MM_HINT_T0);
+            _mm_prefetch((const char *)(prefetch + (b1 - b) + p * brs), _MM_HINT_T0);
         }
         if (a_next) _mm_prefetch((const char *)(a_next + p * MR), _MM_HINT_T0);
         const __m512 b0v = _mm512_loadu_ps(b);
@@ -78,14 +78,14 @@ AVX512 INLINE void tile32(const int rows, const int masked, int64_t k, const flo
 /// enough independent FMAs in flight.
 AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const float *a, const float *b, int64_t brs,
                           float *c, int64_t ldc, int64_t cols, int32_t accumulate, const flex_epilogue *e,
-                          const float *prefetch, const float *a_next) {
+                          const float *prefetch, int64_t prefetch_rows, const float *a_next) {
     __m512 even[MR], odd[MR];
     for (int r = 0; r < rows; r++) even[r] = odd[r] = _mm512_setzero_ps();
     const __mmask16 m = cols >= NR ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
     for (int r = 0; r < rows; r++) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
     int64_t p = 0;
     for (; p + 2 <= k; p += 2) {
-        if (prefetch) {
+        if (p < prefetch_rows) {
             _mm_prefetch((const char *)(prefetch + p * brs), _MM_HINT_T0);
             _mm_prefetch((const char *)(prefetch + (p + 1) * brs), _MM_HINT_T0);
         }
@@ -108,22 +108,22 @@ AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const flo
 
 #define TILE32_CASES(masked)                                                                                     \
     switch (rows) {                                                                                              \
-    case 6: tile32(6, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
-    case 5: tile32(5, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
-    case 4: tile32(4, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
-    case 3: tile32(3, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
-    case 2: tile32(2, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;         \
-    default: tile32(1, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;        \
+    case 6: tile32(6, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    case 5: tile32(5, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    case 4: tile32(4, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    case 3: tile32(3, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    case 2: tile32(2, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    default: tile32(1, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;        \
     }
 
 #define TILE16_CASES(masked)                                                                                     \
     switch (rows) {                                                                                              \
-    case 6: tile16(6, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
-    case 5: tile16(5, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
-    case 4: tile16(4, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
-    case 3: tile16(3, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
-    case 2: tile16(2, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;             \
-    default: tile16(1, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pa); break;            \
+    case 6: tile16(6, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    case 5: tile16(5, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    case 4: tile16(4, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    case 3: tile16(3, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    case 2: tile16(2, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    default: tile16(1, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;            \
     }
 
 AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
@@ -135,13 +135,17 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
         const int64_t cols = n - j < 2 * NR ? n - j : 2 * NR;
         const float *bj = b + (j / NR) * b_stride;
         const float *b1 = bj + b_stride;
-        // In place, the first row panel pulls the next column tile's B rows into cache.
-        const float *next = in_place && j + 2 * NR < n ? bj + 2 * b_stride : NULL;
+        // The row panels pull the next column tile's B rows into cache, each an equal share of them, so
+        // that B streamed from memory (weights, in a transposed GEMM) arrives at a steady rate.
+        const float *next = j + 2 * NR < n ? bj + 2 * b_stride : NULL;
+        const int64_t panels = (m + MR - 1) / MR;
         for (int64_t i = 0; i < m; i += MR) {
             const int64_t rows = m - i < MR ? m - i : MR;
             const float *ai = a + (i / MR) * a_stride;
             float *cij = c + i * ldc + j;
-            const float *pf = i == 0 ? next : NULL;
+            const int64_t share_start = next ? (i / MR) * k / panels : 0;
+            const int64_t pf_rows = next ? ((i / MR) + 1) * k / panels - share_start : 0;
+            const float *pf = next ? next + share_start * b_row_stride : NULL;
             // The first column tile streams A (often weights from memory): pull in the next panel meanwhile.
             const float *pa = j != 0 ? NULL : i + MR < m ? ai + a_stride : a_after;
             flex_epilogue shifted;

@@ -82,14 +82,24 @@ void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, in
                              const float *b, int64_t b_stride, int64_t b_row_stride, float *c, int64_t ldc,
                              int32_t accumulate, const flex_epilogue *epilogue, const float *a_after);
 
-/// Rows `k_start ..< k_start + k_count` of one 16-column panel of a convolution's implicit im2col matrix,
-/// into `destination` (`k_count` groups of 16 floats). Row `k = (c * kernel_h + ky) * kernel_w + kx` of
-/// column lane `l` (< `columns`; later lanes are zero) is `input[c * plane + ky * row_step + kx *
-/// column_step + offsets[l]]` (`offsets`: 16 int32, read up to `columns`). Lanes at a constant step of 1
-/// or 2 are loaded as vectors, others gathered. Needs AVX-512F.
+/// Rows `k_start ..< k_start + k_count` of one panel of `width` (16 for GEMM B panels, 6 for A panels of
+/// the transposed matrix) columns of a convolution's implicit im2col matrix, into `destination` (`k_count`
+/// groups of `width` floats). Row `k = (c * kernel_h + ky) * kernel_w + kx` of column lane `l` (< `columns`
+/// <= `width`; later lanes are zero) is `input[c * plane + ky * row_step + kx * column_step + offsets[l]]`
+/// (`offsets`: int32, read up to `columns`). Lanes at a constant step of 1 or 2 are loaded as vectors,
+/// others gathered. Needs AVX-512F.
 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
                               int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
-                              const int32_t *offsets, int64_t columns, float *destination);
+                              const int32_t *offsets, int64_t columns, int64_t width, float *destination);
+
+/// Output rows `first ..< first + count` of a convolution computed transposed: `d` is `[pixels, O]` with
+/// row stride `ldd` (pixel-major); `output[o * plane + p] = clamp(d[p * ldd + o] + bias[o] + residual[o *
+/// plane + p])` for `p < pixels`, with `epilogue` (NULL for none; `bias` per output row, `residual` in the
+/// output's layout; its `residual_stride` and `bias_per_column` are ignored).
+void flex_transpose_epilogue_avx512(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
+                                    float *output, int64_t plane, const flex_epilogue *epilogue);
+void flex_transpose_epilogue_portable(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
+                                      float *output, int64_t plane, const flex_epilogue *epilogue);
 
 // MARK: - Depthwise convolution
 

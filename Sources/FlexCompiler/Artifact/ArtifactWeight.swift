@@ -12,7 +12,8 @@ public enum ArtifactWeight: @unchecked Sendable {
     case packed(Fast.PackedMatrix)
     /// A `Convolution` weight `(O, C/g, kh, kw)` prepared for `algorithm` (`.gemm`: one `.left`
     /// matrix `[O/g, C/g·kh·kw]` per group; `.winograd`: 36 `.left` matrices `[O, C]` of transformed
-    /// filters), restored with `Fast.PreparedConvolution(geometry:algorithm:packedWeights:)`.
+    /// filters; `.transposedGEMM`: one `.right` matrix `[C·kh·kw, O]`), restored with
+    /// `Fast.PreparedConvolution(geometry:algorithm:packedWeights:)`.
     case convolution(algorithm: Fast.PreparedConvolution.Algorithm, matrices: [Fast.PackedMatrix])
 
     /// Bytes stored.

@@ -36,7 +36,7 @@ extension CompiledArtifact {
     }
 
     /// Convolution algorithms whose prepared weights the format stores.
-    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd]
+    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd, .transposedGEMM]
 
     /// The artifact's bytes.
     public func encoded() -> [UInt8] {

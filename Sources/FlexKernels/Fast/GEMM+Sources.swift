@@ -5,6 +5,9 @@ extension Fast.GEMM {
         /// holding all K).
         case panels(UnsafePointer<Float>, panelStride: Int)
         case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int)
+        /// The transposed im2col matrix of a convolution input: rows are output pixels (packed straight
+        /// from the image).
+        case im2col(Fast.Im2ColSource)
 
         /// The first panel of the block after (`rowStart`, `kStart`) in the driver's order (the next MC rows
         /// of `rows`, else the first rows of the next KC slice), or nil when there is none or A is packed on
@@ -41,6 +44,10 @@ extension Fast.GEMM {
                         }
                     }
                 }
+                return (UnsafePointer(scratch), kCount * mr)
+            case .im2col(let source):
+                let scratch = scratch!
+                source.pack(kStart: kStart, kCount: kCount, columnStart: rowStart, columnCount: rowCount, width: mr, into: scratch)
                 return (UnsafePointer(scratch), kCount * mr)
             }
         }
