@@ -164,8 +164,14 @@ let layers: [(String, Geometry)] = [
     ("3x3 256->256 @14", conv(256, 256, 14, kernel: 3, pad: 1)),
     ("3x3 512->512 @7", conv(512, 512, 7, kernel: 3, pad: 1)),
     ("1x1 2048->512 @7", conv(2048, 512, 7, kernel: 1)),
+    ("1x1 16->96 @112", conv(16, 96, 112, kernel: 1)),
+    ("1x1 144->24 @56", conv(144, 24, 56, kernel: 1)),
+    ("1x1 960->160 @7", conv(960, 160, 7, kernel: 1)),
+    ("1x1 1280->1000 @1", conv(1280, 1000, 1, kernel: 1)),
     ("depthwise 3x3 32 @112", conv(32, 32, 112, kernel: 3, pad: 1, groups: 32)),
     ("depthwise 3x3/2 96 @112", conv(96, 96, 112, kernel: 3, stride: 2, pad: 1, groups: 96)),
+    ("depthwise 3x3 384 @14", conv(384, 384, 14, kernel: 3, pad: 1, groups: 384)),
+    ("depthwise 3x3 960 @7", conv(960, 960, 7, kernel: 3, pad: 1, groups: 960)),
 ]
 for (name, g) in layers {
     for algorithm in Fast.PreparedConvolution.Algorithm.allCases
@@ -198,16 +204,42 @@ func resnet50Convolutions() -> [Geometry] {
     return layers
 }
 
-if !options.quick {
+/// Every convolution of MobileNetV2 1.0 at 224x224 (expansion 6; the classifier is a 1x1 convolution).
+func mobileNetV2Convolutions() -> [Geometry] {
+    var layers = [conv(3, 32, 224, kernel: 3, stride: 2, pad: 1)]
+    var channels = 32, size = 112
+    let settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+    for (expansion, width, blocks, stride) in settings {
+        for block in 0..<blocks {
+            let s = block == 0 ? stride : 1, hidden = channels * expansion
+            if expansion != 1 { layers.append(conv(channels, hidden, size, kernel: 1)) }
+            layers.append(conv(hidden, hidden, size, kernel: 3, stride: s, pad: 1, groups: hidden))
+            size = (size - 1) / s + 1
+            layers.append(conv(hidden, width, size, kernel: 1))
+            channels = width
+        }
+    }
+    layers.append(conv(channels, 1280, size, kernel: 1))
+    layers.append(conv(1280, 1000, 1, kernel: 1))
+    return layers
+}
+
+/// Total best time of every convolution of a model with its preferred algorithms.
+func modelTotal(_ name: String, _ convolutions: [Geometry]) {
     var total = 0.0, flops = 0.0
     var seen: [(Geometry, Double)] = []
-    for g in resnet50Convolutions() {
+    for g in convolutions {
         let seconds = seen.first { $0.0 == g }?.1 ?? timeConvolution(g, Fast.PreparedConvolution.preferredAlgorithm(for: g))
         seen.append((g, seconds))
         total += seconds
         flops += 2 * Double(g.multiplyAdds)
     }
-    print("\nResNet-50 v1, all 53 convolutions, batch 1: \(format(total * 1e3, 2)) ms "
+    print("\n\(name), all \(convolutions.count) convolutions, batch 1: \(format(total * 1e3, 2)) ms "
           + "(\(format(flops / 1e9, 2)) GFLOP, \(format(flops / total / 1e9)) GFLOP/s) = "
           + "\(format(1 / total, 2)) images/s from convolutions alone")
+}
+
+if !options.quick {
+    modelTotal("ResNet-50 v1", resnet50Convolutions())
+    modelTotal("MobileNetV2 1.0", mobileNetV2Convolutions())
 }

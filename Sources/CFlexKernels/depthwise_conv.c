@@ -132,7 +132,130 @@ void flex_depthwise_plane_avx2(const float *input, const float *weights, float *
     }
 }
 
+#define AVX512 __attribute__((target("avx512f")))
+
+/// Lanes `l` of a 16-float load at `start` whose element `start + l` lies in `[0, width)`.
+AVX512 static inline __mmask16 lanes_inside(int64_t start, int64_t width) {
+    int64_t lo = -start, hi = width - start;
+    if (lo < 0) lo = 0;
+    if (hi > 16) hi = 16;
+    if (hi <= lo) return 0;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/// 16 elements `row[start + stride * l]` (zero where outside `[0, width)`) for stride 1 or 2.
+AVX512 __attribute__((always_inline))
+static inline __m512 load_taps(const float *row, int64_t start, int64_t width, const int stride) {
+    if (stride == 1) return _mm512_maskz_loadu_ps(lanes_inside(start, width), row + start);
+    const __m512 lo = _mm512_maskz_loadu_ps(lanes_inside(start, width), row + start);
+    const __m512 hi = _mm512_maskz_loadu_ps(lanes_inside(start + 16, width), row + start + 16);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(lo, evens, hi);
+}
+
+/// The epilogue of 16 outputs at column `x0` of row `y` (`m`: the valid columns), then their store.
+AVX512 __attribute__((always_inline))
+static inline void store16_plane(float *out, __m512 sum, const flex_epilogue *e, int64_t y, int64_t x0, __mmask16 m) {
+    if (e) {
+        if (e->bias) sum = _mm512_add_ps(sum, _mm512_set1_ps(e->bias[0]));
+        if (e->residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, e->residual + y * e->residual_stride + x0));
+        if (e->clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, _mm512_set1_ps(e->lower)), _mm512_set1_ps(e->upper));
+    }
+    _mm512_mask_storeu_ps(out + x0, m, sum);
+}
+
+/// Any filter size, dilation and row stride, column stride 1 or 2 (a constant after inlining): 16 outputs
+/// of a row at a time, every tap a masked load, so padding, edges and narrow planes need no scalar code.
+AVX512 __attribute__((always_inline))
+static inline void depthwise_general_avx512(const float *input, const float *weights, float *output,
+                                            const flex_plane_geometry *g, const flex_epilogue *e, const int stride) {
+    for (int64_t y = 0; y < g->out_h; y++) {
+        for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+            const int64_t first = x0 * stride - g->pad_w;
+            __m512 acc = _mm512_setzero_ps();
+            for (int64_t ky = 0; ky < g->kernel_h; ky++) {
+                const int64_t iy = y * g->stride_h - g->pad_h + ky * g->dilation_h;
+                if (iy < 0 || iy >= g->in_h) continue;
+                const float *row = input + iy * g->in_w;
+                for (int64_t kx = 0; kx < g->kernel_w; kx++) {
+                    const __m512 v = load_taps(row, first + kx * g->dilation_w, g->in_w, stride);
+                    acc = _mm512_fmadd_ps(_mm512_set1_ps(weights[ky * g->kernel_w + kx]), v, acc);
+                }
+            }
+            const int64_t left = g->out_w - x0;
+            store16_plane(output + y * g->out_w, acc, e, y, x0, left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1));
+        }
+    }
+}
+
+/// 3x3, dilation 1, column stride 1 or 2 (`stride`, a constant): weights in registers; per 16-column chunk
+/// the tap masks are computed once and the chunk is run down all output rows, one accumulator per filter
+/// row.
+AVX512 __attribute__((always_inline))
+static inline void depthwise3x3_avx512(const float *input, const float *weights, float *output,
+                                       const flex_plane_geometry *g, const flex_epilogue *e, const int stride) {
+    const __m512 w0 = _mm512_set1_ps(weights[0]), w1 = _mm512_set1_ps(weights[1]), w2 = _mm512_set1_ps(weights[2]);
+    const __m512 w3 = _mm512_set1_ps(weights[3]), w4 = _mm512_set1_ps(weights[4]), w5 = _mm512_set1_ps(weights[5]);
+    const __m512 w6 = _mm512_set1_ps(weights[6]), w7 = _mm512_set1_ps(weights[7]), w8 = _mm512_set1_ps(weights[8]);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const int64_t width = g->in_w;
+    for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+        const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
+        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        // Stride 1: the three taps' windows. Stride 2: the 32-element windows at first (taps 0 and 1) and
+        // first + 2 (tap 2), low and high halves.
+        const __mmask16 m0 = lanes_inside(first, width), m1 = lanes_inside(first + 1, width);
+        const __mmask16 m2 = lanes_inside(first + 2, width);
+        const __mmask16 h0 = lanes_inside(first + 16, width), h2 = lanes_inside(first + 18, width);
+#define TAPS(row, wa, wb, wc, acc)                                                                             \
+        do {                                                                                                   \
+            if (stride == 1) {                                                                                 \
+                acc = _mm512_mul_ps(wa, _mm512_maskz_loadu_ps(m0, (row) + first));                            \
+                acc = _mm512_fmadd_ps(wb, _mm512_maskz_loadu_ps(m1, (row) + first + 1), acc);                  \
+                acc = _mm512_fmadd_ps(wc, _mm512_maskz_loadu_ps(m2, (row) + first + 2), acc);                  \
+            } else {                                                                                           \
+                const __m512 lo = _mm512_maskz_loadu_ps(m0, (row) + first);                                    \
+                const __m512 hi = _mm512_maskz_loadu_ps(h0, (row) + first + 16);                               \
+                const __m512 lo2 = _mm512_maskz_loadu_ps(m2, (row) + first + 2);                               \
+                const __m512 hi2 = _mm512_maskz_loadu_ps(h2, (row) + first + 18);                              \
+                acc = _mm512_mul_ps(wa, _mm512_permutex2var_ps(lo, evens, hi));                                \
+                acc = _mm512_fmadd_ps(wb, _mm512_permutex2var_ps(lo, odds, hi), acc);                          \
+                acc = _mm512_fmadd_ps(wc, _mm512_permutex2var_ps(lo2, evens, hi2), acc);                       \
+            }                                                                                                  \
+        } while (0)
+        for (int64_t y = 0; y < g->out_h; y++) {
+            const int64_t iy = y * g->stride_h - g->pad_h;
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps();
+            if (iy >= 0 && iy < g->in_h) TAPS(input + iy * width, w0, w1, w2, a0);
+            if (iy + 1 >= 0 && iy + 1 < g->in_h) TAPS(input + (iy + 1) * width, w3, w4, w5, a1);
+            if (iy + 2 >= 0 && iy + 2 < g->in_h) TAPS(input + (iy + 2) * width, w6, w7, w8, a2);
+            store16_plane(output + y * g->out_w, _mm512_add_ps(_mm512_add_ps(a0, a1), a2), e, y, x0, store);
+        }
+#undef TAPS
+    }
+}
+
+AVX512 void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
+                                        const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+    if (g->stride_w == 1) {
+        if (is3x3) depthwise3x3_avx512(input, weights, output, g, e, 1);
+        else depthwise_general_avx512(input, weights, output, g, e, 1);
+    } else if (g->stride_w == 2) {
+        if (is3x3) depthwise3x3_avx512(input, weights, output, g, e, 2);
+        else depthwise_general_avx512(input, weights, output, g, e, 2);
+    } else {
+        flex_depthwise_plane_portable(input, weights, output, g, e);
+    }
+}
+
 #else
+
+void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
+                                 const flex_plane_geometry *geometry, const flex_epilogue *epilogue) {
+    flex_depthwise_plane_portable(input, weights, output, geometry, epilogue);
+}
 
 void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
                                const flex_plane_geometry *geometry, const flex_epilogue *epilogue) {

@@ -35,8 +35,49 @@ void flex_pool_plane_portable(const float *input, float *output, const flex_plan
         for (int64_t x = 0; x < g->out_w; x++) output[y * g->out_w + x] = pool_point(input, g, kind, y, x);
 }
 
+void flex_global_pool_portable(const float *input, float *output, int64_t planes, int64_t count, int32_t kind) {
+    for (int64_t p = 0; p < planes; p++) {
+        const float *plane = input + p * count;
+        if (kind == FLEX_POOL_MAX) {
+            float best = -FLT_MAX;
+            for (int64_t i = 0; i < count; i++) best = plane[i] > best ? plane[i] : best;
+            output[p] = best;
+        } else {
+            float sum = 0;
+            for (int64_t i = 0; i < count; i++) sum += plane[i];
+            output[p] = sum / (float)count;
+        }
+    }
+}
+
 #if defined(__x86_64__)
 #include "avx2_helpers.h"
+
+FLEX_AVX2 void flex_global_pool_avx2(const float *input, float *output, int64_t planes, int64_t count, int32_t kind) {
+    for (int64_t p = 0; p < planes; p++) {
+        const float *plane = input + p * count;
+        int64_t i = 0;
+        if (kind == FLEX_POOL_MAX) {
+            __m256 a = _mm256_set1_ps(-FLT_MAX), b = a;
+            for (; i + 16 <= count; i += 16) {
+                a = _mm256_max_ps(a, _mm256_loadu_ps(plane + i));
+                b = _mm256_max_ps(b, _mm256_loadu_ps(plane + i + 8));
+            }
+            float best = flex_max8(_mm256_max_ps(a, b));
+            for (; i < count; i++) best = plane[i] > best ? plane[i] : best;
+            output[p] = best;
+        } else {
+            __m256 a = _mm256_setzero_ps(), b = a;
+            for (; i + 16 <= count; i += 16) {
+                a = _mm256_add_ps(a, _mm256_loadu_ps(plane + i));
+                b = _mm256_add_ps(b, _mm256_loadu_ps(plane + i + 8));
+            }
+            float sum = flex_sum8(_mm256_add_ps(a, b));
+            for (; i < count; i++) sum += plane[i];
+            output[p] = sum / (float)count;
+        }
+    }
+}
 
 FLEX_AVX2 void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *g, int32_t kind) {
     if (g->stride_w > 2) {
@@ -74,7 +115,109 @@ FLEX_AVX2 void flex_pool_plane_avx2(const float *input, float *output, const fle
     }
 }
 
+#define AVX512 __attribute__((target("avx512f")))
+
+/// Lanes `l` of a 16-float load at `start` whose element `start + l` lies in `[0, width)`.
+AVX512 static inline __mmask16 pool_lanes_inside(int64_t start, int64_t width) {
+    int64_t lo = -start, hi = width - start;
+    if (lo < 0) lo = 0;
+    if (hi > 16) hi = 16;
+    if (hi <= lo) return 0;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/// Max pooling of one plane with column stride `stride` (1 or 2, a constant after inlining): 16 outputs
+/// of a row at a time; taps outside the input are masked to -FLT_MAX, so they never win.
+AVX512 __attribute__((always_inline))
+static inline void max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *g, const int stride) {
+    const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+        const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
+        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        for (int64_t y = 0; y < g->out_h; y++) {
+            __m512 best = lowest;
+            for (int64_t ky = 0; ky < g->kernel_h; ky++) {
+                const int64_t iy = y * g->stride_h - g->pad_h + ky;
+                if (iy < 0 || iy >= g->in_h) continue;
+                const float *row = input + iy * g->in_w;
+                for (int64_t kx = 0; kx < g->kernel_w; kx++) {
+                    const int64_t start = first + kx;
+                    __m512 v;
+                    if (stride == 1) {
+                        v = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start, g->in_w), row + start);
+                    } else {
+                        const __m512 lo = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start, g->in_w), row + start);
+                        const __m512 hi = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start + 16, g->in_w), row + start + 16);
+                        v = _mm512_permutex2var_ps(lo, evens, hi);
+                    }
+                    best = _mm512_max_ps(best, v);
+                }
+            }
+            _mm512_mask_storeu_ps(output + y * g->out_w + x0, store, best);
+        }
+    }
+}
+
+/// 3x3 max pooling with column stride `stride` (1 or 2, a constant): per 16-column chunk the tap masks
+/// are computed once and the chunk is run down all output rows.
+AVX512 __attribute__((always_inline))
+static inline void max_pool3x3_plane_avx512(const float *input, float *output, const flex_plane_geometry *g, const int stride) {
+    const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const int64_t width = g->in_w;
+    for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+        const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
+        const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        const __mmask16 m0 = pool_lanes_inside(first, width), m1 = pool_lanes_inside(first + 1, width);
+        const __mmask16 m2 = pool_lanes_inside(first + 2, width);
+        const __mmask16 h0 = pool_lanes_inside(first + 16, width), h2 = pool_lanes_inside(first + 18, width);
+        for (int64_t y = 0; y < g->out_h; y++) {
+            __m512 best = lowest;
+            for (int64_t ky = 0; ky < 3; ky++) {
+                const int64_t iy = y * g->stride_h - g->pad_h + ky;
+                if (iy < 0 || iy >= g->in_h) continue;
+                const float *row = input + iy * width + first;
+                if (stride == 1) {
+                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m0, row));
+                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m1, row + 1));
+                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m2, row + 2));
+                } else {
+                    const __m512 lo = _mm512_mask_loadu_ps(lowest, m0, row), hi = _mm512_mask_loadu_ps(lowest, h0, row + 16);
+                    const __m512 lo2 = _mm512_mask_loadu_ps(lowest, m2, row + 2), hi2 = _mm512_mask_loadu_ps(lowest, h2, row + 18);
+                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo, evens, hi));
+                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo, odds, hi));
+                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo2, evens, hi2));
+                }
+            }
+            _mm512_mask_storeu_ps(output + y * g->out_w + x0, store, best);
+        }
+    }
+}
+
+AVX512 void flex_max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *g) {
+    const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3;
+    if (g->stride_w == 1) {
+        if (is3x3) max_pool3x3_plane_avx512(input, output, g, 1);
+        else max_pool_plane_avx512(input, output, g, 1);
+    } else if (g->stride_w == 2) {
+        if (is3x3) max_pool3x3_plane_avx512(input, output, g, 2);
+        else max_pool_plane_avx512(input, output, g, 2);
+    } else {
+        flex_pool_plane_portable(input, output, g, FLEX_POOL_MAX);
+    }
+}
+
 #else
+
+void flex_max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *g) {
+    flex_pool_plane_portable(input, output, g, FLEX_POOL_MAX);
+}
+
+void flex_global_pool_avx2(const float *input, float *output, int64_t planes, int64_t count, int32_t kind) {
+    flex_global_pool_portable(input, output, planes, count, kind);
+}
 
 void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *g, int32_t kind) {
     flex_pool_plane_portable(input, output, g, kind);

@@ -5,6 +5,6 @@ struct FlexEGCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flexeg",
         abstract: "Run MXNet models on NeuronCores placed at run time (Flexible Execution Groups).",
-        subcommands: [InferCommand.self, InspectCommand.self, CompileCommand.self, RunCommand.self, DemoCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, CompileCommand.self, BenchCommand.self, InferCommand.self, InspectCommand.self]
     )
 }

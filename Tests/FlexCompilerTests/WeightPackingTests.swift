@@ -40,6 +40,37 @@ import Testing
         #expect(try reloaded.run([input])[0].toFloatArray() == (try model.run([input]))[0].toFloatArray())
     }
 
+    /// MobileNet's classifier: a 1x1 convolution over 1x1 planes runs as a dense layer with its weight packed.
+    @Test(arguments: [1, 3])
+    func pointwiseConvolutionOverOnePixelRunsAsADenseLayer(batch: Int) throws {
+        var generator = SplitMix64(seed: 14)
+        var builder = GraphBuilder()
+        let data = builder.variable("data")
+        let conv = try builder.node("pred", "Convolution", ["kernel": "(1, 1)", "num_filter": "37"], data,
+                                    builder.variable("pred_weight"), builder.variable("pred_bias"))
+        let relu = try builder.activation("relu", "relu", conv)
+        let graph = builder.graph(relu)
+        let parameters = ["pred_weight": Tensor.random([37, 20, 1, 1], using: &generator), "pred_bias": Tensor.random([37], using: &generator)]
+        let input = Tensor.random([batch, 20, 1, 1], using: &generator)
+        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let artifact = try #require(model.subgraphs.first?.artifact)
+        let (id, weight) = try #require(artifact.weights.first { artifact.values[$0.key].name == "pred_weight" })
+        guard case .packed = weight else {
+            Issue.record("the 1x1 convolution weight over 1x1 planes is stored \(weight)")
+            return
+        }
+        #expect(weight.denseTensor(shape: artifact.values[id].shape)?.toFloatArray() == parameters["pred_weight"]!.toFloatArray())
+        #expect(model.summary().stages[0].operators.contains { $0.contains("{packed-gemm}") }, "\(model.summary().stages[0].operators)")
+        let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
+        let actual = try model.run([input])[0]
+        #expect(actual.shape == [batch, 37, 1, 1])
+        #expect(relativeL2(actual, expected[0]) <= 1e-6)
+        let decoded = try CompiledArtifact(decoding: artifact.encoded())
+        #expect(decoded.encoded() == artifact.encoded())
+        let reloaded = try CompiledModel(graph: try Graph(symbol: model.hostGraph.symbolFile()), parameters: model.parameters)
+        #expect(try reloaded.run([input])[0].toFloatArray() == actual.toFloatArray())
+    }
+
     @Test func weightsReadByAReferenceStepAreNotPacked() throws {
         var generator = SplitMix64(seed: 12)
         let weight = Tensor.random([4, 6], using: &generator)

@@ -5,9 +5,9 @@
 //
 // Every kernel comes in two flavours with the same signature: `_avx2` (needs AVX2 and FMA on x86-64; on
 // other architectures it is the portable code under the same name) and `_portable` (plain C, correct on any
-// CPU); the GEMM micro-kernel and the FMA peak loop also have an `_avx512` flavour (AVX-512F). The Swift
-// side picks one through `flex_cpu_features()`. All pointers are float32 arrays; strides and counts are in
-// elements.
+// CPU); GEMM (a macro-kernel over whole micro-panels) and the FMA peak loop also have an `_avx512` flavour
+// (AVX-512F). The Swift side picks one through `flex_cpu_features()`. All pointers are float32 arrays;
+// strides and counts are in elements.
 
 #include <stdint.h>
 
@@ -67,12 +67,39 @@ void flex_sgemm_kernel_avx2(int64_t k, const float *a, const float *b, float *c,
 void flex_sgemm_kernel_portable(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
                                 int64_t rows, int64_t cols, int32_t accumulate, const flex_epilogue *epilogue);
 
-/// The AVX-512F kernel: a 6 x 32 tile from one A micro-panel and two consecutive B micro-panels, the
-/// second at `b + b_panel_stride` (read only if `cols > 16`); `cols <= 32`. Otherwise as
-/// `flex_sgemm_kernel_avx2`. Needs AVX-512F (on non-x86 hosts it is the portable kernel per panel).
-void flex_sgemm_kernel_avx512(int64_t k, const float *a, const float *b, int64_t b_panel_stride, float *c,
-                              int64_t ldc, int64_t rows, int64_t cols, int32_t accumulate,
-                              const flex_epilogue *epilogue);
+/// A block of C from whole micro-panels with the AVX-512F kernels: `C[m x n] (+)= A . B`, then the epilogue
+/// per tile (`epilogue` describes the block's top-left element; NULL for none).
+///
+/// `a` is the block's first packed A panel (`k` groups of `FLEX_GEMM_MR` floats), the next panels
+/// `a_stride` floats apart. B's columns `16q ..< 16q + 16` start at `b + q * b_stride`, their row `p` at
+/// `+ p * b_row_stride`: packed panels have `b_row_stride == FLEX_GEMM_NR` (and zero padding past the last
+/// column); any other row stride reads B in place, a row-major matrix with `b_stride == 16`, whose last
+/// row is read only up to column `n`. Tiles are 6 x 32 (6 x 16 for a final 1...16 columns), with exact
+/// row counts. C is row-major with row stride `ldc`. While the first column tile runs, the next A panel
+/// is prefetched, and after the last one `a_after` (`k` groups of 6 floats: the next block's first panel;
+/// NULL for none).
+void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
+                             const float *b, int64_t b_stride, int64_t b_row_stride, float *c, int64_t ldc,
+                             int32_t accumulate, const flex_epilogue *epilogue, const float *a_after);
+
+/// Rows `k_start ..< k_start + k_count` of one panel of `width` (16 for GEMM B panels, 6 for A panels of
+/// the transposed matrix) columns of a convolution's implicit im2col matrix, into `destination` (`k_count`
+/// groups of `width` floats). Row `k = (c * kernel_h + ky) * kernel_w + kx` of column lane `l` (< `columns`
+/// <= `width`; later lanes are zero) is `input[c * plane + ky * row_step + kx * column_step + offsets[l]]`
+/// (`offsets`: int32, read up to `columns`). Lanes at a constant step of 1 or 2 are loaded as vectors,
+/// others gathered. Needs AVX-512F.
+void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
+                              int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
+                              const int32_t *offsets, int64_t columns, int64_t width, float *destination);
+
+/// Output rows `first ..< first + count` of a convolution computed transposed: `d` is `[pixels, O]` with
+/// row stride `ldd` (pixel-major); `output[o * plane + p] = clamp(d[p * ldd + o] + bias[o] + residual[o *
+/// plane + p])` for `p < pixels`, with `epilogue` (NULL for none; `bias` per output row, `residual` in the
+/// output's layout; its `residual_stride` and `bias_per_column` are ignored).
+void flex_transpose_epilogue_avx512(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
+                                    float *output, int64_t plane, const flex_epilogue *epilogue);
+void flex_transpose_epilogue_portable(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
+                                      float *output, int64_t plane, const flex_epilogue *epilogue);
 
 // MARK: - Depthwise convolution
 
@@ -92,6 +119,10 @@ void flex_depthwise_plane_avx2(const float *input, const float *weights, float *
                                const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
 void flex_depthwise_plane_portable(const float *input, const float *weights, float *output,
                                    const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
+/// The same with 16-wide AVX-512F vectors and masked loads for every edge (column strides 1 and 2; others
+/// run the portable code). Needs AVX-512F.
+void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
+                                 const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
 
 // MARK: - Winograd F(4x4, 3x3)
 
@@ -157,6 +188,15 @@ enum {
 /// or 0 (average).
 void flex_pool_plane_avx2(const float *input, float *output, const flex_plane_geometry *geometry, int32_t kind);
 void flex_pool_plane_portable(const float *input, float *output, const flex_plane_geometry *geometry, int32_t kind);
+
+/// `flex_pool_plane_avx2` for `FLEX_POOL_MAX` with 16-wide AVX-512F vectors and masked loads at every edge
+/// (column strides 1 and 2; others run the portable code). Needs AVX-512F.
+void flex_max_pool_plane_avx512(const float *input, float *output, const flex_plane_geometry *geometry);
+
+/// Global pooling: `output[p]` = the max (`FLEX_POOL_MAX`) or mean (either average kind) of the `count` > 0
+/// contiguous floats of plane `p` (`input + p * count`), for `planes` planes.
+void flex_global_pool_avx2(const float *input, float *output, int64_t planes, int64_t count, int32_t kind);
+void flex_global_pool_portable(const float *input, float *output, int64_t planes, int64_t count, int32_t kind);
 
 // MARK: - Row kernels
 

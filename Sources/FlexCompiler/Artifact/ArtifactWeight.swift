@@ -6,12 +6,14 @@ import FlexTensor
 public enum ArtifactWeight: @unchecked Sendable {
     /// Row-major, in MXNet's layout and the value's shape and dtype.
     case dense(Tensor)
-    /// A `FullyConnected` weight `(num_hidden, features)` as the GEMM right operand `weightᵀ`, in
-    /// 16-column panels (`rows == features`, `columns == num_hidden`, role `.right`).
+    /// A `FullyConnected` weight `(num_hidden, features)`, or a 1x1 convolution's `(O, C, 1, 1)`, as the
+    /// GEMM right operand `weightᵀ`, in 16-column panels (`rows == features` or C, `columns == num_hidden`
+    /// or O, role `.right`).
     case packed(Fast.PackedMatrix)
     /// A `Convolution` weight `(O, C/g, kh, kw)` prepared for `algorithm` (`.gemm`: one `.left`
     /// matrix `[O/g, C/g·kh·kw]` per group; `.winograd`: 36 `.left` matrices `[O, C]` of transformed
-    /// filters), restored with `Fast.PreparedConvolution(geometry:algorithm:packedWeights:)`.
+    /// filters; `.transposedGEMM`: one `.right` matrix `[C·kh·kw, O]`), restored with
+    /// `Fast.PreparedConvolution(geometry:algorithm:packedWeights:)`.
     case convolution(algorithm: Fast.PreparedConvolution.Algorithm, matrices: [Fast.PackedMatrix])
 
     /// Bytes stored.
@@ -30,7 +32,7 @@ public enum ArtifactWeight: @unchecked Sendable {
         case .dense(let tensor):
             return tensor
         case .packed(let matrix):
-            guard shape.rank == 2, matrix.rows == shape[1], matrix.columns == shape[0] else { return nil }
+            guard Self.isMatrix(shape, rows: matrix.columns, columns: matrix.rows) else { return nil }
             let result = Tensor(zeros: shape)
             let values = result.floats
             for row in 0..<shape[0] {
@@ -40,5 +42,11 @@ public enum ArtifactWeight: @unchecked Sendable {
         case .convolution:
             return nil
         }
+    }
+
+    /// Whether `shape` is a `rows` x `columns` matrix, possibly with trailing axes of size 1 (a 1x1
+    /// convolution weight).
+    static func isMatrix(_ shape: Shape, rows: Int, columns: Int) -> Bool {
+        shape.rank >= 2 && shape[0] == rows && shape[1] == columns && shape.dims.dropFirst(2).allSatisfy { $0 == 1 }
     }
 }

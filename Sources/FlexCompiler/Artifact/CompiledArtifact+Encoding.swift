@@ -36,7 +36,7 @@ extension CompiledArtifact {
     }
 
     /// Convolution algorithms whose prepared weights the format stores.
-    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd]
+    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd, .transposedGEMM]
 
     /// The artifact's bytes.
     public func encoded() -> [UInt8] {
@@ -261,8 +261,8 @@ extension CompiledArtifact {
                 weights[id] = .dense(Tensor(shape: value.shape, dtype: value.dtype, bytes: data))
             case .packedMatrix:
                 let matrix = try decodeMatrix(&reader, field: field)
-                guard value.dtype == .float32, value.shape.rank == 2, matrix.role == .right,
-                      matrix.rows == value.shape[1], matrix.columns == value.shape[0] else {
+                guard value.dtype == .float32, matrix.role == .right,
+                      ArtifactWeight.isMatrix(value.shape, rows: matrix.columns, columns: matrix.rows) else {
                     throw .malformed(offset: layoutOffset, message: "\(field) \(value.shape) \(value.dtype) cannot be stored as a \(matrix.role) \(matrix.rows)x\(matrix.columns) matrix")
                 }
                 weights[id] = .packed(matrix)

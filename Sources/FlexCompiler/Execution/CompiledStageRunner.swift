@@ -4,9 +4,13 @@ import FlexTensor
 /// Runs one pipeline stage of a `CompiledModel`: its subgraph parts (each with its own arena) and any
 /// host operators placed in the stage, in order.
 ///
+/// Planned at creation: every tensor the stage passes between its units gets a numbered slot, constants
+/// are bound once, and each unit knows the slots it reads and writes, so a call is a loop over units
+/// with array indexing (no lookups by value).
+///
 /// Not thread-safe: create one per NeuronCore worker and call it only from that thread (it may be
 /// created on another thread and handed over). Tensors passed in are only read; returned tensors are
-/// newly allocated or passed through, never reused by a later call.
+/// handed over (see `PartRunner`) or passed through, never written by a later call.
 public final class CompiledStageRunner: @unchecked Sendable {
     public let stage: Int
     /// What `run` takes and returns.
@@ -14,43 +18,71 @@ public final class CompiledStageRunner: @unchecked Sendable {
     public let outputSpecs: [TensorSpec]
 
     private enum Unit {
-        case part(PartRunner, receives: [ModelValue], sends: [ModelValue])
-        case host(any Operator, inputs: [ModelValue], outputs: [ModelValue], specs: [TensorSpec])
+        case part(PartRunner, receives: [Int], sends: [Int])
+        case host(any Operator, inputs: [Int], outputs: [Int], specs: [TensorSpec])
     }
 
     private let units: [Unit]
-    private let receives: [ModelValue]
-    private let sends: [ModelValue]
-    private let constants: [ModelValue: Tensor]
+    /// Slots of the stage's received and sent tensors, in `run`'s order.
+    private let receives: [Int]
+    private let sends: [Int]
+    /// Tensors by slot: constants bound at creation, the rest only during a call.
+    private var slots: [Tensor?]
+    private let transientSlots: [Int]
 
     init(model: CompiledModel, stage: Int) {
         self.stage = stage
         inputSpecs = model.stageInputs(stage: stage)
         outputSpecs = model.stageOutputs(stage: stage)
-        receives = model.schedule.receives[stage]
-        sends = model.schedule.sends[stage]
-        var constants: [ModelValue: Tensor] = [:]
-        for (ref, tensor) in model.constants { constants[.graph(ref)] = tensor }
-        self.constants = constants
-        units = model.schedule.units[stage].map { unit in
+        let schedule = model.schedule
+        // Constants (parameters host operators read, constant model outputs) are bound once.
+        var index: [ModelValue: Int] = [:]
+        var slots: [Tensor?] = []
+        var transient: [Int] = []
+        func slot(_ value: ModelValue) -> Int {
+            if let existing = index[value] { return existing }
+            index[value] = slots.count
+            if case .graph(let ref) = value, let tensor = model.constants[ref] {
+                slots.append(tensor)
+            } else {
+                transient.append(slots.count)
+                slots.append(nil)
+            }
+            return slots.count - 1
+        }
+        receives = schedule.receives[stage].map(slot)
+        units = schedule.units[stage].map { unit in
             switch unit {
             case .part(let subgraphIndex, let partIndex):
                 let subgraph = model.subgraphs[subgraphIndex]
-                let part = subgraph.artifact.parts[partIndex]
-                return .part(PartRunner(artifact: subgraph.artifact, part: partIndex),
-                             receives: part.receives.map(subgraph.modelValue(of:)), sends: part.sends.map(subgraph.modelValue(of:)))
-            case .host(let index):
-                let node = model.hostGraph.nodes[index]
-                let outputs = (0..<node.outputCount).map { ModelValue.graph(ValueRef(node: index, output: $0)) }
-                return .host(node.op!, inputs: node.inputs.map { .graph($0) }, outputs: outputs, specs: outputs.map(model.spec(of:)))
+                let artifact = subgraph.artifact, part = artifact.parts[partIndex]
+                return .part(PartRunner(artifact: artifact, part: partIndex),
+                             receives: part.receives.map { slot(subgraph.modelValue(of: $0)) },
+                             sends: part.sends.map { slot(subgraph.modelValue(of: $0)) })
+            case .host(let node):
+                let graphNode = model.hostGraph.nodes[node]
+                let outputs = (0..<graphNode.outputCount).map { ModelValue.graph(ValueRef(node: node, output: $0)) }
+                return .host(graphNode.op!, inputs: graphNode.inputs.map { slot(.graph($0)) }, outputs: outputs.map(slot),
+                             specs: outputs.map(model.spec(of:)))
             }
         }
+        sends = schedule.sends[stage].map(slot)
+        self.slots = slots
+        transientSlots = transient
     }
 
     /// Bytes of the arenas this runner owns.
     public var arenaBytes: Int {
         units.reduce(0) { total, unit in
             if case .part(let runner, _, _) = unit { total + runner.arenaBytes } else { total }
+        }
+    }
+
+    /// For each of the stage's subgraph parts, in order: how many batch samples it runs one at a time
+    /// (1: the whole batch step by step; see `PartRunner`).
+    public var samplesPerPass: [Int] {
+        units.compactMap { unit in
+            if case .part(let runner, _, _) = unit { runner.samples } else { nil }
         }
     }
 
@@ -65,22 +97,34 @@ public final class CompiledStageRunner: @unchecked Sendable {
     /// `inputs` match `inputSpecs` (shapes and dtypes; the runtime checks them); returns tensors
     /// matching `outputSpecs`.
     public func run(_ inputs: [Tensor]) -> [Tensor] {
+        run(inputs, timer: nil)
+    }
+
+    /// `run`, calling `timer` with each step's position in the stage (parts' steps and host
+    /// operators in order) and its start and end.
+    func run(_ inputs: [Tensor], timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)?) -> [Tensor] {
         precondition(inputs.count == receives.count, "stage \(stage) takes \(receives.count) tensors, got \(inputs.count)")
-        var environment: [ModelValue: Tensor] = [:]
-        for (value, tensor) in zip(receives, inputs) { environment[value] = tensor }
-        func lookup(_ key: ModelValue) -> Tensor { environment[key] ?? constants[key]! }
+        for (slot, tensor) in zip(receives, inputs) { slots[slot] = tensor }
+        var offset = 0
         for unit in units {
             switch unit {
             case .part(let runner, let partReceives, let partSends):
-                let results = runner.run(partReceives.map(lookup))
-                for (value, tensor) in zip(partSends, results) { environment[value] = tensor }
+                let base = offset
+                let results = runner.run(partReceives.map { slots[$0]! }, timer: timer.map { timer in { timer(base + $0, $1, $2) } })
+                for (slot, tensor) in zip(partSends, results) { slots[slot] = tensor }
+                offset += runner.steps.count
             case .host(let op, let operands, let results, let specs):
+                let start = ContinuousClock.now
                 let outputs = specs.map { Tensor(zeros: $0.shape, dtype: $0.dtype) }
-                op.execute(inputs: operands.map(lookup), outputs: outputs)
-                for (value, tensor) in zip(results, outputs) { environment[value] = tensor }
+                op.execute(inputs: operands.map { slots[$0]! }, outputs: outputs)
+                for (slot, tensor) in zip(results, outputs) { slots[slot] = tensor }
+                timer?(offset, start, .now)
+                offset += 1
             }
         }
-        return sends.map(lookup)
+        let outputs = sends.map { slots[$0]! }
+        for slot in transientSlots { slots[slot] = nil }
+        return outputs
     }
 }
 

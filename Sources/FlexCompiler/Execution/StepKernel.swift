@@ -11,8 +11,18 @@ enum StepKernel: @unchecked Sendable {
     case reference
     /// `Convolution` (1-D as height 1) on NCHW float32 data.
     case convolution(Fast.PreparedConvolution)
-    /// `FullyConnected` as the GEMM `data (M × K) · weightᵀ (K × N)`, the right operand pre-packed.
+    /// `FullyConnected` (or a 1x1 convolution over 1x1 planes) as the GEMM `data (M × K) · weightᵀ (K × N)`,
+    /// the right operand pre-packed.
     case dense(Fast.PackedMatrix, rows: Int)
+    /// 2-D max or average `Pooling` of float32 NCHW planes (`Fast.Pooling.run`).
+    case pooling(Reference.PoolingKind, Reference.PoolingGeometry)
+    /// Max or average pooling of each whole plane to one value (`Fast.Pooling.global`).
+    case globalPooling(Reference.PoolingKind, Reference.PoolingGeometry)
+    /// An operator whose output holds its input's bytes unchanged (`Flatten`, `Reshape`, `expand_dims`,
+    /// `squeeze`, `identity`): a copy, skipped when the memory plan gives both values the same bytes.
+    case copy(byteCount: Int)
+    /// A residual add step left unfused, `clamp(lhs + rhs)` with the step's epilogue clamp.
+    case add(count: Int, activation: Fast.Activation)
 
     var isReference: Bool {
         if case .reference = self { true } else { false }
@@ -21,7 +31,7 @@ enum StepKernel: @unchecked Sendable {
     /// Floats of scratch one run needs.
     var scratchCount: Int {
         switch self {
-        case .reference: 0
+        case .reference, .pooling, .globalPooling, .copy, .add: 0
         case .convolution(let prepared): prepared.scratchCount
         case .dense(let packed, let rows):
             // The left operand's address does not change the scratch size; only its being unpacked does.
@@ -68,6 +78,14 @@ enum StepKernel: @unchecked Sendable {
         return geometry.problem == nil ? geometry : nil
     }
 
+    /// Whether a convolution is a dense layer in disguise: a 1x1 kernel (stride 1, no padding, one group)
+    /// over 1x1 planes, so `output[n][o] = Σ_c weight[o][c] · data[n][c]`. Such a convolution (MobileNet's
+    /// classifier) runs as `FullyConnected` does, with the weight packed as the GEMM's right operand.
+    static func isDenseConvolution(_ g: Reference.ConvolutionGeometry) -> Bool {
+        g.groups == 1 && g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+            && g.padHeight == 0 && g.padWidth == 0 && g.inputHeight == 1 && g.inputWidth == 1
+    }
+
     /// Chooses and prepares the kernel for `step`; `weight(id)` gives a constant operand's stored form.
     /// Returns `.reference` when no fast kernel applies or a stored packed weight does not fit.
     static func prepare(_ step: Step, values: [Program.Value], weight: (ValueID) -> ArtifactWeight?) -> StepKernel {
@@ -75,6 +93,10 @@ enum StepKernel: @unchecked Sendable {
             switch weight(step.inputs[1]) {
             case .dense(let tensor)?:
                 return .convolution(Fast.PreparedConvolution(geometry: geometry, weights: tensor.floats))
+            case .packed(let packed)?:
+                guard isDenseConvolution(geometry), packed.role == .right, packed.rows == geometry.inputChannels,
+                      packed.columns == geometry.outputChannels else { return .reference }
+                return .dense(packed, rows: geometry.batch)
             case .convolution(let algorithm, let matrices)?:
                 guard let prepared = try? Fast.PreparedConvolution(geometry: geometry, algorithm: algorithm, packedWeights: matrices) else {
                     return .reference
@@ -89,7 +111,34 @@ enum StepKernel: @unchecked Sendable {
             guard packed.role == .right, packed.rows == features, packed.columns == dense.numHidden else { return .reference }
             return .dense(packed, rows: rows)
         }
-        return .reference
+        return elementwiseKernel(step, values: values) ?? .reference
+    }
+
+    /// The kernel of a step without weights (pooling, views, an unfused add), or nil.
+    static func elementwiseKernel(_ step: Step, values: [Program.Value]) -> StepKernel? {
+        guard step.outputs.count == 1, !step.inputs.isEmpty,
+              ([step.outputs[0]] + step.inputs).allSatisfy({ values[$0].dtype == .float32 }) else { return nil }
+        let input = values[step.inputs[0]], output = values[step.outputs[0]]
+        if let pooling = step.op as? PoolingOperator, step.epilogue.isEmpty, input.shape.rank >= 3 {
+            let geometry = pooling.geometry(data: input.shape, output: output.shape)
+            if Fast.Pooling.isGlobal(pooling.kind, geometry) { return .globalPooling(pooling.kind, geometry) }
+            if Fast.Pooling.supports(pooling.kind, geometry) { return .pooling(pooling.kind, geometry) }
+            return nil
+        }
+        if isView(step.op), step.epilogue.isEmpty, step.inputs.count == 1, input.byteCount == output.byteCount {
+            return .copy(byteCount: output.byteCount)
+        }
+        if EpilogueFusion.addNames.contains(step.opName), step.inputs.count == 2, values[step.inputs[1]].dtype == .float32,
+           input.shape == output.shape, values[step.inputs[1]].shape == output.shape,
+           let form = kernelEpilogue(step.epilogue), !form.addsResidual {
+            return .add(count: output.shape.elementCount, activation: form.activation)
+        }
+        return nil
+    }
+
+    /// Operators whose single output is their input's bytes in the same order.
+    static func isView(_ op: any Operator) -> Bool {
+        op is FlattenOperator || op is ReshapeOperator || op is ExpandDimsOperator || op is SqueezeOperator || op is IdentityOperator
     }
 
     /// What `prepare` would choose, without preparing anything: `gemm`, `winograd`, `depthwise`
@@ -99,11 +148,18 @@ enum StepKernel: @unchecked Sendable {
             switch weight(step.inputs[1]) {
             case .dense?: return Fast.PreparedConvolution.preferredAlgorithm(for: geometry).rawValue
             case .convolution(let algorithm, _)?: return algorithm.rawValue
+            case .packed?: return isDenseConvolution(geometry) ? "packed-gemm" : "reference"
             default: return "reference"
             }
         }
         if step.op is FullyConnectedOperator, isCandidate(step, values: values), case .packed? = weight(step.inputs[1]) { return "packed-gemm" }
-        return "reference"
+        switch elementwiseKernel(step, values: values) {
+        case .pooling?: return "pooling"
+        case .globalPooling?: return "global-pooling"
+        case .copy?: return "copy"
+        case .add?: return "add"
+        default: return "reference"
+        }
     }
 
     /// Runs `step` on tensors of its inferred shapes. `scratch` holds at least `scratchCount` floats.
@@ -122,6 +178,19 @@ enum StepKernel: @unchecked Sendable {
                                output: outputs[0].floats, outputRowStride: hidden,
                                epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .columns, rowStride: hidden),
                                scratch: scratch!)
+        case .pooling(let kind, let geometry):
+            Fast.Pooling.run(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
+        case .globalPooling(let kind, let geometry):
+            Fast.Pooling.global(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
+        case .copy(let byteCount):
+            if inputs[0].rawPointer != UnsafeRawPointer(outputs[0].rawPointer) {
+                outputs[0].rawPointer.copyMemory(from: inputs[0].rawPointer, byteCount: byteCount)
+            }
+        case .add(let count, let activation):
+            Fast.Elementwise.add(inputs[0].floats, inputs[1].floats, output: outputs[0].floats, count: count)
+            if activation != .identity {
+                Fast.Elementwise.activation(activation, input: outputs[0].floats, output: outputs[0].floats, count: count)
+            }
         }
     }
 

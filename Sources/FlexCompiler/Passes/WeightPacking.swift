@@ -6,8 +6,9 @@ import FlexTensor
 ///
 /// - a `Convolution` weight becomes the prepared form of the algorithm its kernel picks (GEMM panels
 ///   per group, or Winograd-transformed filters; depthwise filters stay dense);
-/// - a `FullyConnected` weight `(num_hidden, features)` becomes the GEMM right operand `weightᵀ` in
-///   16-column panels.
+/// - a `FullyConnected` weight `(num_hidden, features)`, or the weight `(O, C, 1, 1)` of 1x1
+///   convolutions over 1x1 planes (`StepKernel.isDenseConvolution`), becomes the GEMM right operand
+///   `weightᵀ` in 16-column panels.
 ///
 /// A weight is packed only when every step reading it is a fast-kernel step of that kind reading it
 /// as its weight (and, for convolutions, all agree on the algorithm). Runs on each artifact as it is
@@ -24,7 +25,11 @@ public enum WeightPacking {
             guard case .dense(let tensor) = weight, tensor.dtype == .float32, let uses = readers[id],
                   uses.allSatisfy({ $0.position == 1 }) else { continue }
             let geometries = uses.map { StepKernel.convolutionGeometry($0.step, values: values) }
-            if geometries.allSatisfy({ $0 != nil }) {
+            if geometries.allSatisfy({ $0.map(StepKernel.isDenseConvolution) ?? false }) {
+                let (outputs, inputs) = (tensor.shape[0], tensor.elementCount / Swift.max(tensor.shape[0], 1))
+                result[id] = .packed(Fast.PackedMatrix(rows: inputs, columns: outputs, role: .right, source: tensor.floats,
+                                                       rowStride: 1, columnStride: inputs))
+            } else if geometries.allSatisfy({ $0 != nil }) {
                 let prepared = geometries.map { Fast.PreparedConvolution(geometry: $0!, weights: tensor.floats) }
                 let algorithm = prepared[0].algorithm
                 guard algorithm != .depthwise, prepared.allSatisfy({ $0.algorithm == algorithm }) else { continue }

@@ -88,12 +88,27 @@ extension Fast {
             }
             let rightSource: RightSource = switch right {
             case .packed(let b): .panels(b.values, panelStride: b.panelStride)
+            case .strided(let p, let rs, 1) where readsInPlace(rowStride: rs, depth: k, blocking: blocking): .inPlace(p, rowStride: rs)
             case .strided(let p, let rs, let cs): .strided(p, rowStride: rs, columnStride: cs)
             }
             run(m: m, n: n, k: k, left: leftSource, right: rightSource, output: output,
                 outputRowStride: outputRowStride, accumulate: accumulate, epilogue: epilogue, scratch: scratch,
                 threadIndex: threadIndex, threadCount: threadCount, blocking: blocking,
                 instructionSet: instructionSet)
+        }
+
+        /// Whether a row-major B (column stride 1, `rowStride` floats between rows, `depth` rows) is read in
+        /// place by the AVX-512 kernels instead of being packed. In place saves packing's copy; it loses when
+        /// the rows of a 32-column tile (two cache lines per row, up to KC rows) alias in a 48 KiB 12-way L1:
+        /// a row stride of `s` whole cache lines maps the rows to `64 / gcd(s, 64)` of its 64 sets. Up to four
+        /// times the sets' capacity still pays off (measured: misses then come from L2 and are prefetched).
+        public static func readsInPlace(rowStride: Int, depth: Int, blocking: Blocking = .default) -> Bool {
+            let bytes = rowStride * MemoryLayout<Float>.size
+            guard bytes % 64 == 0 else { return true }
+            var (a, b) = (bytes / 64, 64)
+            while b != 0 { (a, b) = (b, a % b) }
+            let sets = 64 / a
+            return 2 * Swift.min(depth, blocking.kc) <= 4 * 12 * sets
         }
 
         /// The driver behind `multiply`, also used by convolutions with their own operand sources.
@@ -110,6 +125,8 @@ extension Fast {
 
             let kc = Swift.min(blocking.kc, Swift.max(k, 1))
             let rightScratch = scratch
+            // B is read in place only by the AVX-512 kernels; the others pack it.
+            let right = instructionSet == .avx512 ? right : right.packable
             let leftScratch = scratch.map { $0 + (right.needsScratch ? kc * Swift.min(blocking.nc, roundUp(n, nr)) : 0) }
             let hasEpilogue = !epilogue.isNone
 
@@ -119,29 +136,42 @@ extension Fast {
                 repeat {
                     let kcur = Swift.min(kc, k - pc)
                     let isFirst = pc == 0, isLast = pc + kcur >= k
-                    let (bBase, bStride) = right.panels(
+                    let (bBase, bStride, bRowStride) = right.panels(
                         kStart: pc, kCount: kcur, columnStart: jc, columnCount: ncur, scratch: rightScratch)
                     for ic in stride(from: rowRange.lowerBound, to: rowRange.upperBound, by: blocking.mc) {
                         let mcur = Swift.min(blocking.mc, rowRange.upperBound - ic)
                         let (aBase, aStride) = left.panels(
                             kStart: pc, kCount: kcur, rowStart: ic, rowCount: mcur, scratch: leftScratch)
-                        // Column blocks of one micro-kernel call: one B panel, or two for the AVX-512 kernel.
-                        let step = instructionSet == .avx512 ? 2 * nr : nr
-                        for jr in 0..<(ncur + step - 1) / step {
-                            let column = jc + jr * step
-                            let cols = Swift.min(step, jc + ncur - column)
-                            let b = bBase + jr * (step / nr) * bStride
+                        let add: Int32 = (accumulate || !isFirst) ? 1 : 0
+                        if instructionSet == .avx512 {
+                            let c = output + ic * ldc + jc
+                            // Pre-packed A (weights) is streamed from memory: the macro-kernel prefetches the
+                            // next block's first panel too.
+                            let after = left.nextPanel(kStart: pc, kCount: kcur, rowStart: ic + blocking.mc, rows: rowRange, k: k)
+                            if isLast && hasEpilogue {
+                                var tile = epilogue.tile(row: ic, column: jc)
+                                flex_sgemm_macro_avx512(Int64(mcur), Int64(ncur), Int64(kcur), aBase, Int64(aStride), bBase,
+                                                        Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, &tile, after)
+                            } else {
+                                flex_sgemm_macro_avx512(Int64(mcur), Int64(ncur), Int64(kcur), aBase, Int64(aStride), bBase,
+                                                        Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, nil, after)
+                            }
+                            continue
+                        }
+                        for jr in 0..<(ncur + nr - 1) / nr {
+                            let column = jc + jr * nr
+                            let cols = Swift.min(nr, jc + ncur - column)
+                            let b = bBase + jr * bStride
                             for ir in 0..<(mcur + mr - 1) / mr {
                                 let row = ic + ir * mr
                                 let rows = Swift.min(mr, ic + mcur - row)
                                 let c = output + row * ldc + column
-                                let add: Int32 = (accumulate || !isFirst) ? 1 : 0
                                 let a = aBase + ir * aStride
                                 if isLast && hasEpilogue {
                                     var tile = epilogue.tile(row: row, column: column)
-                                    kernel(instructionSet, kcur, a, b, bStride, c, ldc, rows, cols, add, &tile)
+                                    kernel(instructionSet, kcur, a, b, c, ldc, rows, cols, add, &tile)
                                 } else {
-                                    kernel(instructionSet, kcur, a, b, bStride, c, ldc, rows, cols, add, nil)
+                                    kernel(instructionSet, kcur, a, b, c, ldc, rows, cols, add, nil)
                                 }
                             }
                         }
@@ -151,19 +181,15 @@ extension Fast {
             }
         }
 
-        /// One micro-kernel call: a tile of up to 6 rows and up to 16 columns (32 for AVX-512, reading the
-        /// second B panel `bStride` floats after the first).
+        /// One micro-kernel call of the AVX2 or portable family: a tile of up to 6 rows and 16 columns.
         @inline(__always)
         static func kernel(
             _ instructionSet: InstructionSet, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-            _ bStride: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
+            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
             _ accumulate: Int32, _ epilogue: UnsafePointer<flex_epilogue>?
         ) {
             switch instructionSet {
-            case .avx512:
-                flex_sgemm_kernel_avx512(Int64(k), a, b, Int64(bStride), c, Int64(ldc), Int64(rows), Int64(cols),
-                                         accumulate, epilogue)
-            case .avx2FMA:
+            case .avx2FMA, .avx512:
                 flex_sgemm_kernel_avx2(Int64(k), a, b, c, Int64(ldc), Int64(rows), Int64(cols), accumulate, epilogue)
             case .portable:
                 flex_sgemm_kernel_portable(Int64(k), a, b, c, Int64(ldc), Int64(rows), Int64(cols), accumulate, epilogue)

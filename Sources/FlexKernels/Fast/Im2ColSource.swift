@@ -1,7 +1,9 @@
+import CFlexKernels
+
 extension Fast {
     /// The im2col matrix of one image and one group of a convolution, never materialised: GEMM packs its
-    /// B panels straight from the input, which must already carry the convolution's zero padding (see
-    /// `PaddedInput`).
+    /// B panels (or, transposed, its A panels) straight from the input, which must already carry the
+    /// convolution's zero padding (see `PaddedInput`).
     ///
     /// Row `k = (c * kernelHeight + ky) * kernelWidth + kx` (the order of a weight row `[C/g, kh, kw]`),
     /// column `n = oy * OW + ox`; the element is `padded[c][oy * sh + ky * dh][ox * sw + kx * dw]`.
@@ -11,38 +13,57 @@ extension Fast {
         let paddedHeight: Int
         let paddedWidth: Int
         let geometry: Reference.ConvolutionGeometry
+        let instructionSet: InstructionSet
 
         /// Packs rows `kStart ..< kStart + kCount` of columns `columnStart ..< columnStart + columnCount`
-        /// into 16-column panels of `kCount * 16` floats each (tail lanes zero).
+        /// into panels of `width` columns, `kCount * width` floats each (tail lanes zero): GEMM B panels with
+        /// width 16, or A panels of the transposed matrix (rows are then the output pixels) with width 6.
         ///
-        /// Each panel's 16 columns are 16 fixed offsets into a channel plane; a row k adds one shift to
-        /// all of them, so a row is a 16-float copy when the columns are consecutive input pixels, else
-        /// 16 loads at the precomputed offsets.
-        func pack(kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, into scratch: UnsafeMutablePointer<Float>) {
-            let g = geometry, nr = GEMM.nr
+        /// Each panel's columns are fixed offsets into a channel plane; a row k adds one shift to all of
+        /// them, so a row is a copy when the columns are consecutive input pixels, else loads at the
+        /// precomputed offsets (with AVX-512: a vector load at steps 1 and 2, else a gather).
+        func pack(kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, width: Int = GEMM.nr,
+                  into scratch: UnsafeMutablePointer<Float>) {
+            let g = geometry
             let plane = paddedHeight * paddedWidth, outputWidth = g.outputWidth
             let rowStep = g.dilationHeight * paddedWidth, columnStep = g.dilationWidth
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: nr) { offsets in
-                for panel in 0..<(columnCount + nr - 1) / nr {
-                    let column0 = columnStart + panel * nr
-                    let columns = Swift.min(nr, columnStart + columnCount - column0)
+            if instructionSet == .avx512 {
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: width) { offsets in
+                    for panel in 0..<(columnCount + width - 1) / width {
+                        let column0 = columnStart + panel * width
+                        let columns = Swift.min(width, columnStart + columnCount - column0)
+                        for lane in 0..<columns {
+                            let oy = (column0 + lane) / outputWidth, ox = (column0 + lane) % outputWidth
+                            offsets[lane] = Int32(oy * g.strideHeight * paddedWidth + ox * g.strideWidth)
+                        }
+                        flex_im2col_panel_avx512(input, Int64(plane), Int64(rowStep), Int64(columnStep), Int64(g.kernelHeight),
+                                                 Int64(g.kernelWidth), Int64(kStart), Int64(kCount), offsets.baseAddress!,
+                                                 Int64(columns), Int64(width), scratch + panel * kCount * width)
+                    }
+                }
+                return
+            }
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: width) { offsets in
+                for panel in 0..<(columnCount + width - 1) / width {
+                    let column0 = columnStart + panel * width
+                    let columns = Swift.min(width, columnStart + columnCount - column0)
                     for lane in 0..<columns {
                         let oy = (column0 + lane) / outputWidth, ox = (column0 + lane) % outputWidth
                         offsets[lane] = oy * g.strideHeight * paddedWidth + ox * g.strideWidth
                     }
-                    let consecutive = columns == nr && offsets[nr - 1] - offsets[0] == nr - 1
-                    let destination = scratch + panel * kCount * nr
+                    let consecutive = columns == width && offsets[width - 1] - offsets[0] == width - 1
+                    let destination = scratch + panel * kCount * width
                     var channel = kStart / (g.kernelHeight * g.kernelWidth)
                     var ky = kStart / g.kernelWidth % g.kernelHeight, kx = kStart % g.kernelWidth
                     for p in 0..<kCount {
                         let source = input + channel * plane + ky * rowStep + kx * columnStep
-                        let row = destination + p * nr
+                        let row = destination + p * width
                         if consecutive {
                             let start = source + offsets[0]
-                            for lane in 0..<nr { row[lane] = start[lane] }
+                            for lane in 0..<width { row[lane] = start[lane] }
                         } else {
                             for lane in 0..<columns { row[lane] = source[offsets[lane]] }
-                            for lane in columns..<nr { row[lane] = 0 }
+                            for lane in columns..<width { row[lane] = 0 }
                         }
                         kx += 1
                         if kx == g.kernelWidth {

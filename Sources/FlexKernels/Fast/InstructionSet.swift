@@ -3,8 +3,8 @@ extension Fast {
     public enum InstructionSet: String, Sendable, CaseIterable {
         /// x86-64 with AVX2 and FMA: 256-bit vector kernels.
         case avx2FMA
-        /// x86-64 with AVX-512F (and AVX2, FMA): a 512-bit GEMM micro-kernel (6 x 32 tiles), the AVX2
-        /// kernels everywhere else.
+        /// x86-64 with AVX-512F (and AVX2, FMA): 512-bit GEMM (6 x 32 tiles, B read in place where that
+        /// pays) and depthwise convolution kernels, the AVX2 kernels everywhere else.
         case avx512
         /// Plain C, correct on any CPU.
         case portable

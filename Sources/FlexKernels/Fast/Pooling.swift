@@ -44,9 +44,40 @@ extension Fast {
             for index in partition(g.planes, threadIndex: threadIndex, threadCount: threadCount) {
                 let source = input + index * inputPlane, destination = output + index * outputPlane
                 switch instructionSet {
+                case .avx512 where kind == .max: flex_max_pool_plane_avx512(source, destination, &plane)
                 case .avx2FMA, .avx512: flex_pool_plane_avx2(source, destination, &plane, code)
                 case .portable: flex_pool_plane_portable(source, destination, &plane, code)
                 }
+            }
+        }
+
+        /// Whether `geometry` pools each whole plane into one value (MXNet `global_pool`, or a kernel
+        /// covering the unpadded input exactly), which `global` computes for max and average pooling.
+        public static func isGlobal(_ kind: Reference.PoolingKind, _ geometry: Reference.PoolingGeometry) -> Bool {
+            switch kind {
+            case .max, .average: break
+            case .sum, .lp: return false
+            }
+            let g = geometry
+            return g.outputSize == [1, 1, 1] && g.kernel == g.inputSize && g.pad == [0, 0, 0] && g.inputSize.allSatisfy { $0 > 0 }
+        }
+
+        /// Global max or average pooling: `output[p]` is the max or mean of plane `p` of `input`
+        /// (`[planes, count]`, `count` = depth × height × width > 0); the planes are split between the
+        /// threads. Precondition: `isGlobal(kind, geometry)`.
+        public static func global(
+            _ kind: Reference.PoolingKind, _ geometry: Reference.PoolingGeometry,
+            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+            threadIndex: Int = 0, threadCount: Int = 1, instructionSet: InstructionSet = .best
+        ) {
+            precondition(isGlobal(kind, geometry), "no fast global pooling for \(kind) over \(geometry)")
+            let code = kind == .max ? Int32(FLEX_POOL_MAX) : Int32(FLEX_POOL_AVG_INCLUDE_PAD)
+            let count = geometry.inputSize.reduce(1, *)
+            let planes = partition(geometry.planes, threadIndex: threadIndex, threadCount: threadCount)
+            let source = input + planes.lowerBound * count, destination = output + planes.lowerBound
+            switch instructionSet {
+            case .avx2FMA, .avx512: flex_global_pool_avx2(source, destination, Int64(planes.count), Int64(count), code)
+            case .portable: flex_global_pool_portable(source, destination, Int64(planes.count), Int64(count), code)
             }
         }
     }

@@ -32,12 +32,14 @@ extension Fast.PreparedConvolution {
                 tile.residual = epilogue.residual.map { UnsafePointer($0 + index * outputPlane) }
                 tile.residual_stride = Int64(g.outputWidth)
                 switch instructionSet {
-                case .avx2FMA, .avx512: flex_depthwise_plane_avx2(source, filter, destination, &plane, &tile)
+                case .avx512: flex_depthwise_plane_avx512(source, filter, destination, &plane, &tile)
+                case .avx2FMA: flex_depthwise_plane_avx2(source, filter, destination, &plane, &tile)
                 case .portable: flex_depthwise_plane_portable(source, filter, destination, &plane, &tile)
                 }
             } else {
                 switch instructionSet {
-                case .avx2FMA, .avx512: flex_depthwise_plane_avx2(source, filter, destination, &plane, nil)
+                case .avx512: flex_depthwise_plane_avx512(source, filter, destination, &plane, nil)
+                case .avx2FMA: flex_depthwise_plane_avx2(source, filter, destination, &plane, nil)
                 case .portable: flex_depthwise_plane_portable(source, filter, destination, &plane, nil)
                 }
             }

@@ -19,16 +19,17 @@ extension Fast.PreparedConvolution {
                 let outputOffset = image * g.outputImageCount + group * outputGroup
                 let right: Fast.GEMM.RightSource
                 if isPointwise {
-                    right = .strided(groupInput, rowStride: inputPlane, columnStride: 1)
+                    right = Fast.GEMM.readsInPlace(rowStride: inputPlane, depth: g.inputChannelsPerGroup)
+                        ? .inPlace(groupInput, rowStride: inputPlane) : .strided(groupInput, rowStride: inputPlane, columnStride: 1)
                 } else if padded {
                     Fast.PaddedInput.copy(groupInput, channels: g.inputChannelsPerGroup, height: g.inputHeight,
                                           width: g.inputWidth, padHeight: g.padHeight, padWidth: g.padWidth,
                                           into: paddedInput)
                     right = .im2col(Fast.Im2ColSource(input: paddedInput, paddedHeight: paddedHeight,
-                                                      paddedWidth: paddedWidth, geometry: g))
+                                                      paddedWidth: paddedWidth, geometry: g, instructionSet: instructionSet))
                 } else {
                     right = .im2col(Fast.Im2ColSource(input: groupInput, paddedHeight: g.inputHeight,
-                                                      paddedWidth: g.inputWidth, geometry: g))
+                                                      paddedWidth: g.inputWidth, geometry: g, instructionSet: instructionSet))
                 }
                 var groupEpilogue = epilogue
                 groupEpilogue.biasAxis = .rows

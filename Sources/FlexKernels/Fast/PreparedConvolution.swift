@@ -21,6 +21,10 @@ extension Fast {
             case depthwise
             /// Winograd F(4x4, 3x3): 3x3 kernels, stride 1, dilation 1, groups 1.
             case winograd
+            /// The transposed GEMM `out^T[OH*OW, O] = im2col(x)^T . W^T` (groups 1), then a transposing
+            /// pass applying the epilogue: the GEMM's columns are then the output channels, so small output
+            /// planes (ResNet's and MobileNet's 7x7) do not leave most of each 32-column tile empty.
+            case transposedGEMM = "gemm-transposed"
         }
 
         public let geometry: Reference.ConvolutionGeometry
@@ -32,7 +36,8 @@ extension Fast {
         /// The prepared weights, for storing in a compiled artifact (restore with
         /// `init(geometry:algorithm:packedWeights:instructionSet:)`). `.gemm`: one `.left` matrix
         /// `[O/g, C/g * kh * kw]` per group. `.winograd`: 36 `.left` matrices `[O, C]`, matrix `p` holding
-        /// element `(p / 6, p % 6)` of each transformed filter `G g G^T`. `.depthwise`: none.
+        /// element `(p / 6, p % 6)` of each transformed filter `G g G^T`. `.transposedGEMM`: one `.right`
+        /// matrix `[C * kh * kw, O]` (the weights transposed). `.depthwise`: none.
         public let packedWeights: [PackedMatrix]
         /// `.depthwise`: a copy of the weights `[O, kh * kw]`.
         let planeWeights: TensorBuffer?
@@ -72,6 +77,12 @@ extension Fast {
                 packedWeights = Winograd.transformWeights(weights, geometry: geometry)
                 planeWeights = nil
                 scratchCount = Winograd.scratchCount(geometry: geometry)
+            case .transposedGEMM:
+                let depth = geometry.inputChannels * geometry.kernelHeight * geometry.kernelWidth
+                packedWeights = [PackedMatrix(rows: depth, columns: geometry.outputChannels, role: .right, source: weights,
+                                              rowStride: 1, columnStride: depth)]
+                planeWeights = nil
+                scratchCount = Self.transposedScratchCount(geometry)
             }
         }
 
@@ -91,15 +102,18 @@ extension Fast {
             guard Self.supports(algorithm, geometry: geometry) else {
                 throw WeightsError(description: "\(algorithm) cannot compute this convolution")
             }
-            let count: Int, rows: Int, columns: Int
+            let count: Int, rows: Int, columns: Int, role: PackedMatrix.Role
+            let depth = geometry.inputChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth
             switch algorithm {
             case .gemm:
-                (count, rows, columns) = (geometry.groups, geometry.outputChannelsPerGroup,
-                                          geometry.inputChannelsPerGroup * geometry.kernelHeight * geometry.kernelWidth)
+                (count, rows, columns, role) = (geometry.groups, geometry.outputChannelsPerGroup, depth, .left)
                 scratchCount = Self.gemmScratchCount(geometry)
             case .winograd:
-                (count, rows, columns) = (36, geometry.outputChannels, geometry.inputChannels)
+                (count, rows, columns, role) = (36, geometry.outputChannels, geometry.inputChannels, .left)
                 scratchCount = Winograd.scratchCount(geometry: geometry)
+            case .transposedGEMM:
+                (count, rows, columns, role) = (1, depth, geometry.outputChannels, .right)
+                scratchCount = Self.transposedScratchCount(geometry)
             case .depthwise:
                 throw WeightsError(description: "a depthwise convolution is prepared from its raw weights")
             }
@@ -107,9 +121,9 @@ extension Fast {
                 throw WeightsError(description: "\(algorithm) needs \(count) packed matrices, got \(packedWeights.count)")
             }
             for (index, matrix) in packedWeights.enumerated()
-            where matrix.role != .left || matrix.rows != rows || matrix.columns != columns {
+            where matrix.role != role || matrix.rows != rows || matrix.columns != columns {
                 throw WeightsError(description:
-                    "packed matrix \(index) is \(matrix.role) \(matrix.rows)x\(matrix.columns), \(algorithm) needs left \(rows)x\(columns)")
+                    "packed matrix \(index) is \(matrix.role) \(matrix.rows)x\(matrix.columns), \(algorithm) needs \(role) \(rows)x\(columns)")
             }
             self.geometry = geometry
             self.algorithm = algorithm
@@ -124,14 +138,16 @@ extension Fast {
             case .gemm: true
             case .depthwise: geometry.inputChannelsPerGroup == 1
             case .winograd: Winograd.supports(geometry)
+            case .transposedGEMM: geometry.groups == 1
             }
         }
 
         /// The algorithm expected to be fastest: depthwise for one input channel per group, Winograd where
-        /// `Winograd.isProfitable` says so, else GEMM.
+        /// `Winograd.isProfitable` says so, the transposed GEMM where `transposedIsProfitable` does, else GEMM.
         public static func preferredAlgorithm(for geometry: Reference.ConvolutionGeometry) -> Algorithm {
             if geometry.inputChannelsPerGroup == 1 && geometry.groups > 1 { return .depthwise }
             if Winograd.supports(geometry) && Winograd.isProfitable(geometry) { return .winograd }
+            if geometry.groups == 1 && transposedIsProfitable(geometry) { return .transposedGEMM }
             return .gemm
         }
 
@@ -157,6 +173,9 @@ extension Fast {
             case .winograd:
                 runWinograd(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
                             threadIndex: threadIndex, threadCount: threadCount)
+            case .transposedGEMM:
+                runTransposedGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
+                                  threadIndex: threadIndex, threadCount: threadCount)
             }
         }
     }

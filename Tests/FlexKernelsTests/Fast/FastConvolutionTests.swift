@@ -37,6 +37,9 @@ struct FastConvolutionTests {
         conv(4, 4, 7, 6, kernel: (1, 3), pad: (0, 1), groups: 2),
         conv(3, 5, 6, 20, kernel: (5, 2), stride: (1, 3), pad: (2, 0)),
         conv(2, 3, 2, 3, kernel: (5, 5), pad: (2, 2)),                       // kernel larger than the image
+        conv(3, 5, 9, 40, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),      // whole panels at input step 2
+        conv(2, 3, 5, 36, kernel: (1, 1), stride: (2, 2)),                   // strided 1x1, panels at step 2
+        conv(3, 4, 6, 35, kernel: (3, 3), pad: (1, 1)),                      // whole panels at input step 1
     ]
 
     static let depthwiseCases: [Case] = [
@@ -47,6 +50,12 @@ struct FastConvolutionTests {
         conv(3, 6, 8, 25, kernel: (3, 3), pad: (1, 1), groups: 3),           // channel multiplier 2
         conv(2, 2, 9, 31, kernel: (3, 3), stride: (3, 3), pad: (1, 1), groups: 2),
         conv(2, 2, 4, 5, kernel: (3, 3), groups: 2),                         // no vector interior
+        conv(3, 3, 7, 7, kernel: (3, 3), pad: (1, 1), groups: 3, batch: 2),  // MobileNet's 7x7 planes
+        conv(2, 2, 14, 14, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 2),
+        conv(2, 2, 5, 33, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 2), // 17 outputs: one past a vector
+        conv(2, 2, 6, 16, kernel: (3, 3), pad: (1, 1), groups: 2),           // exactly one vector per row
+        conv(2, 2, 9, 35, kernel: (3, 3), stride: (2, 2), pad: (2, 2), dilation: (2, 2), groups: 2),
+        conv(2, 2, 8, 18, kernel: (3, 2), stride: (1, 2), pad: (0, 1), groups: 2),
     ]
 
     static let winogradCases: [Case] = [
@@ -121,6 +130,24 @@ struct FastConvolutionTests {
         }
     }
 
+    /// Every single-group GEMM case, plus small planes where the transposed GEMM is chosen (ResNet's
+    /// and MobileNet's 7x7, one panel of pixels or less).
+    static let transposedCases: [Case] = gemmCases.filter { $0.geometry.groups == 1 } + [
+        conv(20, 40, 7, 7, kernel: (3, 3), pad: (1, 1), batch: 2),
+        conv(37, 33, 7, 7, kernel: (1, 1)),
+        conv(9, 17, 2, 2, kernel: (1, 1)),
+        conv(8, 48, 9, 9, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),
+    ]
+
+    @Test("transposed GEMM", arguments: runnableInstructionSets, EpilogueKind.allCases)
+    func transposedGEMM(instructionSet: Fast.InstructionSet, epilogue: EpilogueKind) {
+        for testCase in Self.transposedCases {
+            let (worst, _) = Self.errors(testCase, algorithm: .transposedGEMM, instructionSet: instructionSet,
+                                         epilogueKind: epilogue)
+            #expect(worst < 1e-5, "\(testCase.testDescription): scaled error \(worst)")
+        }
+    }
+
     @Test("depthwise", arguments: runnableInstructionSets, EpilogueKind.allCases)
     func depthwise(instructionSet: Fast.InstructionSet, epilogue: EpilogueKind) {
         for testCase in Self.depthwiseCases {
@@ -145,6 +172,7 @@ struct FastConvolutionTests {
         let cases: [(Case, Fast.PreparedConvolution.Algorithm)] = [
             (Self.gemmCases[2], .gemm), (Self.gemmCases[6], .gemm), (Self.depthwiseCases[0], .depthwise),
             (Self.winogradCases[3], .winograd), (Self.winogradCases[5], .winograd),
+            (Self.transposedCases[Self.transposedCases.count - 4], .transposedGEMM), (Self.gemmCases[2], .transposedGEMM),
         ]
         for (testCase, algorithm) in cases {
             let (worst, relative) = Self.errors(testCase, algorithm: algorithm, instructionSet: .best,
@@ -160,6 +188,7 @@ struct FastConvolutionTests {
     func matchesReferenceKernel(instructionSet: Fast.InstructionSet) {
         let cases: [(Case, Fast.PreparedConvolution.Algorithm)] = Self.gemmCases.map { ($0, .gemm) }
             + Self.depthwiseCases.map { ($0, .depthwise) } + Self.winogradCases.map { ($0, .winograd) }
+            + Self.transposedCases.map { ($0, .transposedGEMM) }
         for (testCase, algorithm) in cases {
             let g = testCase.geometry
             let input = randomFloats(g.batch * g.inputImageCount, seed: 21)
@@ -182,7 +211,7 @@ struct FastConvolutionTests {
     @Test("restores from saved packed weights; mismatched weights are a clear error")
     func restore() throws {
         for (testCase, algorithm) in [(Self.gemmCases[6], Fast.PreparedConvolution.Algorithm.gemm),
-                                      (Self.winogradCases[0], .winograd)] {
+                                      (Self.winogradCases[0], .winograd), (Self.gemmCases[2], .transposedGEMM)] {
             let g = testCase.geometry
             let weights = randomFloats(g.weightCount, seed: 31), input = randomFloats(g.batch * g.inputImageCount, seed: 32)
             let prepared = Fast.PreparedConvolution(geometry: g, weights: weights, algorithm: algorithm)
@@ -221,6 +250,14 @@ struct FastConvolutionTests {
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: resnet) == .winograd)
         let stem = Self.conv(3, 64, 224, 224, kernel: (7, 7), stride: (2, 2), pad: (3, 3)).geometry
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: stem) == .gemm)
+        // 7x7 planes fill a 32-column tile and a half-empty second one; as 6-pixel panels they waste 5 of 54.
+        for (c, o, kernel, pad) in [(512, 512, 3, 1), (2048, 512, 1, 0), (960, 160, 1, 0)] {
+            let small = Self.conv(c, o, 7, 7, kernel: (kernel, kernel), pad: (pad, pad)).geometry
+            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: small) == .transposedGEMM)
+        }
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(256, 1024, 14, 14, kernel: (1, 1)).geometry) == .gemm)
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(512, 8, 7, 7, kernel: (1, 1)).geometry) == .gemm)
+        #expect(!Fast.PreparedConvolution.supports(.transposedGEMM, geometry: Self.gemmCases[6].geometry))
         #expect(stem.outputHeight == 112 && stem.outputWidth == 112)
         var bad = stem
         bad.groups = 5

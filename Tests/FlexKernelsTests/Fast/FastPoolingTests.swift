@@ -91,6 +91,30 @@ struct FastPoolingTests {
         #expect(!Fast.Pooling.supports(.max, volume))
     }
 
+    @Test("global max and average match Reference.pooling over whole planes", arguments: runnableInstructionSets, kinds)
+    func global(instructionSet: Fast.InstructionSet, kind: Reference.PoolingKind) {
+        // Plane sizes around the 16-float vector loop: tails, a single element, ResNet's 7x7, a 1-D row.
+        for (h, w) in [(7, 7), (1, 1), (4, 4), (5, 7), (1, 33), (14, 14)] {
+            let g = Geometry(planes: 5, inputSize: [1, h, w], outputSize: [1, 1, 1], kernel: [1, h, w], stride: [1, 1, 1], pad: [0, 0, 0])
+            #expect(Fast.Pooling.isGlobal(kind, g))
+            let input = randomFloats(g.planes * h * w, seed: UInt64(h * 100 + w), in: -3...3)
+            var expected = [Float](repeating: .nan, count: g.planes)
+            Reference.pooling(kind, g, input: input, output: &expected)
+            for threadCount in [1, 2] {
+                var actual = [Float](repeating: .nan, count: g.planes)
+                for index in 0..<threadCount {
+                    Fast.Pooling.global(kind, g, input: input, output: &actual, threadIndex: index, threadCount: threadCount,
+                                        instructionSet: instructionSet)
+                }
+                let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-5, "\(h)x\(w), \(threadCount) threads: \(worst)")
+            }
+        }
+        #expect(!Fast.Pooling.isGlobal(kind, Self.geometries[0]))
+        let padded = Geometry(planes: 1, inputSize: [1, 3, 3], outputSize: [1, 1, 1], kernel: [1, 3, 3], stride: [1, 1, 1], pad: [0, 1, 1])
+        #expect(!Fast.Pooling.isGlobal(kind, padded))
+    }
+
     /// Values printed by MXNet 1.9.1 `mx.nd.Pooling` on `arange` inputs.
     @Test("agrees with MXNet's own outputs")
     func mxnet() {

@@ -1,0 +1,71 @@
+import FlexGraph
+import FlexTensor
+
+/// The measured time of one compiled step (or host operator) of a model.
+public struct StepProfile: Sendable, Equatable {
+    public var stage: Int
+    /// The MXNet node the step came from.
+    public var name: String
+    public var opName: String
+    /// What runs it: `gemm`, `winograd`, `depthwise`, `packed-gemm`, `pooling`, …, `reference`, `host`.
+    public var kernel: String
+    /// Fused elementwise operations, as in the summary (`add`, `relu`, `clip(0.0,6.0)`).
+    public var epilogue: [String]
+    /// Mean seconds per run.
+    public var seconds: Double
+    /// Direct FLOPs of one run (a Winograd convolution counts its direct FLOPs).
+    public var flops: Double
+}
+
+extension CompiledModel {
+    /// Runs the whole model `iterations` times on the calling thread (every stage in order, each with
+    /// one runner made up front, after one untimed run) and returns each step's mean time, in stage
+    /// and execution order. `inputs` in `self.inputs` order with their shapes and dtype float32.
+    public func profile(_ inputs: [Tensor], iterations: Int) -> [StepProfile] {
+        precondition(iterations >= 1, "profile needs at least one iteration")
+        let costModel = CostModel(winogradSpeedup: 1)
+        var profiles: [[StepProfile]] = []
+        for stage in 0..<stageCount {
+            var steps: [StepProfile] = []
+            for unit in schedule.units[stage] {
+                switch unit {
+                case .part(let subgraphIndex, let partIndex):
+                    let artifact = subgraphs[subgraphIndex].artifact
+                    let program = Program(values: artifact.values, inputs: artifact.inputs, outputs: artifact.outputs,
+                                          constants: [:], steps: artifact.steps)
+                    for step in artifact.steps[artifact.parts[partIndex].steps] {
+                        steps.append(StepProfile(
+                            stage: stage, name: step.name, opName: step.opName,
+                            kernel: StepKernel.name(for: step, values: artifact.values, weight: { artifact.weights[$0] }),
+                            epilogue: step.epilogue.map(\.summary), seconds: 0, flops: costModel.cost(of: step, in: program).flops))
+                    }
+                case .host(let index):
+                    let node = hostGraph.nodes[index]
+                    let cost = node.op!.cost(inputs: node.inputs.map { inference.shape(of: $0) },
+                                             outputs: (0..<node.outputCount).map { inference.shape(of: ValueRef(node: index, output: $0)) })
+                    steps.append(StepProfile(stage: stage, name: node.name, opName: node.opName, kernel: "host", epilogue: [],
+                                             seconds: 0, flops: cost.flops))
+                }
+            }
+            profiles.append(steps)
+        }
+        let runners = (0..<stageCount).map(makeStageRunner(stage:))
+        for pass in 0...iterations {
+            var values = inputs
+            for (stage, runner) in runners.enumerated() {
+                values = runner.run(values, timer: pass == 0 ? nil : { index, start, end in
+                    profiles[stage][index].seconds += (end - start).seconds / Double(iterations)
+                })
+            }
+        }
+        return profiles.flatMap { $0 }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds (fractional).
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,80 @@
+import CFlexKernels
+
+extension Fast.PreparedConvolution {
+    /// Per image: `D[OH*OW, O] = im2col(x)^T . W^T` into scratch (pixels are GEMM rows, packed 6 at a time
+    /// straight from the image; the transposed weights are the pre-packed right operand), then
+    /// `out[o][p] = epilogue(D[p][o])` for the output channels this thread computed.
+    func runTransposedGEMM(
+        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
+        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
+    ) {
+        let g = geometry
+        let pixels = g.outputHeight * g.outputWidth, channels = g.outputChannels
+        let depth = g.inputChannels * g.kernelHeight * g.kernelWidth
+        let padded = g.padHeight > 0 || g.padWidth > 0
+        let paddedHeight = g.inputHeight + 2 * g.padHeight, paddedWidth = g.inputWidth + 2 * g.padWidth
+        let products = scratch + Self.transposedPackingCount(g)
+        let paddedInput = products + pixels * channels
+        let weights = packedWeights[0]
+        let (rows, columns) = Fast.GEMM.partition(m: pixels, n: channels, threadIndex: threadIndex, threadCount: threadCount)
+        for image in 0..<batch {
+            var source = input + image * g.inputImageCount
+            if padded {
+                Fast.PaddedInput.copy(source, channels: g.inputChannels, height: g.inputHeight, width: g.inputWidth,
+                                      padHeight: g.padHeight, padWidth: g.padWidth, into: paddedInput)
+                source = UnsafePointer(paddedInput)
+            }
+            let im2col = Fast.Im2ColSource(input: source, paddedHeight: padded ? paddedHeight : g.inputHeight,
+                                           paddedWidth: padded ? paddedWidth : g.inputWidth, geometry: g,
+                                           instructionSet: instructionSet)
+            Fast.GEMM.run(
+                m: pixels, n: channels, k: depth, left: .im2col(im2col),
+                right: .panels(weights.values, panelStride: weights.panelStride),
+                output: products, outputRowStride: channels, accumulate: false, epilogue: .none, scratch: scratch,
+                threadIndex: threadIndex, threadCount: threadCount, blocking: .default, instructionSet: instructionSet)
+            guard !rows.isEmpty, !columns.isEmpty else { continue }
+            let imageOutput = output + image * g.outputImageCount + rows.lowerBound
+            var tile = epilogue.tile(row: 0, column: 0)
+            tile.residual = epilogue.residual.map { $0 + image * g.outputImageCount + rows.lowerBound }
+            withUnsafePointer(to: &tile) { tilePointer in
+                let e = epilogue.isNone ? nil : tilePointer
+                let d = UnsafePointer(products + rows.lowerBound * channels)
+                switch instructionSet {
+                case .avx512:
+                    flex_transpose_epilogue_avx512(d, Int64(channels), Int64(rows.count), Int64(columns.lowerBound),
+                                                   Int64(columns.count), imageOutput, Int64(pixels), e)
+                case .avx2FMA, .portable:
+                    flex_transpose_epilogue_portable(d, Int64(channels), Int64(rows.count), Int64(columns.lowerBound),
+                                                     Int64(columns.count), imageOutput, Int64(pixels), e)
+                }
+            }
+        }
+    }
+
+    /// Whether the transposed GEMM leaves fewer of its micro-tiles' lanes empty than the plain GEMM, by
+    /// at least 10%. The plain GEMM's columns are the output pixels, in tiles of 32 (16 for a last
+    /// 1...16); the transposed one's rows are the pixels, in panels of 6, its columns the output channels.
+    public static func transposedIsProfitable(_ g: Reference.ConvolutionGeometry) -> Bool {
+        func tiles(_ width: Int) -> Double {
+            let rest = width % 32
+            return Double(width / 32) + (rest == 0 ? 0 : rest <= 16 ? 0.5 : 1)
+        }
+        let pixels = g.outputHeight * g.outputWidth, channels = g.outputChannels
+        guard channels >= 16, pixels > 0 else { return false }
+        let plain = Double(pixels) / (32 * tiles(pixels))
+        let transposed = Double(pixels) / Double(6 * ((pixels + 5) / 6)) * Double(channels) / (32 * tiles(channels))
+        return transposed >= 1.1 * plain
+    }
+
+    /// Per-thread scratch of the transposed GEMM: packing space for the pixel panels, the products
+    /// `[OH*OW, O]`, then a zero-padded copy of the input if the convolution pads.
+    static func transposedScratchCount(_ g: Reference.ConvolutionGeometry) -> Int {
+        transposedPackingCount(g) + g.outputHeight * g.outputWidth * g.outputChannels + gemmPaddedCount(g)
+    }
+
+    static func transposedPackingCount(_ g: Reference.ConvolutionGeometry) -> Int {
+        Fast.GEMM.scratchCount(
+            m: g.outputHeight * g.outputWidth, n: g.outputChannels, k: g.inputChannels * g.kernelHeight * g.kernelWidth,
+            packsLeft: true, packsRight: false, blocking: .default)
+    }
+}

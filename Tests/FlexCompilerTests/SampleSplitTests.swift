@@ -1,0 +1,62 @@
+import FlexCompiler
+import FlexGraph
+import FlexTensor
+import FlexTestSupport
+import Testing
+
+/// A part whose steps treat batch samples independently runs one sample at a time through all its
+/// steps; results must equal the reference executor's for the whole batch, split or not.
+@Suite struct SampleSplitTests {
+    /// `FullyConnected(flatten(pool(relu(conv(data) + conv'(data)))))` with `hidden` outputs.
+    static func model(hidden: Int, batch: Int) throws -> (Graph, [String: Tensor], Tensor) {
+        var generator = SplitMix64(seed: 21)
+        var builder = GraphBuilder()
+        let data = builder.variable("data")
+        let conv = ["kernel": "(3, 3)", "pad": "(1, 1)", "num_filter": "6"]
+        let a = try builder.node("a", "Convolution", conv, data, builder.variable("a_weight"), builder.variable("a_bias"))
+        let b = try builder.node("b", "Convolution", conv, data, builder.variable("b_weight"), builder.variable("b_bias"))
+        let sum = try builder.node("sum", "elemwise_add", [:], a, b)
+        let relu = try builder.activation("relu", "relu", sum)
+        let pool = try builder.node("pool", "Pooling", ["kernel": "(2, 2)", "stride": "(2, 2)", "pool_type": "max"], relu)
+        let flat = try builder.node("flat", "Flatten", [:], pool)
+        let fc = try builder.node("fc", "FullyConnected", ["num_hidden": String(hidden)], flat, builder.variable("fc_weight"), builder.variable("fc_bias"))
+        let graph = builder.graph(fc)
+        let parameters = [
+            "a_weight": Tensor.random([6, 3, 3, 3], using: &generator), "a_bias": Tensor.random([6], using: &generator),
+            "b_weight": Tensor.random([6, 3, 3, 3], using: &generator), "b_bias": Tensor.random([6], using: &generator),
+            "fc_weight": Tensor.random([hidden, 6 * 5 * 4], using: &generator), "fc_bias": Tensor.random([hidden], using: &generator),
+        ]
+        return (graph, parameters, Tensor.random([batch, 3, 10, 9], using: &generator))
+    }
+
+    @Test(arguments: [1, 2])
+    func convolutionalPartsRunSampleBySample(cores: Int) throws {
+        let (graph, parameters, input) = try Self.model(hidden: 5, batch: 3)
+        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: cores)
+        let splits = (0..<cores).flatMap { model.makeStageRunner(stage: $0).samplesPerPass }
+        #expect(splits.allSatisfy { $0 == 3 }, "\(splits)")
+        let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
+        let runners = (0..<cores).map(model.makeStageRunner(stage:))
+        // Twice through the same runners: nothing of the first call may leak into the second.
+        for _ in 0..<2 {
+            var values = [input]
+            for runner in runners { values = runner.run(values) }
+            #expect(values[0].shape == [3, 5])
+            #expect(relativeL2(values[0], expected[0]) <= 1e-5)
+        }
+    }
+
+    @Test func partsWhoseDenseWeightsOutweighTheirActivationsRunTheWholeBatch() throws {
+        let (graph, parameters, input) = try Self.model(hidden: 400, batch: 2)
+        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        #expect(model.makeStageRunner(stage: 0).samplesPerPass == [1])
+        let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
+        #expect(relativeL2(try model.run([input])[0], expected[0]) <= 1e-5)
+    }
+
+    @Test func batchOfOneIsNotSplit() throws {
+        let (graph, parameters, input) = try Self.model(hidden: 5, batch: 1)
+        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        #expect(model.makeStageRunner(stage: 0).samplesPerPass == [1])
+    }
+}
