@@ -250,11 +250,43 @@ AVX512 void flex_depthwise_plane_avx512(const float *input, const float *weights
     }
 }
 
+AVX512 void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, int64_t multiplier,
+                                           const float *weights, float *output, int64_t output_stride, int64_t first,
+                                           int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int64_t area = g->kernel_h * g->kernel_w;
+    for (int64_t o = first; o < first + count; o++) {
+        flex_epilogue tile;
+        if (e) {
+            tile = *e;
+            if (tile.bias) tile.bias += o;
+            if (tile.residual) tile.residual += o * output_stride;
+        }
+        flex_depthwise_plane_avx512(input + o / multiplier * input_stride, weights + o * area, output + o * output_stride, g,
+                                    e ? &tile : NULL);
+    }
+}
+
 #else
 
 void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
                                  const flex_plane_geometry *geometry, const flex_epilogue *epilogue) {
     flex_depthwise_plane_portable(input, weights, output, geometry, epilogue);
+}
+
+void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, int64_t multiplier,
+                                    const float *weights, float *output, int64_t output_stride, int64_t first,
+                                    int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int64_t area = g->kernel_h * g->kernel_w;
+    for (int64_t o = first; o < first + count; o++) {
+        flex_epilogue tile;
+        if (e) {
+            tile = *e;
+            if (tile.bias) tile.bias += o;
+            if (tile.residual) tile.residual += o * output_stride;
+        }
+        flex_depthwise_plane_portable(input + o / multiplier * input_stride, weights + o * area, output + o * output_stride, g,
+                                      e ? &tile : NULL);
+    }
 }
 
 void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,

@@ -78,6 +78,16 @@ public final class CompiledStageRunner: @unchecked Sendable {
         }
     }
 
+    /// What runs each step of the stage (parts' steps and host operators in order; see `StepKernel.label`).
+    var kernelLabels: [String] {
+        units.flatMap { unit -> [String] in
+            switch unit {
+            case .part(let runner, _, _): runner.steps.map(\.kernel.label)
+            case .host: ["host"]
+            }
+        }
+    }
+
     /// For each of the stage's subgraph parts, in order: how many batch samples it runs one at a time
     /// (1: the whole batch step by step; see `PartRunner`).
     public var samplesPerPass: [Int] {

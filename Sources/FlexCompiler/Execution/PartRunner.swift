@@ -102,6 +102,18 @@ final class PartRunner {
                     item.element.operand.map { bind($0, .epilogue(step: position, position: item.offset)) }
                 }))
         }
+        // A 1x1 convolution feeding only the depthwise convolution after it runs inside that one, band by band.
+        var reads = [Int](repeating: 0, count: artifact.values.count)
+        for step in partSteps { for operand in step.operands { reads[operand] += 1 } }
+        for value in part.sends { reads[value] += 1 }
+        for index in steps.indices.dropLast() where reads[steps[index].step.outputs.first ?? 0] == 1 && !steps[index].step.outputs.isEmpty {
+            guard let fused = StepKernel.fusing(steps[index].kernel, steps[index].step, into: steps[index + 1].kernel,
+                                                steps[index + 1].step, producer: index) else { continue }
+            steps[index] = BoundStep(step: steps[index].step, kernel: .deferred, inputs: steps[index].inputs,
+                                     outputs: steps[index].outputs, epilogueOperands: steps[index].epilogueOperands)
+            steps[index + 1] = BoundStep(step: steps[index + 1].step, kernel: fused, inputs: steps[index + 1].inputs,
+                                         outputs: steps[index + 1].outputs, epilogueOperands: steps[index + 1].epilogueOperands)
+        }
         self.steps = steps
         receiveSlots = part.receives.map { slots[$0] ?? [] }
         sendSlots = part.sends.map { slots[$0] ?? [] }
@@ -159,7 +171,17 @@ final class PartRunner {
     @inline(__always)
     private func run(_ index: Int, scratch: UnsafeMutablePointer<Float>?) {
         let bound = steps[index]
-        bound.kernel.run(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands, scratch: scratch)
+        switch bound.kernel {
+        case .deferred:
+            return
+        case .pointwiseDepthwise(_, let producer):
+            let first = steps[producer]
+            bound.kernel.runFused(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands,
+                                  producer: first.step, producerInputs: first.inputs, scratch: scratch)
+        default:
+            bound.kernel.run(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands,
+                             scratch: scratch)
+        }
     }
 
     /// Sample `sample`'s slice of `tensor` (whose leading axis is the batch), of shape `shape`; the tensor
