@@ -250,9 +250,73 @@ AVX512 void flex_depthwise_plane_avx512(const float *input, const float *weights
     }
 }
 
+/// 3x3 (dilation 1, column stride `stride`, a constant) over planes at most 16 outputs wide, many
+/// channels at once: the tap masks of the single chunk are computed once for all of them.
+AVX512 __attribute__((always_inline))
+static inline void depthwise3x3_narrow_channels(const float *input, int64_t input_stride, int64_t multiplier,
+                                                const float *weights, float *output, int64_t output_stride, int64_t first,
+                                                int64_t count, const flex_plane_geometry *g, const flex_epilogue *e,
+                                                const int stride) {
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const int64_t width = g->in_w, first_column = -g->pad_w;
+    const __mmask16 store = (__mmask16)((1u << g->out_w) - 1);
+    const __mmask16 m0 = lanes_inside(first_column, width), m1 = lanes_inside(first_column + 1, width);
+    const __mmask16 m2 = lanes_inside(first_column + 2, width);
+    const __mmask16 h0 = lanes_inside(first_column + 16, width), h2 = lanes_inside(first_column + 18, width);
+    for (int64_t o = first; o < first + count; o++) {
+        const float *plane = input + o / multiplier * input_stride, *w = weights + o * 9;
+        float *out = output + o * output_stride;
+        const __m512 w0 = _mm512_set1_ps(w[0]), w1 = _mm512_set1_ps(w[1]), w2 = _mm512_set1_ps(w[2]);
+        const __m512 w3 = _mm512_set1_ps(w[3]), w4 = _mm512_set1_ps(w[4]), w5 = _mm512_set1_ps(w[5]);
+        const __m512 w6 = _mm512_set1_ps(w[6]), w7 = _mm512_set1_ps(w[7]), w8 = _mm512_set1_ps(w[8]);
+        flex_epilogue tile;
+        if (e) {
+            tile = *e;
+            if (tile.bias) tile.bias += o;
+            if (tile.residual) tile.residual += o * output_stride;
+        }
+        const flex_epilogue *t = e ? &tile : NULL;
+#define TAPS(row, wa, wb, wc, acc)                                                                             \
+        do {                                                                                                   \
+            if (stride == 1) {                                                                                 \
+                acc = _mm512_mul_ps(wa, _mm512_maskz_loadu_ps(m0, (row) + first_column));                     \
+                acc = _mm512_fmadd_ps(wb, _mm512_maskz_loadu_ps(m1, (row) + first_column + 1), acc);           \
+                acc = _mm512_fmadd_ps(wc, _mm512_maskz_loadu_ps(m2, (row) + first_column + 2), acc);           \
+            } else {                                                                                           \
+                const __m512 lo = _mm512_maskz_loadu_ps(m0, (row) + first_column);                             \
+                const __m512 hi = _mm512_maskz_loadu_ps(h0, (row) + first_column + 16);                        \
+                const __m512 lo2 = _mm512_maskz_loadu_ps(m2, (row) + first_column + 2);                        \
+                const __m512 hi2 = _mm512_maskz_loadu_ps(h2, (row) + first_column + 18);                       \
+                acc = _mm512_mul_ps(wa, _mm512_permutex2var_ps(lo, evens, hi));                                \
+                acc = _mm512_fmadd_ps(wb, _mm512_permutex2var_ps(lo, odds, hi), acc);                          \
+                acc = _mm512_fmadd_ps(wc, _mm512_permutex2var_ps(lo2, evens, hi2), acc);                       \
+            }                                                                                                  \
+        } while (0)
+        for (int64_t y = 0; y < g->out_h; y++) {
+            const int64_t iy = y * g->stride_h - g->pad_h;
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps();
+            if (iy >= 0 && iy < g->in_h) TAPS(plane + iy * width, w0, w1, w2, a0);
+            if (iy + 1 >= 0 && iy + 1 < g->in_h) TAPS(plane + (iy + 1) * width, w3, w4, w5, a1);
+            if (iy + 2 >= 0 && iy + 2 < g->in_h) TAPS(plane + (iy + 2) * width, w6, w7, w8, a2);
+            store16_plane(out + y * g->out_w, _mm512_add_ps(_mm512_add_ps(a0, a1), a2), t, y, 0, store);
+        }
+#undef TAPS
+    }
+}
+
 AVX512 void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, int64_t multiplier,
                                            const float *weights, float *output, int64_t output_stride, int64_t first,
                                            int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+    if (is3x3 && g->out_w <= 16 && g->stride_w == 1) {
+        depthwise3x3_narrow_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 1);
+        return;
+    }
+    if (is3x3 && g->out_w <= 16 && g->stride_w == 2) {
+        depthwise3x3_narrow_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 2);
+        return;
+    }
     const int64_t area = g->kernel_h * g->kernel_w;
     for (int64_t o = first; o < first + count; o++) {
         flex_epilogue tile;
