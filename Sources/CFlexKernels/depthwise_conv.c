@@ -249,16 +249,25 @@ static inline __m512 taps3(const float *row, chunk_masks k, __m512 wa, __m512 wb
 
 /// One 16-column chunk (`first`: its first input column, masks `k`) of a 3x3 plane down all output rows.
 /// Rows whose three input rows are all inside the plane run without checks, walking a row pointer.
+/// Output rows `[start, end)` of a 3x3 plane whose three input rows all lie inside the input.
+typedef struct inner_rows {
+    int64_t start, end;
+} inner_rows;
+
+static inline inner_rows inner_rows_of(const flex_plane_geometry *g) {
+    const int64_t sh = g->stride_h, last = g->in_h - 3 + g->pad_h;
+    inner_rows r = {(g->pad_h + sh - 1) / sh, last < 0 ? 0 : last / sh + 1};
+    if (r.end > g->out_h) r.end = g->out_h;
+    if (r.start > r.end) r.start = r.end;
+    return r;
+}
+
 AVX512 __attribute__((always_inline))
 static inline void chunk3x3(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
-                            const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store, const int stride) {
+                            const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
+                            inner_rows inner, const int stride) {
     const int64_t width = g->in_w, sh = g->stride_h;
-    // Output rows y with 0 <= y * sh - pad_h and y * sh - pad_h + 2 < in_h.
-    int64_t inner_start = (g->pad_h + sh - 1) / sh;
-    const int64_t last = g->in_h - 3 + g->pad_h;
-    int64_t inner_end = last < 0 ? 0 : last / sh + 1;
-    if (inner_end > g->out_h) inner_end = g->out_h;
-    if (inner_start > inner_end) inner_start = inner_end;
+    const int64_t inner_start = inner.start, inner_end = inner.end;
     for (int64_t y = 0; y < g->out_h; y++) {
         if (y == inner_start && inner_end > inner_start) {
             const float *row = input + (y * sh - g->pad_h) * width + first;
@@ -289,10 +298,11 @@ static inline void depthwise3x3_avx512(const float *input, const float *weights,
     __m512 w[9];
     for (int i = 0; i < 9; i++) w[i] = _mm512_set1_ps(weights[i]);
     const plane_epilogue resolved = resolve_epilogue(e);
+    const inner_rows inner = inner_rows_of(g);
     for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
         const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
         const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-        chunk3x3(input, output, g, &resolved, w, x0, first, masks_at(first, g->in_w), store, stride);
+        chunk3x3(input, output, g, &resolved, w, x0, first, masks_at(first, g->in_w), store, inner, stride);
     }
 }
 
@@ -310,15 +320,20 @@ AVX512 void flex_depthwise_plane_avx512(const float *input, const float *weights
     }
 }
 
-/// 3x3 (dilation 1, column stride `stride`, a constant) over planes at most 16 outputs wide, many
-/// channels at once: the tap masks of the single chunk are computed once for all of them.
+/// 3x3 (dilation 1, column stride `stride`, a constant) over many channels: the rows needing no checks
+/// and the chunks' tap masks are worked out once for all of them (planes up to 1024 outputs wide).
 AVX512 __attribute__((always_inline))
-static inline void depthwise3x3_narrow_channels(const float *input, int64_t input_stride, int64_t multiplier,
-                                                const float *weights, float *output, int64_t output_stride, int64_t first,
-                                                int64_t count, const flex_plane_geometry *g, const flex_epilogue *e,
-                                                const int stride) {
-    const __mmask16 store = (__mmask16)((1u << g->out_w) - 1);
-    const chunk_masks k = masks_at(-g->pad_w, g->in_w);
+static inline void depthwise3x3_channels(const float *input, int64_t input_stride, int64_t multiplier,
+                                         const float *weights, float *output, int64_t output_stride, int64_t first,
+                                         int64_t count, const flex_plane_geometry *g, const flex_epilogue *e,
+                                         const int stride) {
+    enum { MAX_CHUNKS = 64 };
+    const int64_t chunks = (g->out_w + 15) / 16;
+    chunk_masks masks[MAX_CHUNKS];
+    for (int64_t c = 0; c < chunks; c++) masks[c] = masks_at(c * 16 * stride - g->pad_w, g->in_w);
+    const int64_t left = g->out_w - (chunks - 1) * 16;
+    const __mmask16 last_store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+    const inner_rows inner = inner_rows_of(g);
     for (int64_t o = first; o < first + count; o++) {
         __m512 w[9];
         for (int i = 0; i < 9; i++) w[i] = _mm512_set1_ps(weights[o * 9 + i]);
@@ -329,8 +344,12 @@ static inline void depthwise3x3_narrow_channels(const float *input, int64_t inpu
             if (tile.residual) tile.residual += o * output_stride;
         }
         const plane_epilogue resolved = resolve_epilogue(e ? &tile : NULL);
-        chunk3x3(input + o / multiplier * input_stride, output + o * output_stride, g, &resolved, w, 0, -g->pad_w, k, store,
-                 stride);
+        const float *plane = input + o / multiplier * input_stride;
+        float *out = output + o * output_stride;
+        for (int64_t c = 0; c < chunks; c++) {
+            chunk3x3(plane, out, g, &resolved, w, c * 16, c * 16 * stride - g->pad_w, masks[c],
+                     c == chunks - 1 ? last_store : (__mmask16)0xFFFF, inner, stride);
+        }
     }
 }
 
@@ -338,12 +357,12 @@ AVX512 void flex_depthwise_channels_avx512(const float *input, int64_t input_str
                                            const float *weights, float *output, int64_t output_stride, int64_t first,
                                            int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
     const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
-    if (is3x3 && g->out_w <= 16 && g->stride_w == 1) {
-        depthwise3x3_narrow_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 1);
+    if (is3x3 && g->out_w <= 1024 && g->stride_w == 1) {
+        depthwise3x3_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 1);
         return;
     }
-    if (is3x3 && g->out_w <= 16 && g->stride_w == 2) {
-        depthwise3x3_narrow_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 2);
+    if (is3x3 && g->out_w <= 1024 && g->stride_w == 2) {
+        depthwise3x3_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 2);
         return;
     }
     const int64_t area = g->kernel_h * g->kernel_w;
