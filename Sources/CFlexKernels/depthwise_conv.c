@@ -209,12 +209,16 @@ static inline plane_epilogue resolve_epilogue(const flex_epilogue *e) {
     return r;
 }
 
+/// The epilogue and store of 16 outputs; `has_bias`, `has_residual` and `clamp` are constants after
+/// inlining, so rows run without branches on the epilogue's form.
 AVX512 __attribute__((always_inline))
-static inline void store_resolved(float *out, __m512 sum, const plane_epilogue *e, int64_t y, int64_t x0, __mmask16 m) {
-    if (e->has_bias) sum = _mm512_add_ps(sum, e->bias);
-    if (e->residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, e->residual + y * e->residual_stride + x0));
-    if (e->clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, e->lower), e->upper);
-    _mm512_mask_storeu_ps(out + x0, m, sum);
+static inline void store_resolved(float *out, __m512 sum, const plane_epilogue *e, int64_t y, int64_t x0, __mmask16 m,
+                                  const int has_bias, const int has_residual, const int clamp) {
+    if (has_bias) sum = _mm512_add_ps(sum, e->bias);
+    if (has_residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, e->residual + y * e->residual_stride + x0));
+    if (clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, e->lower), e->upper);
+    if (m == 0xFFFF) _mm512_storeu_ps(out + x0, sum);
+    else _mm512_mask_storeu_ps(out + x0, m, sum);
 }
 
 /// Tap masks of one 16-column chunk of a 3x3 filter: stride 1, the three taps' windows; stride 2, the
@@ -263,21 +267,23 @@ static inline inner_rows inner_rows_of(const flex_plane_geometry *g) {
 }
 
 AVX512 __attribute__((always_inline))
-static inline void chunk3x3(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
-                            const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
-                            inner_rows inner, const int stride) {
-    const int64_t width = g->in_w, sh = g->stride_h;
-    const int64_t inner_start = inner.start, inner_end = inner.end;
-    for (int64_t y = 0; y < g->out_h; y++) {
-        if (y == inner_start && inner_end > inner_start) {
+static inline void chunk3x3_form(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
+                                 const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
+                                 inner_rows inner, const int stride, const int has_bias, const int has_residual,
+                                 const int clamp) {
+    const int64_t width = g->in_w, sh = g->stride_h, out_w = g->out_w, out_h = g->out_h;
+    for (int64_t y = 0; y < out_h; y++) {
+        if (y == inner.start && inner.end > inner.start) {
             const float *row = input + (y * sh - g->pad_h) * width + first;
-            for (; y < inner_end; y++, row += sh * width) {
+            float *out = output + y * out_w;
+            const int64_t step = sh * width;
+            for (; y < inner.end; y++, row += step, out += out_w) {
                 const __m512 a0 = taps3(row, k, w[0], w[1], w[2], stride);
                 const __m512 a1 = taps3(row + width, k, w[3], w[4], w[5], stride);
                 const __m512 a2 = taps3(row + 2 * width, k, w[6], w[7], w[8], stride);
-                store_resolved(output + y * g->out_w, _mm512_add_ps(_mm512_add_ps(a0, a1), a2), e, y, x0, store);
+                store_resolved(out, _mm512_add_ps(_mm512_add_ps(a0, a1), a2), e, y, x0, store, has_bias, has_residual, clamp);
             }
-            if (y >= g->out_h) break;
+            if (y >= out_h) break;
         }
         const int64_t iy = y * sh - g->pad_h;
         __m512 sum = _mm512_setzero_ps();
@@ -285,8 +291,42 @@ static inline void chunk3x3(const float *input, float *output, const flex_plane_
             if (iy + i < 0 || iy + i >= g->in_h) continue;
             sum = _mm512_add_ps(sum, taps3(input + (iy + i) * width + first, k, w[3 * i], w[3 * i + 1], w[3 * i + 2], stride));
         }
-        store_resolved(output + y * g->out_w, sum, e, y, x0, store);
+        store_resolved(output + y * out_w, sum, e, y, x0, store, has_bias, has_residual, clamp);
     }
+}
+
+/// One 16-column chunk (`first`: its first input column, masks `k`) of a 3x3 plane down all output rows.
+/// Rows whose three input rows are all inside the plane run without checks, walking row pointers, and
+/// each epilogue form gets its own branch-free rows.
+AVX512 __attribute__((always_inline))
+static inline void chunk3x3_masked(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
+                                   const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
+                                   inner_rows inner, const int stride) {
+#define FORM(b, r, c) chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, b, r, c)
+    if (e->residual) {
+        if (e->has_bias && e->clamp) FORM(1, 1, 1);
+        else if (e->has_bias) FORM(1, 1, 0);
+        else if (e->clamp) FORM(0, 1, 1);
+        else FORM(0, 1, 0);
+    } else if (e->has_bias && e->clamp) {
+        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 1, 0, 1);
+    } else if (e->has_bias) {
+        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 1, 0, 0);
+    } else if (e->clamp) {
+        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 0, 0, 1);
+    } else {
+        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 0, 0, 0);
+    }
+#undef FORM
+}
+
+/// `chunk3x3_masked` with the store mask a constant when the chunk is whole.
+AVX512 __attribute__((always_inline))
+static inline void chunk3x3(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
+                            const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
+                            inner_rows inner, const int stride) {
+    if (store == 0xFFFF) chunk3x3_masked(input, output, g, e, w, x0, first, k, 0xFFFF, inner, stride);
+    else chunk3x3_masked(input, output, g, e, w, x0, first, k, store, inner, stride);
 }
 
 /// 3x3, dilation 1, column stride 1 or 2 (`stride`, a constant): weights in registers, the epilogue
