@@ -103,10 +103,20 @@ final class PartRunner {
                 }))
         }
         // A 1x1 convolution feeding only the depthwise convolution after it runs inside that one, band by band.
+        // The fused step then reads the 1x1 convolution's input while it writes its own output, so the two
+        // must not share arena bytes (the memory plan let them: the input was dead after the 1x1 step).
         var reads = [Int](repeating: 0, count: artifact.values.count)
         for step in partSteps { for operand in step.operands { reads[operand] += 1 } }
         for value in part.sends { reads[value] += 1 }
+        var placed: [ValueID: Range<Int>] = [:]
+        for placement in part.memoryPlan.placements { placed[placement.value] = placement.offset..<(placement.offset + placement.size) }
+        func disjoint(_ a: ValueID, _ b: ValueID) -> Bool {
+            guard let first = placed[a], let second = placed[b] else { return true }
+            return !first.overlaps(second)
+        }
         for index in steps.indices.dropLast() where reads[steps[index].step.outputs.first ?? 0] == 1 && !steps[index].step.outputs.isEmpty {
+            guard let source = steps[index].step.inputs.first,
+                  steps[index + 1].step.outputs.allSatisfy({ disjoint(source, $0) }) else { continue }
             guard let fused = StepKernel.fusing(steps[index].kernel, steps[index].step, into: steps[index + 1].kernel,
                                                 steps[index + 1].step, producer: index) else { continue }
             steps[index] = BoundStep(step: steps[index].step, kernel: .deferred, inputs: steps[index].inputs,

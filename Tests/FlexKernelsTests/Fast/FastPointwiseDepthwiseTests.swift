@@ -72,6 +72,36 @@ struct FastPointwiseDepthwiseTests {
         }
     }
 
+    /// MobileNetV2's fused layers at full size, with the default band buffer.
+    @Test(arguments: [
+        Case(channels: 32, expanded: 32, height: 112, width: 112),
+        Case(channels: 16, expanded: 96, height: 112, width: 112, stride: 2),
+        Case(channels: 24, expanded: 144, height: 56, width: 56),
+        Case(channels: 24, expanded: 144, height: 56, width: 56, stride: 2),
+    ])
+    func mobileNetLayers(c: Case) {
+        let (p, d) = Self.geometries(c)
+        let input = randomFloats(c.batch * p.inputImageCount, seed: 51)
+        let pointwise = Fast.PreparedConvolution(geometry: p, weights: randomFloats(p.weightCount, seed: 52), algorithm: .gemm)
+        let depthwise = Fast.PreparedConvolution(geometry: d, weights: randomFloats(d.weightCount, seed: 53), algorithm: .depthwise)
+        let fused = Fast.PointwiseDepthwise(pointwise: pointwise, depthwise: depthwise)!
+        let pointwiseBias = randomFloats(p.outputChannels, seed: 54), depthwiseBias = randomFloats(d.outputChannels, seed: 55)
+        var expanded = [Float](repeating: .nan, count: p.outputImageCount)
+        var expected = [Float](repeating: .nan, count: d.outputImageCount), actual = expected
+        var scratch = [Float](repeating: .nan, count: max(pointwise.scratchCount, depthwise.scratchCount, fused.scratchCount, 1))
+        pointwiseBias.withUnsafeBufferPointer { pb in
+            depthwiseBias.withUnsafeBufferPointer { db in
+                let first = Fast.Epilogue(bias: pb.baseAddress, activation: .relu6)
+                let second = Fast.Epilogue(bias: db.baseAddress, activation: .relu6)
+                pointwise.run(input: input, output: &expanded, epilogue: first, scratch: &scratch)
+                depthwise.run(input: expanded, output: &expected, epilogue: second, scratch: &scratch)
+                fused.run(input: input, output: &actual, pointwiseEpilogue: first, depthwiseEpilogue: second, scratch: &scratch)
+            }
+        }
+        let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 1e-4, "\(c.testDescription), \(fused.bandRows)-row bands: \(worst)")
+    }
+
     @Test func onlyAPointwiseGEMMFeedingADepthwiseConvolutionFuses() {
         let (p, d) = Self.geometries(Self.cases[0])
         let weights = randomFloats(max(p.weightCount, d.weightCount, 9 * p.weightCount), seed: 1)
