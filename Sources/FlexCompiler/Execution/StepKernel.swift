@@ -33,6 +33,10 @@ enum StepKernel: @unchecked Sendable {
         if case .reference = self { true } else { false }
     }
 
+    var isDeferred: Bool {
+        if case .deferred = self { true } else { false }
+    }
+
     /// What runs the step, for profiles: `gemm`, `winograd`, `depthwise`, `gemm-transposed`,
     /// `packed-gemm`, `pooling`, `global-pooling`, `copy`, `add`, `gemm+depthwise`, `fused` or `reference`.
     var label: String {
