@@ -1,4 +1,5 @@
 import FlexGraph
+import FlexKernels
 import FlexTensor
 
 /// Runs one `CompiledArtifact.Part`. All planning happens at creation: kernels are prepared, fusions
@@ -73,7 +74,10 @@ final class PartRunner {
         let partSteps = Array(artifact.steps[part.steps])
         let weightBytes = { (value: ValueID) in artifact.weights[value]?.byteCount }
         let isWeight = { (value: ValueID) in artifact.weights[value] != nil }
-        let split = SampleSplit.plan(steps: artifact.steps[part.steps], values: artifact.values, weightBytes: weightBytes)
+        let split = SampleSplit.plan(steps: artifact.steps[part.steps], values: artifact.values, weightBytes: weightBytes) { step in
+            let kernel = StepKernel.name(for: step, values: artifact.values, weight: { artifact.weights[$0] })
+            return kernel == "packed-gemm" || kernel == Fast.PreparedConvolution.Algorithm.transposedGEMM.rawValue
+        }
         self.split = split
         // Prefix steps see one sample's shapes (the whole batch when `samples` is 1), the others the batch's.
         let sampleValues = SampleSplit.sampleValues(artifact.values, samples: split.samples, isWeight: isWeight)
