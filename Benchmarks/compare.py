@@ -4,7 +4,8 @@ runs as a subprocess in its own environment (Benchmarks/README.md has the setup)
 
 For each model x batch x threads:
   1. check: MXNet runs the fixed input once and saves output 0 as the reference; ORT and FlexEG
-     (`flexeg infer`) run it too and report their max relative difference from it; MXNet lists
+     (`flexeg bench --output-dir`: the compiled model on NeuronCores, as timed) run it too and report
+     their max relative difference from it; MXNet lists
      the oneDNN primitives that ran, ORT the kernels left after its graph fusions.
   2. `--rounds` rounds of MXNet -> ORT -> FlexEG, one fresh process each, each timed for
      `--duration` seconds after its warm-up; the table shows per-competitor medians.
@@ -125,9 +126,10 @@ def check_cell(model, batch, threads, flexeg, tmp):
         out["ort"] = {"error": str(e)}
     if flexeg:
         try:
+            # The compiled model on NeuronCores, as timed: one untimed inference after a one-request run.
             outdir = os.path.join(tmp, "flexeg_%s_b%d" % (model, batch))
-            run(pinned(threads, [flexeg, "infer", prefix, "--input", "data=" + inp, "--output-dir", outdir]),
-                env, timeout=1800)
+            run(pinned(threads, [flexeg, "bench", prefix, "--input", "data=" + inp, "--cores", str(threads),
+                                 "--iterations", "1", "--warmup", "0", "--output-dir", outdir]), env, timeout=1800)
             out["flexeg"] = last_json(run([ORT_PY, os.path.join(RUNNERS, "common.py"), "diff",
                                            os.path.join(outdir, "out_0.npy"), ref], env, timeout=120))
         except Failed as e:

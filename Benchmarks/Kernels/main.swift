@@ -106,7 +106,8 @@ func report(_ name: String, flops: Double, seconds: Double) {
 print("GEMM C[M x N] = A[M x K] . B[K x N] (A pre-packed, B packed on the fly)")
 let gemmSizes: [(Int, Int, Int)] = options.quick
     ? [(256, 256, 256), (1024, 1024, 1024)]
-    : [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (64, 3136, 576), (256, 3136, 64)]
+    : [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (64, 3136, 576), (256, 3136, 64),
+       (96, 12544, 16), (144, 3136, 24), (96, 448, 16)]
 for (m, n, k) in gemmSizes {
     let a = Buffer(count: m * k, seed: 1), b = Buffer(count: k * n, seed: 2), c = Buffer(count: m * n, seed: 3)
     let packed = Fast.PackedMatrix(rows: m, columns: k, role: .left, source: a.pointer, rowStride: k)

@@ -188,51 +188,161 @@ static inline void depthwise_general_avx512(const float *input, const float *wei
     }
 }
 
-/// 3x3, dilation 1, column stride 1 or 2 (`stride`, a constant): weights in registers; per 16-column chunk
-/// the tap masks are computed once and the chunk is run down all output rows, one accumulator per filter
-/// row.
+/// The epilogue of a depthwise plane, resolved once per plane: what to add and clamp with.
+typedef struct plane_epilogue {
+    __m512 bias, lower, upper;
+    const float *residual;
+    int64_t residual_stride;
+    int has_bias, clamp;
+} plane_epilogue;
+
+AVX512 __attribute__((always_inline))
+static inline plane_epilogue resolve_epilogue(const flex_epilogue *e) {
+    plane_epilogue r;
+    r.has_bias = e && e->bias;
+    r.clamp = e && e->clamp;
+    r.bias = _mm512_set1_ps(r.has_bias ? e->bias[0] : 0);
+    r.lower = _mm512_set1_ps(r.clamp ? e->lower : 0);
+    r.upper = _mm512_set1_ps(r.clamp ? e->upper : 0);
+    r.residual = e ? e->residual : NULL;
+    r.residual_stride = e ? e->residual_stride : 0;
+    return r;
+}
+
+/// The epilogue and store of 16 outputs; `has_bias`, `has_residual` and `clamp` are constants after
+/// inlining, so rows run without branches on the epilogue's form.
+AVX512 __attribute__((always_inline))
+static inline void store_resolved(float *out, __m512 sum, const plane_epilogue *e, int64_t y, int64_t x0, __mmask16 m,
+                                  const int has_bias, const int has_residual, const int clamp) {
+    if (has_bias) sum = _mm512_add_ps(sum, e->bias);
+    if (has_residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(m, e->residual + y * e->residual_stride + x0));
+    if (clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, e->lower), e->upper);
+    if (m == 0xFFFF) _mm512_storeu_ps(out + x0, sum);
+    else _mm512_mask_storeu_ps(out + x0, m, sum);
+}
+
+/// Tap masks of one 16-column chunk of a 3x3 filter: stride 1, the three taps' windows; stride 2, the
+/// 32-element windows at `first` (taps 0 and 1) and `first + 2` (tap 2), low and high halves.
+typedef struct chunk_masks {
+    __mmask16 m0, m1, m2, h0, h2;
+} chunk_masks;
+
+AVX512 __attribute__((always_inline))
+static inline chunk_masks masks_at(int64_t first, int64_t width) {
+    return (chunk_masks){lanes_inside(first, width), lanes_inside(first + 1, width), lanes_inside(first + 2, width),
+                         lanes_inside(first + 16, width), lanes_inside(first + 18, width)};
+}
+
+/// One filter row's three taps for 16 outputs starting at `row` (already offset to the chunk's first
+/// input column), times the weights `wa`, `wb`, `wc`.
+AVX512 __attribute__((always_inline))
+static inline __m512 taps3(const float *row, chunk_masks k, __m512 wa, __m512 wb, __m512 wc, const int stride) {
+    if (stride == 1) {
+        __m512 acc = _mm512_mul_ps(wa, _mm512_maskz_loadu_ps(k.m0, row));
+        acc = _mm512_fmadd_ps(wb, _mm512_maskz_loadu_ps(k.m1, row + 1), acc);
+        return _mm512_fmadd_ps(wc, _mm512_maskz_loadu_ps(k.m2, row + 2), acc);
+    }
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512 lo = _mm512_maskz_loadu_ps(k.m0, row), hi = _mm512_maskz_loadu_ps(k.h0, row + 16);
+    const __m512 lo2 = _mm512_maskz_loadu_ps(k.m2, row + 2), hi2 = _mm512_maskz_loadu_ps(k.h2, row + 18);
+    __m512 acc = _mm512_mul_ps(wa, _mm512_permutex2var_ps(lo, evens, hi));
+    acc = _mm512_fmadd_ps(wb, _mm512_permutex2var_ps(lo, odds, hi), acc);
+    return _mm512_fmadd_ps(wc, _mm512_permutex2var_ps(lo2, evens, hi2), acc);
+}
+
+/// One 16-column chunk (`first`: its first input column, masks `k`) of a 3x3 plane down all output rows.
+/// Rows whose three input rows are all inside the plane run without checks, walking a row pointer.
+/// Output rows `[start, end)` of a 3x3 plane whose three input rows all lie inside the input.
+typedef struct inner_rows {
+    int64_t start, end;
+} inner_rows;
+
+static inline inner_rows inner_rows_of(const flex_plane_geometry *g) {
+    const int64_t sh = g->stride_h, last = g->in_h - 3 + g->pad_h;
+    inner_rows r = {(g->pad_h + sh - 1) / sh, last < 0 ? 0 : last / sh + 1};
+    if (r.end > g->out_h) r.end = g->out_h;
+    if (r.start > r.end) r.start = r.end;
+    return r;
+}
+
+AVX512 __attribute__((always_inline))
+static inline void chunk3x3_form(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
+                                 const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
+                                 inner_rows inner, const int stride, const int has_bias, const int has_residual,
+                                 const int clamp) {
+    const int64_t width = g->in_w, sh = g->stride_h, out_w = g->out_w, out_h = g->out_h;
+    for (int64_t y = 0; y < out_h; y++) {
+        if (y == inner.start && inner.end > inner.start) {
+            const float *row = input + (y * sh - g->pad_h) * width + first;
+            float *out = output + y * out_w;
+            const int64_t step = sh * width;
+            for (; y < inner.end; y++, row += step, out += out_w) {
+                const __m512 a0 = taps3(row, k, w[0], w[1], w[2], stride);
+                const __m512 a1 = taps3(row + width, k, w[3], w[4], w[5], stride);
+                const __m512 a2 = taps3(row + 2 * width, k, w[6], w[7], w[8], stride);
+                store_resolved(out, _mm512_add_ps(_mm512_add_ps(a0, a1), a2), e, y, x0, store, has_bias, has_residual, clamp);
+            }
+            if (y >= out_h) break;
+        }
+        const int64_t iy = y * sh - g->pad_h;
+        __m512 sum = _mm512_setzero_ps();
+        for (int i = 0; i < 3; i++) {
+            if (iy + i < 0 || iy + i >= g->in_h) continue;
+            sum = _mm512_add_ps(sum, taps3(input + (iy + i) * width + first, k, w[3 * i], w[3 * i + 1], w[3 * i + 2], stride));
+        }
+        store_resolved(output + y * out_w, sum, e, y, x0, store, has_bias, has_residual, clamp);
+    }
+}
+
+/// One 16-column chunk (`first`: its first input column, masks `k`) of a 3x3 plane down all output rows.
+/// Rows whose three input rows are all inside the plane run without checks, walking row pointers, and
+/// each epilogue form gets its own branch-free rows.
+AVX512 __attribute__((always_inline))
+static inline void chunk3x3_masked(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
+                                   const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
+                                   inner_rows inner, const int stride) {
+#define FORM(b, r, c) chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, b, r, c)
+    if (e->residual) {
+        if (e->has_bias && e->clamp) FORM(1, 1, 1);
+        else if (e->has_bias) FORM(1, 1, 0);
+        else if (e->clamp) FORM(0, 1, 1);
+        else FORM(0, 1, 0);
+    } else if (e->has_bias && e->clamp) {
+        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 1, 0, 1);
+    } else if (e->has_bias) {
+        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 1, 0, 0);
+    } else if (e->clamp) {
+        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 0, 0, 1);
+    } else {
+        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 0, 0, 0);
+    }
+#undef FORM
+}
+
+/// `chunk3x3_masked` with the store mask a constant when the chunk is whole.
+AVX512 __attribute__((always_inline))
+static inline void chunk3x3(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
+                            const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
+                            inner_rows inner, const int stride) {
+    if (store == 0xFFFF) chunk3x3_masked(input, output, g, e, w, x0, first, k, 0xFFFF, inner, stride);
+    else chunk3x3_masked(input, output, g, e, w, x0, first, k, store, inner, stride);
+}
+
+/// 3x3, dilation 1, column stride 1 or 2 (`stride`, a constant): weights in registers, the epilogue
+/// resolved once; per 16-column chunk the tap masks are computed once and the chunk is run down all
+/// output rows.
 AVX512 __attribute__((always_inline))
 static inline void depthwise3x3_avx512(const float *input, const float *weights, float *output,
                                        const flex_plane_geometry *g, const flex_epilogue *e, const int stride) {
-    const __m512 w0 = _mm512_set1_ps(weights[0]), w1 = _mm512_set1_ps(weights[1]), w2 = _mm512_set1_ps(weights[2]);
-    const __m512 w3 = _mm512_set1_ps(weights[3]), w4 = _mm512_set1_ps(weights[4]), w5 = _mm512_set1_ps(weights[5]);
-    const __m512 w6 = _mm512_set1_ps(weights[6]), w7 = _mm512_set1_ps(weights[7]), w8 = _mm512_set1_ps(weights[8]);
-    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    const int64_t width = g->in_w;
+    __m512 w[9];
+    for (int i = 0; i < 9; i++) w[i] = _mm512_set1_ps(weights[i]);
+    const plane_epilogue resolved = resolve_epilogue(e);
+    const inner_rows inner = inner_rows_of(g);
     for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
         const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
         const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-        // Stride 1: the three taps' windows. Stride 2: the 32-element windows at first (taps 0 and 1) and
-        // first + 2 (tap 2), low and high halves.
-        const __mmask16 m0 = lanes_inside(first, width), m1 = lanes_inside(first + 1, width);
-        const __mmask16 m2 = lanes_inside(first + 2, width);
-        const __mmask16 h0 = lanes_inside(first + 16, width), h2 = lanes_inside(first + 18, width);
-#define TAPS(row, wa, wb, wc, acc)                                                                             \
-        do {                                                                                                   \
-            if (stride == 1) {                                                                                 \
-                acc = _mm512_mul_ps(wa, _mm512_maskz_loadu_ps(m0, (row) + first));                            \
-                acc = _mm512_fmadd_ps(wb, _mm512_maskz_loadu_ps(m1, (row) + first + 1), acc);                  \
-                acc = _mm512_fmadd_ps(wc, _mm512_maskz_loadu_ps(m2, (row) + first + 2), acc);                  \
-            } else {                                                                                           \
-                const __m512 lo = _mm512_maskz_loadu_ps(m0, (row) + first);                                    \
-                const __m512 hi = _mm512_maskz_loadu_ps(h0, (row) + first + 16);                               \
-                const __m512 lo2 = _mm512_maskz_loadu_ps(m2, (row) + first + 2);                               \
-                const __m512 hi2 = _mm512_maskz_loadu_ps(h2, (row) + first + 18);                              \
-                acc = _mm512_mul_ps(wa, _mm512_permutex2var_ps(lo, evens, hi));                                \
-                acc = _mm512_fmadd_ps(wb, _mm512_permutex2var_ps(lo, odds, hi), acc);                          \
-                acc = _mm512_fmadd_ps(wc, _mm512_permutex2var_ps(lo2, evens, hi2), acc);                       \
-            }                                                                                                  \
-        } while (0)
-        for (int64_t y = 0; y < g->out_h; y++) {
-            const int64_t iy = y * g->stride_h - g->pad_h;
-            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps();
-            if (iy >= 0 && iy < g->in_h) TAPS(input + iy * width, w0, w1, w2, a0);
-            if (iy + 1 >= 0 && iy + 1 < g->in_h) TAPS(input + (iy + 1) * width, w3, w4, w5, a1);
-            if (iy + 2 >= 0 && iy + 2 < g->in_h) TAPS(input + (iy + 2) * width, w6, w7, w8, a2);
-            store16_plane(output + y * g->out_w, _mm512_add_ps(_mm512_add_ps(a0, a1), a2), e, y, x0, store);
-        }
-#undef TAPS
+        chunk3x3(input, output, g, &resolved, w, x0, first, masks_at(first, g->in_w), store, inner, stride);
     }
 }
 
@@ -250,11 +360,85 @@ AVX512 void flex_depthwise_plane_avx512(const float *input, const float *weights
     }
 }
 
+/// 3x3 (dilation 1, column stride `stride`, a constant) over many channels: the rows needing no checks
+/// and the chunks' tap masks are worked out once for all of them (planes up to 1024 outputs wide).
+AVX512 __attribute__((always_inline))
+static inline void depthwise3x3_channels(const float *input, int64_t input_stride, int64_t multiplier,
+                                         const float *weights, float *output, int64_t output_stride, int64_t first,
+                                         int64_t count, const flex_plane_geometry *g, const flex_epilogue *e,
+                                         const int stride) {
+    enum { MAX_CHUNKS = 64 };
+    const int64_t chunks = (g->out_w + 15) / 16;
+    chunk_masks masks[MAX_CHUNKS];
+    for (int64_t c = 0; c < chunks; c++) masks[c] = masks_at(c * 16 * stride - g->pad_w, g->in_w);
+    const int64_t left = g->out_w - (chunks - 1) * 16;
+    const __mmask16 last_store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+    const inner_rows inner = inner_rows_of(g);
+    for (int64_t o = first; o < first + count; o++) {
+        __m512 w[9];
+        for (int i = 0; i < 9; i++) w[i] = _mm512_set1_ps(weights[o * 9 + i]);
+        flex_epilogue tile;
+        if (e) {
+            tile = *e;
+            if (tile.bias) tile.bias += o;
+            if (tile.residual) tile.residual += o * output_stride;
+        }
+        const plane_epilogue resolved = resolve_epilogue(e ? &tile : NULL);
+        const float *plane = input + o / multiplier * input_stride;
+        float *out = output + o * output_stride;
+        for (int64_t c = 0; c < chunks; c++) {
+            chunk3x3(plane, out, g, &resolved, w, c * 16, c * 16 * stride - g->pad_w, masks[c],
+                     c == chunks - 1 ? last_store : (__mmask16)0xFFFF, inner, stride);
+        }
+    }
+}
+
+AVX512 void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, int64_t multiplier,
+                                           const float *weights, float *output, int64_t output_stride, int64_t first,
+                                           int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+    if (is3x3 && g->out_w <= 1024 && g->stride_w == 1) {
+        depthwise3x3_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 1);
+        return;
+    }
+    if (is3x3 && g->out_w <= 1024 && g->stride_w == 2) {
+        depthwise3x3_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 2);
+        return;
+    }
+    const int64_t area = g->kernel_h * g->kernel_w;
+    for (int64_t o = first; o < first + count; o++) {
+        flex_epilogue tile;
+        if (e) {
+            tile = *e;
+            if (tile.bias) tile.bias += o;
+            if (tile.residual) tile.residual += o * output_stride;
+        }
+        flex_depthwise_plane_avx512(input + o / multiplier * input_stride, weights + o * area, output + o * output_stride, g,
+                                    e ? &tile : NULL);
+    }
+}
+
 #else
 
 void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
                                  const flex_plane_geometry *geometry, const flex_epilogue *epilogue) {
     flex_depthwise_plane_portable(input, weights, output, geometry, epilogue);
+}
+
+void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, int64_t multiplier,
+                                    const float *weights, float *output, int64_t output_stride, int64_t first,
+                                    int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int64_t area = g->kernel_h * g->kernel_w;
+    for (int64_t o = first; o < first + count; o++) {
+        flex_epilogue tile;
+        if (e) {
+            tile = *e;
+            if (tile.bias) tile.bias += o;
+            if (tile.residual) tile.residual += o * output_stride;
+        }
+        flex_depthwise_plane_portable(input + o / multiplier * input_stride, weights + o * area, output + o * output_stride, g,
+                                      e ? &tile : NULL);
+    }
 }
 
 void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,

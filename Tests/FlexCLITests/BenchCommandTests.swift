@@ -1,3 +1,4 @@
+import FlexTensor
 import FlexTestSupport
 import Foundation
 import Testing
@@ -56,6 +57,22 @@ struct BenchCommandTests {
         #expect(steps.count >= 10)
         #expect(steps.contains { $0["kernel"] as? String == "winograd" || $0["kernel"] as? String == "gemm" })
         #expect(steps.allSatisfy { ($0["ms"] as? Double ?? -1) >= 0 })
+    }
+
+    /// The outputs of the compiled model on NeuronCores, written after timing, match MXNet's.
+    @Test(arguments: [1, 2])
+    func outputDirHoldsMXNetsOutputs(cores: Int) throws {
+        let fixture = try Fixture.named("zoo_mobilenet_v2")
+        let scratch = try TemporaryDirectory(prefix: "bench-cli-out")
+        let input = fixture.directory + "/" + fixture.manifest.inputs[0].file
+        let result = try CLIRunner.run(["bench", fixture.prefix, "--input", "data=\(input)", "--cores", String(cores),
+                                        "--iterations", "2", "--warmup", "0", "--output-dir", scratch.path],
+                                       environment: ["FLEXEG_RUNTIME_DIR": scratch.path + "/runtime"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let actual = try Tensor(npyFile: scratch.path + "/out_0.npy")
+        let expected = try fixture.expectedOutputs()[0]
+        #expect(actual.shape == expected.shape)
+        #expect(relativeL2Error(actual, expected) <= 1e-3)
     }
 
     @Test func textOutputNamesTheMeasurements() throws {

@@ -35,6 +35,9 @@ import Testing
         let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: cores)
         let splits = (0..<cores).flatMap { model.makeStageRunner(stage: $0).samplesPerPass }
         #expect(splits.allSatisfy { $0 == 3 }, "\(splits)")
+        // All but the dense layer (its 2.4 KB of weights outweigh its 20 bytes of output per sample).
+        let runnerSteps = (0..<cores).map { model.makeStageRunner(stage: $0).sampleSteps.reduce(0, +) }
+        #expect(runnerSteps.reduce(0, +) == 4)
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         let runners = (0..<cores).map(model.makeStageRunner(stage:))
         // Twice through the same runners: nothing of the first call may leak into the second.
@@ -46,8 +49,27 @@ import Testing
         }
     }
 
-    @Test func partsWhoseDenseWeightsOutweighTheirActivationsRunTheWholeBatch() throws {
+    /// The convolutions run sample by sample, the dense layer (weights outweighing its activations) over the
+    /// whole batch: the flattened activations cross from one to the other in the arena, every sample's kept.
+    @Test func aHeavyDenseLayerRunsBatchedAfterTheConvolutions() throws {
         let (graph, parameters, input) = try Self.model(hidden: 400, batch: 2)
+        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let runner = model.makeStageRunner(stage: 0)
+        #expect(runner.samplesPerPass == [2])
+        #expect(runner.sampleSteps == [4], "convolution, convolution + add + relu, pooling, flatten; then the dense layer")
+        let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
+        for _ in 0..<2 { #expect(relativeL2(runner.run([input])[0], expected[0]) <= 1e-5) }
+    }
+
+    @Test func aDenseOnlyPartRunsTheWholeBatch() throws {
+        var generator = SplitMix64(seed: 22)
+        var builder = GraphBuilder()
+        let data = builder.variable("data")
+        let fc = try builder.node("fc", "FullyConnected", ["num_hidden": "300"], data, builder.variable("fc_weight"), builder.variable("fc_bias"))
+        let relu = try builder.activation("relu", "relu", fc)
+        let graph = builder.graph(relu)
+        let parameters = ["fc_weight": Tensor.random([300, 200], using: &generator), "fc_bias": Tensor.random([300], using: &generator)]
+        let input = Tensor.random([4, 200], using: &generator)
         let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         #expect(model.makeStageRunner(stage: 0).samplesPerPass == [1])
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])

@@ -123,6 +123,13 @@ void flex_depthwise_plane_portable(const float *input, const float *weights, flo
 /// run the portable code). Needs AVX-512F.
 void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
                                  const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
+/// Output channels `first ..< first + count` with `flex_depthwise_plane_avx512`: channel `o` reads input plane
+/// `input + (o / multiplier) * input_stride` and filter `weights + o * kernel_h * kernel_w`, writes
+/// `output + o * output_stride`; the epilogue's `bias[o]` and residual plane `residual + o * output_stride`
+/// (row stride `residual_stride`) are its own. One call for many small planes. Needs AVX-512F.
+void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, int64_t multiplier,
+                                    const float *weights, float *output, int64_t output_stride, int64_t first,
+                                    int64_t count, const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
 
 // MARK: - Winograd F(4x4, 3x3)
 

@@ -7,7 +7,8 @@ public struct StepProfile: Sendable, Equatable {
     /// The MXNet node the step came from.
     public var name: String
     public var opName: String
-    /// What runs it: `gemm`, `winograd`, `depthwise`, `packed-gemm`, `pooling`, …, `reference`, `host`.
+    /// What runs it: `gemm`, `winograd`, `depthwise`, `packed-gemm`, `pooling`, …, `reference`, `host`;
+    /// `fused` when the next step's kernel (`gemm+depthwise`) does its work, and its time is counted there.
     public var kernel: String
     /// Fused elementwise operations, as in the summary (`add`, `relu`, `clip(0.0,6.0)`).
     public var epilogue: [String]
@@ -36,8 +37,7 @@ extension CompiledModel {
                     for step in artifact.steps[artifact.parts[partIndex].steps] {
                         steps.append(StepProfile(
                             stage: stage, name: step.name, opName: step.opName,
-                            kernel: StepKernel.name(for: step, values: artifact.values, weight: { artifact.weights[$0] }),
-                            epilogue: step.epilogue.map(\.summary), seconds: 0, flops: costModel.cost(of: step, in: program).flops))
+                            kernel: "", epilogue: step.epilogue.map(\.summary), seconds: 0, flops: costModel.cost(of: step, in: program).flops))
                     }
                 case .host(let index):
                     let node = hostGraph.nodes[index]
@@ -50,6 +50,16 @@ extension CompiledModel {
             profiles.append(steps)
         }
         let runners = (0..<stageCount).map(makeStageRunner(stage:))
+        for (stage, runner) in runners.enumerated() {
+            for (index, label) in runner.kernelLabels.enumerated() {
+                profiles[stage][index].kernel = label
+                // A fused step's work (and time) is the next step's.
+                if label == StepKernel.deferred.label, index + 1 < profiles[stage].count {
+                    profiles[stage][index + 1].flops += profiles[stage][index].flops
+                    profiles[stage][index].flops = 0
+                }
+            }
+        }
         for pass in 0...iterations {
             var values = inputs
             for (stage, runner) in runners.enumerated() {

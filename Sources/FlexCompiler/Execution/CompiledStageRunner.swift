@@ -78,11 +78,29 @@ public final class CompiledStageRunner: @unchecked Sendable {
         }
     }
 
-    /// For each of the stage's subgraph parts, in order: how many batch samples it runs one at a time
-    /// (1: the whole batch step by step; see `PartRunner`).
+    /// What runs each step of the stage (parts' steps and host operators in order; see `StepKernel.label`).
+    var kernelLabels: [String] {
+        units.flatMap { unit -> [String] in
+            switch unit {
+            case .part(let runner, _, _): runner.steps.map(\.kernel.label)
+            case .host: ["host"]
+            }
+        }
+    }
+
+    /// For each of the stage's subgraph parts, in order: how many batch samples its first steps run one
+    /// at a time (1: the whole batch step by step; see `SampleSplit`).
     public var samplesPerPass: [Int] {
         units.compactMap { unit in
             if case .part(let runner, _, _) = unit { runner.samples } else { nil }
+        }
+    }
+
+    /// For each of the stage's subgraph parts, in order: how many of its steps run sample by sample (0 when
+    /// it runs the whole batch step by step).
+    public var sampleSteps: [Int] {
+        units.compactMap { unit in
+            if case .part(let runner, _, _) = unit { runner.samples > 1 ? runner.split.prefix : 0 } else { nil }
         }
     }
 

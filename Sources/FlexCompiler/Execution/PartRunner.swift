@@ -1,11 +1,13 @@
 import FlexGraph
+import FlexKernels
 import FlexTensor
 
-/// Runs one `CompiledArtifact.Part`. All planning happens at creation: kernels are prepared, and every
-/// step is bound to the tensors it reads and writes (weights, and views into the part's arena placed by
-/// its memory plan). A call then only binds the part's received and sent tensors into the few step
-/// operands that name them, and runs the bound steps in order, once per batch sample when the part
-/// runs sample by sample (`SampleSplit`).
+/// Runs one `CompiledArtifact.Part`. All planning happens at creation: kernels are prepared, fusions
+/// chosen, the part's activation arena planned for the schedule it will run (`SampleSplit`), and every
+/// step bound to the tensors it reads and writes (weights, and views into the arena). A call then only
+/// binds the part's received and sent tensors (and, sample by sample, the values crossing from the
+/// per-sample prefix to the batched rest) into the few step operands that name them, and runs the
+/// bound steps in order.
 ///
 /// Owns its arena, kernel scratch and send buffers: not thread-safe, one runner per thread. Returned
 /// tensors are handed over: a send buffer is reused only once no tensor outside the runner refers to
@@ -16,29 +18,35 @@ final class PartRunner {
     /// One step with its operands bound.
     struct BoundStep {
         let step: Step
-        let kernel: StepKernel
+        var kernel: StepKernel
         var inputs: [Tensor]
         var outputs: [Tensor]
         var epilogueOperands: [Tensor?]
     }
 
-    /// Where a received or sent value appears among the bound steps' operands.
+    /// Where a value bound per call appears among the bound steps' operands.
     enum OperandSlot {
         case input(step: Int, position: Int)
         case output(step: Int, position: Int)
         case epilogue(step: Int, position: Int)
     }
 
+    /// A value bound per call: a received or sent tensor, or an arena value crossing from the per-sample
+    /// prefix to the batched steps; its slots in the prefix get one sample's slice at a time.
+    struct CallBinding {
+        var prefixSlots: [OperandSlot] = []
+        var suffixSlots: [OperandSlot] = []
+        /// Shape of one sample's slice.
+        var sampleShape: Shape
+    }
+
     private(set) var steps: [BoundStep]
-    /// For each received value (in `part.receives` order), then each sent value (`part.sends` order): its slots.
-    private let receiveSlots: [[OperandSlot]]
-    private let sendSlots: [[OperandSlot]]
+    let split: SampleSplit
+    private var receives: [CallBinding]
+    private var sends: [CallBinding]
+    /// Arena values crossing from the prefix to the suffix, with their whole-batch tensors.
+    private var crossings: [(binding: CallBinding, tensor: Tensor)]
     private let sendSpecs: [(shape: Shape, dtype: DType)]
-    /// Batch samples the part runs one at a time (1: the whole batch at once; see `SampleSplit`).
-    let samples: Int
-    /// Shapes of one sample's slice of each received and sent value (their full shapes when `samples == 1`).
-    private let receiveSampleShapes: [Shape]
-    private let sendSampleShapes: [Shape]
     /// Buffers of earlier sends, per sent value, reused once nothing else holds them.
     private var sendPools: [[TensorBuffer]]
     private let arena: TensorBuffer
@@ -52,21 +60,74 @@ final class PartRunner {
     /// a send still held elsewhere is simply not pooled.
     private static let poolLimit = 8
 
-    /// Stands in for a packed weight, which its step's kernel reads from its own prepared form, and for
-    /// received and sent values until a call binds them.
+    /// Stands in for a packed weight, which its step's kernel reads from its own prepared form, for values
+    /// bound per call until a call binds them, and for the unused output of a fused-away step.
     private static let placeholder = Tensor(zeros: [0])
+
+    /// Batch samples the prefix runs one at a time.
+    var samples: Int { split.samples }
 
     /// Prepares the part's kernels and binds its steps. The artifact is validated: every step reading a
     /// packed weight gets a fast kernel.
     init(artifact: CompiledArtifact, part index: Int) {
         part = artifact.parts[index]
-        let partSteps = artifact.steps[part.steps]
+        let partSteps = Array(artifact.steps[part.steps])
+        let weightBytes = { (value: ValueID) in artifact.weights[value]?.byteCount }
         let isWeight = { (value: ValueID) in artifact.weights[value] != nil }
-        samples = SampleSplit.samples(steps: partSteps, values: artifact.values, isWeight: isWeight)
-        // Kernels, arena views and the received and sent views are for one sample when the part splits.
-        let values = SampleSplit.sampleValues(artifact.values, samples: samples, isWeight: isWeight)
-        arena = TensorBuffer(byteCount: part.memoryPlan.arenaBytes)
-        var tensors = [Tensor?](repeating: nil, count: artifact.values.count)
+        let split = SampleSplit.plan(steps: artifact.steps[part.steps], values: artifact.values, weightBytes: weightBytes) { step in
+            let kernel = StepKernel.name(for: step, values: artifact.values, weight: { artifact.weights[$0] })
+            return kernel == "packed-gemm" || kernel == Fast.PreparedConvolution.Algorithm.transposedGEMM.rawValue
+        }
+        self.split = split
+        // Prefix steps see one sample's shapes (the whole batch when `samples` is 1), the others the batch's.
+        let sampleValues = SampleSplit.sampleValues(artifact.values, samples: split.samples, isWeight: isWeight)
+        let values = artifact.values
+        func valuesFor(step: Int) -> [Program.Value] { step < split.prefix ? sampleValues : values }
+
+        var kernels = partSteps.indices.map { position in
+            StepKernel.prepare(partSteps[position], values: valuesFor(step: position), weight: { artifact.weights[$0] })
+        }
+        // Reads of each value by the part's steps and its sends.
+        var reads = [Int](repeating: 0, count: values.count)
+        for step in partSteps { for operand in step.operands { reads[operand] += 1 } }
+        for value in part.sends { reads[value] += 1 }
+        // A 1x1 convolution feeding only the depthwise convolution after it (in the same segment) runs
+        // inside that one, band by band; its input then lives until the fused step.
+        var lastRead = [Int](repeating: -1, count: values.count)
+        for (position, step) in partSteps.enumerated() { for operand in step.operands { lastRead[operand] = position } }
+        for position in partSteps.indices.dropLast() {
+            let first = partSteps[position], second = partSteps[position + 1]
+            guard first.outputs.count == 1, reads[first.outputs[0]] == 1, (position < split.prefix) == (position + 1 < split.prefix),
+                  let fused = StepKernel.fusing(kernels[position], first, into: kernels[position + 1], second, producer: position)
+            else { continue }
+            kernels[position] = .deferred
+            kernels[position + 1] = fused
+            if let source = first.inputs.first { lastRead[source] = Swift.max(lastRead[source], position + 1) }
+        }
+
+        // The arena: every value the part computes and keeps to itself, except fused-away outputs.
+        var producer = [Int?](repeating: nil, count: values.count)
+        for (position, step) in partSteps.enumerated() { for output in step.outputs { producer[output] = position } }
+        let sent = Set(part.sends)
+        var requests: [MemoryPlan.Request] = []
+        var crossingValues: [ValueID] = []
+        for (position, step) in partSteps.enumerated() where !kernels[position].isDeferred {
+            for output in step.outputs where !sent.contains(output) {
+                let last = Swift.max(lastRead[output], position)
+                if position < split.prefix && last >= split.prefix {
+                    // Needed by batched steps: room for every sample, from the start of the prefix.
+                    crossingValues.append(output)
+                    requests.append(MemoryPlan.Request(value: output, bytes: values[output].byteCount, firstStep: 0, lastStep: last))
+                } else {
+                    let bytes = position < split.prefix ? sampleValues[output].byteCount : values[output].byteCount
+                    requests.append(MemoryPlan.Request(value: output, bytes: bytes, firstStep: position, lastStep: last))
+                }
+            }
+        }
+        let plan = MemoryPlan(requests: requests)
+        arena = TensorBuffer(byteCount: plan.arenaBytes)
+
+        var tensors = [Tensor?](repeating: nil, count: values.count)
         var bound: [Tensor] = []
         for step in partSteps {
             for operand in step.operands where tensors[operand] == nil {
@@ -80,22 +141,33 @@ final class PartRunner {
             }
         }
         boundWeights = bound
-        for placement in part.memoryPlan.placements {
-            let value = values[placement.value]
-            tensors[placement.value] = Tensor(shape: value.shape, dtype: value.dtype, buffer: arena, byteOffset: placement.offset)
+        let crossing = Set(crossingValues)
+        var wholeTensors: [ValueID: Tensor] = [:]
+        for placement in plan.placements {
+            let id = placement.value
+            if crossing.contains(id) {
+                wholeTensors[id] = Tensor(shape: values[id].shape, dtype: values[id].dtype, buffer: arena, byteOffset: placement.offset)
+            } else {
+                let value = (producer[id] ?? 0) < split.prefix ? sampleValues[id] : values[id]
+                tensors[id] = Tensor(shape: value.shape, dtype: value.dtype, buffer: arena, byteOffset: placement.offset)
+            }
         }
 
-        var slots: [ValueID: [OperandSlot]] = [:]
+        // Bind every operand; values bound per call collect their slots.
+        var perCall: [ValueID: CallBinding] = [:]
         var steps: [BoundStep] = []
         for (position, step) in partSteps.enumerated() {
             func bind(_ value: ValueID, _ slot: OperandSlot) -> Tensor {
                 if let tensor = tensors[value] { return tensor }
-                slots[value, default: []].append(slot)
+                if kernels[position].isDeferred, step.outputs.contains(value), !sent.contains(value) { return Self.placeholder }
+                if position >= split.prefix, let whole = wholeTensors[value] { return whole }
+                var binding = perCall[value] ?? CallBinding(sampleShape: sampleValues[value].shape)
+                if position < split.prefix { binding.prefixSlots.append(slot) } else { binding.suffixSlots.append(slot) }
+                perCall[value] = binding
                 return Self.placeholder
             }
-            let kernel = StepKernel.prepare(step, values: values, weight: { artifact.weights[$0] })
             steps.append(BoundStep(
-                step: step, kernel: kernel,
+                step: step, kernel: kernels[position],
                 inputs: step.inputs.enumerated().map { bind($0.element, .input(step: position, position: $0.offset)) },
                 outputs: step.outputs.enumerated().map { bind($0.element, .output(step: position, position: $0.offset)) },
                 epilogueOperands: step.epilogue.enumerated().map { item in
@@ -103,11 +175,11 @@ final class PartRunner {
                 }))
         }
         self.steps = steps
-        receiveSlots = part.receives.map { slots[$0] ?? [] }
-        sendSlots = part.sends.map { slots[$0] ?? [] }
-        sendSpecs = part.sends.map { (artifact.values[$0].shape, artifact.values[$0].dtype) }
-        receiveSampleShapes = part.receives.map { values[$0].shape }
-        sendSampleShapes = part.sends.map { values[$0].shape }
+        func binding(_ value: ValueID) -> CallBinding { perCall[value] ?? CallBinding(sampleShape: sampleValues[value].shape) }
+        receives = part.receives.map(binding)
+        sends = part.sends.map(binding)
+        crossings = crossingValues.map { (binding($0), wholeTensors[$0]!) }
+        sendSpecs = part.sends.map { (values[$0].shape, values[$0].dtype) }
         sendPools = Array(repeating: [], count: part.sends.count)
         scratch = TensorBuffer(byteCount: (steps.map(\.kernel.scratchCount).max() ?? 0) * MemoryLayout<Float>.size)
     }
@@ -130,44 +202,68 @@ final class PartRunner {
     /// is called with each step's index and its start and end instants.
     func run(_ inputs: [Tensor], timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)? = nil) -> [Tensor] {
         precondition(inputs.count == part.receives.count, "part expects \(part.receives.count) tensors, got \(inputs.count)")
-        let results = sendSlots.indices.map(makeSend)
+        let results = sends.indices.map(makeSend)
         let scratchFloats = scratch.byteCount == 0 ? nil : scratch.baseAddress.assumingMemoryBound(to: Float.self)
-        for sample in 0..<samples {
-            for (position, tensor) in inputs.enumerated() {
-                bind(Self.slice(tensor, sample: sample, shape: receiveSampleShapes[position]), to: receiveSlots[position])
-            }
-            for (position, tensor) in results.enumerated() {
-                bind(Self.slice(tensor, sample: sample, shape: sendSampleShapes[position]), to: sendSlots[position])
-            }
-            if let timer {
-                let clock = ContinuousClock()
-                for index in steps.indices {
-                    let start = clock.now
-                    run(index, scratch: scratchFloats)
-                    timer(index, start, clock.now)
-                }
-            } else {
-                for index in steps.indices { run(index, scratch: scratchFloats) }
-            }
+        for sample in 0..<split.samples {
+            for (tensor, binding) in zip(inputs, receives) { bindSample(tensor, sample: sample, binding) }
+            for (tensor, binding) in zip(results, sends) { bindSample(tensor, sample: sample, binding) }
+            for crossing in crossings { bindSample(crossing.tensor, sample: sample, crossing.binding) }
+            runSteps(0..<split.prefix, scratch: scratchFloats, timer: timer)
+        }
+        if split.prefix < steps.count {
+            for (tensor, binding) in zip(inputs, receives) { bind(tensor, to: binding.suffixSlots) }
+            for (tensor, binding) in zip(results, sends) { bind(tensor, to: binding.suffixSlots) }
+            runSteps(split.prefix..<steps.count, scratch: scratchFloats, timer: timer)
         }
         // Drop the call's tensors so their buffers are free to reuse (sends) or release (receives).
-        for slots in receiveSlots { bind(Self.placeholder, to: slots) }
-        for slots in sendSlots { bind(Self.placeholder, to: slots) }
+        for binding in receives + sends + crossings.map(\.binding) {
+            bind(Self.placeholder, to: binding.prefixSlots)
+            bind(Self.placeholder, to: binding.suffixSlots)
+        }
         return results
+    }
+
+    private func runSteps(_ range: Range<Int>, scratch: UnsafeMutablePointer<Float>?,
+                          timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)?) {
+        if let timer {
+            let clock = ContinuousClock()
+            for index in range {
+                let start = clock.now
+                run(index, scratch: scratch)
+                timer(index, start, clock.now)
+            }
+        } else {
+            for index in range { run(index, scratch: scratch) }
+        }
     }
 
     @inline(__always)
     private func run(_ index: Int, scratch: UnsafeMutablePointer<Float>?) {
         let bound = steps[index]
-        bound.kernel.run(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands, scratch: scratch)
+        switch bound.kernel {
+        case .deferred:
+            return
+        case .pointwiseDepthwise(_, let producer):
+            let first = steps[producer]
+            bound.kernel.runFused(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands,
+                                  producer: first.step, producerInputs: first.inputs, scratch: scratch)
+        default:
+            bound.kernel.run(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands,
+                             scratch: scratch)
+        }
     }
 
-    /// Sample `sample`'s slice of `tensor` (whose leading axis is the batch), of shape `shape`; the tensor
-    /// itself when that is the whole of it.
-    private static func slice(_ tensor: Tensor, sample: Int, shape: Shape) -> Tensor {
-        guard shape != tensor.shape else { return tensor }
+    /// Binds sample `sample`'s slice of `tensor` (whose leading axis is the batch) into the prefix slots.
+    private func bindSample(_ tensor: Tensor, sample: Int, _ binding: CallBinding) {
+        guard !binding.prefixSlots.isEmpty else { return }
+        let shape = binding.sampleShape
+        if shape == tensor.shape {
+            bind(tensor, to: binding.prefixSlots)
+            return
+        }
         let bytes = shape.elementCount * tensor.dtype.size
-        return Tensor(shape: shape, dtype: tensor.dtype, buffer: tensor.buffer, byteOffset: tensor.byteOffset + sample * bytes)
+        bind(Tensor(shape: shape, dtype: tensor.dtype, buffer: tensor.buffer, byteOffset: tensor.byteOffset + sample * bytes),
+             to: binding.prefixSlots)
     }
 
     private func bind(_ tensor: Tensor, to slots: [OperandSlot]) {

@@ -23,15 +23,41 @@ enum StepKernel: @unchecked Sendable {
     case copy(byteCount: Int)
     /// A residual add step left unfused, `clamp(lhs + rhs)` with the step's epilogue clamp.
     case add(count: Int, activation: Fast.Activation)
+    /// A depthwise convolution computed together with the 1x1 convolution step `producer` (an earlier
+    /// step of the same part) whose output only it reads; that step is `.deferred`.
+    case pointwiseDepthwise(Fast.PointwiseDepthwise, producer: Int)
+    /// A step whose work a later `.pointwiseDepthwise` step does.
+    case deferred
 
     var isReference: Bool {
         if case .reference = self { true } else { false }
     }
 
+    var isDeferred: Bool {
+        if case .deferred = self { true } else { false }
+    }
+
+    /// What runs the step, for profiles: `gemm`, `winograd`, `depthwise`, `gemm-transposed`,
+    /// `packed-gemm`, `pooling`, `global-pooling`, `copy`, `add`, `gemm+depthwise`, `fused` or `reference`.
+    var label: String {
+        switch self {
+        case .reference: "reference"
+        case .convolution(let prepared): prepared.algorithm.rawValue
+        case .dense: "packed-gemm"
+        case .pooling: "pooling"
+        case .globalPooling: "global-pooling"
+        case .copy: "copy"
+        case .add: "add"
+        case .pointwiseDepthwise: "gemm+depthwise"
+        case .deferred: "fused"
+        }
+    }
+
     /// Floats of scratch one run needs.
     var scratchCount: Int {
         switch self {
-        case .reference, .pooling, .globalPooling, .copy, .add: 0
+        case .reference, .pooling, .globalPooling, .copy, .add, .deferred: 0
+        case .pointwiseDepthwise(let fused, _): fused.scratchCount
         case .convolution(let prepared): prepared.scratchCount
         case .dense(let packed, let rows):
             // The left operand's address does not change the scratch size; only its being unpacked does.
@@ -191,7 +217,33 @@ enum StepKernel: @unchecked Sendable {
             if activation != .identity {
                 Fast.Elementwise.activation(activation, input: outputs[0].floats, output: outputs[0].floats, count: count)
             }
+        case .pointwiseDepthwise, .deferred:
+            preconditionFailure("fused steps run through runFused")
         }
+    }
+
+    /// Runs a `.pointwiseDepthwise` step: `producer` and `producerInputs` are the 1x1 convolution step and
+    /// its tensors; `step`, `inputs`, `outputs` and `epilogueOperands` the depthwise one's.
+    func runFused(_ step: Step, inputs: [Tensor], outputs: [Tensor], epilogueOperands: [Tensor?], producer: Step,
+                  producerInputs: [Tensor], scratch: UnsafeMutablePointer<Float>?) {
+        guard case .pointwiseDepthwise(let fused, _) = self else { preconditionFailure("not a fused step") }
+        fused.run(input: producerInputs[0].floats, output: outputs[0].floats,
+                  pointwiseEpilogue: epilogue(producer, inputs: producerInputs, operands: [], biasAxis: .rows, rowStride: 0),
+                  depthwiseEpilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
+                  scratch: scratch!)
+    }
+
+    /// `.pointwiseDepthwise` for two consecutive convolution steps when the first is a 1x1 convolution
+    /// without a residual whose output only the second, a depthwise convolution, reads, and that output
+    /// takes at least two bands (measured: fused single bands are slower on MobileNetV2's small planes,
+    /// and its 112x112 layers gain most); nil otherwise.
+    static func fusing(_ first: StepKernel, _ firstStep: Step, into second: StepKernel, _ secondStep: Step, producer: Int) -> StepKernel? {
+        guard case .convolution(let pointwise) = first, case .convolution(let depthwise) = second,
+              firstStep.outputs.count == 1, secondStep.inputs.first == firstStep.outputs[0],
+              kernelEpilogue(firstStep.epilogue)?.addsResidual == false,
+              pointwise.geometry.outputImageCount * MemoryLayout<Float>.size >= 2 * Fast.PointwiseDepthwise.defaultBufferBudget,
+              let fused = Fast.PointwiseDepthwise(pointwise: pointwise, depthwise: depthwise) else { return nil }
+        return .pointwiseDepthwise(fused, producer: producer)
     }
 
     private func epilogue(_ step: Step, inputs: [Tensor], operands: [Tensor?], biasAxis: Fast.Epilogue.BiasAxis, rowStride: Int) -> Fast.Epilogue {

@@ -14,6 +14,17 @@ extension Fast {
         let paddedWidth: Int
         let geometry: Reference.ConvolutionGeometry
         let instructionSet: InstructionSet
+        /// Floats from one image's padded input to the next: columns `n` of several images follow one
+        /// another, image `n / (OH * OW)` (0: one image).
+        var imageStride = 0
+
+        /// The input offset of output pixel `column` (counting through the images).
+        @inline(__always)
+        func offset(ofColumn column: Int) -> Int {
+            let g = geometry, plane = g.outputHeight * g.outputWidth
+            let image = column / plane, pixel = column % plane
+            return image * imageStride + pixel / g.outputWidth * g.strideHeight * paddedWidth + pixel % g.outputWidth * g.strideWidth
+        }
 
         /// Packs rows `kStart ..< kStart + kCount` of columns `columnStart ..< columnStart + columnCount`
         /// into panels of `width` columns, `kCount * width` floats each (tail lanes zero): GEMM B panels with
@@ -25,17 +36,14 @@ extension Fast {
         func pack(kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, width: Int = GEMM.nr,
                   into scratch: UnsafeMutablePointer<Float>) {
             let g = geometry
-            let plane = paddedHeight * paddedWidth, outputWidth = g.outputWidth
+            let plane = paddedHeight * paddedWidth
             let rowStep = g.dilationHeight * paddedWidth, columnStep = g.dilationWidth
             if instructionSet == .avx512 {
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: width) { offsets in
                     for panel in 0..<(columnCount + width - 1) / width {
                         let column0 = columnStart + panel * width
                         let columns = Swift.min(width, columnStart + columnCount - column0)
-                        for lane in 0..<columns {
-                            let oy = (column0 + lane) / outputWidth, ox = (column0 + lane) % outputWidth
-                            offsets[lane] = Int32(oy * g.strideHeight * paddedWidth + ox * g.strideWidth)
-                        }
+                        for lane in 0..<columns { offsets[lane] = Int32(offset(ofColumn: column0 + lane)) }
                         flex_im2col_panel_avx512(input, Int64(plane), Int64(rowStep), Int64(columnStep), Int64(g.kernelHeight),
                                                  Int64(g.kernelWidth), Int64(kStart), Int64(kCount), offsets.baseAddress!,
                                                  Int64(columns), Int64(width), scratch + panel * kCount * width)
@@ -47,10 +55,7 @@ extension Fast {
                 for panel in 0..<(columnCount + width - 1) / width {
                     let column0 = columnStart + panel * width
                     let columns = Swift.min(width, columnStart + columnCount - column0)
-                    for lane in 0..<columns {
-                        let oy = (column0 + lane) / outputWidth, ox = (column0 + lane) % outputWidth
-                        offsets[lane] = oy * g.strideHeight * paddedWidth + ox * g.strideWidth
-                    }
+                    for lane in 0..<columns { offsets[lane] = offset(ofColumn: column0 + lane) }
                     let consecutive = columns == width && offsets[width - 1] - offsets[0] == width - 1
                     let destination = scratch + panel * kCount * width
                     var channel = kStart / (g.kernelHeight * g.kernelWidth)

@@ -1,9 +1,10 @@
 import CFlexKernels
 
 extension Fast.PreparedConvolution {
-    /// Per image: `D[OH*OW, O] = im2col(x)^T . W^T` into scratch (pixels are GEMM rows, packed 6 at a time
-    /// straight from the image; the transposed weights are the pre-packed right operand), then
-    /// `out[o][p] = epilogue(D[p][o])` for the output channels this thread computed.
+    /// `D[N*OH*OW, O] = im2col(x)^T . W^T` into scratch for all the batch's images at once (pixels are GEMM
+    /// rows, packed 6 at a time straight from the images, so the weights, the pre-packed right operand, are
+    /// read once per batch), then `out[n][o][p] = epilogue(D[n*OH*OW + p][o])` for the rows and output
+    /// channels this thread computed.
     func runTransposedGEMM(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
         epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
@@ -14,38 +15,46 @@ extension Fast.PreparedConvolution {
         let padded = g.padHeight > 0 || g.padWidth > 0
         let paddedHeight = g.inputHeight + 2 * g.padHeight, paddedWidth = g.inputWidth + 2 * g.padWidth
         let products = scratch + Self.transposedPackingCount(g)
-        let paddedInput = products + pixels * channels
+        let paddedInput = products + batch * pixels * channels
         let weights = packedWeights[0]
-        let (rows, columns) = Fast.GEMM.partition(m: pixels, n: channels, threadIndex: threadIndex, threadCount: threadCount)
-        for image in 0..<batch {
-            var source = input + image * g.inputImageCount
-            if padded {
-                Fast.PaddedInput.copy(source, channels: g.inputChannels, height: g.inputHeight, width: g.inputWidth,
-                                      padHeight: g.padHeight, padWidth: g.padWidth, into: paddedInput)
-                source = UnsafePointer(paddedInput)
+        var source = input, imageStride = g.inputImageCount
+        if padded {
+            imageStride = g.inputChannels * paddedHeight * paddedWidth
+            for image in 0..<batch {
+                Fast.PaddedInput.copy(input + image * g.inputImageCount, channels: g.inputChannels, height: g.inputHeight,
+                                      width: g.inputWidth, padHeight: g.padHeight, padWidth: g.padWidth,
+                                      into: paddedInput + image * imageStride)
             }
-            let im2col = Fast.Im2ColSource(input: source, paddedHeight: padded ? paddedHeight : g.inputHeight,
-                                           paddedWidth: padded ? paddedWidth : g.inputWidth, geometry: g,
-                                           instructionSet: instructionSet)
-            Fast.GEMM.run(
-                m: pixels, n: channels, k: depth, left: .im2col(im2col),
-                right: .panels(weights.values, panelStride: weights.panelStride),
-                output: products, outputRowStride: channels, accumulate: false, epilogue: .none, scratch: scratch,
-                threadIndex: threadIndex, threadCount: threadCount, blocking: .default, instructionSet: instructionSet)
-            guard !rows.isEmpty, !columns.isEmpty else { continue }
-            let imageOutput = output + image * g.outputImageCount + rows.lowerBound
+            source = UnsafePointer(paddedInput)
+        }
+        var im2col = Fast.Im2ColSource(input: source, paddedHeight: padded ? paddedHeight : g.inputHeight,
+                                       paddedWidth: padded ? paddedWidth : g.inputWidth, geometry: g, instructionSet: instructionSet)
+        im2col.imageStride = imageStride
+        let rowCount = batch * pixels
+        Fast.GEMM.run(
+            m: rowCount, n: channels, k: depth, left: .im2col(im2col),
+            right: .panels(weights.values, panelStride: weights.panelStride),
+            output: products, outputRowStride: channels, accumulate: false, epilogue: .none, scratch: scratch,
+            threadIndex: threadIndex, threadCount: threadCount, blocking: .default, instructionSet: instructionSet)
+        let (rows, columns) = Fast.GEMM.partition(m: rowCount, n: channels, threadIndex: threadIndex, threadCount: threadCount)
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        for image in 0..<batch {
+            // This thread's rows of the image.
+            let start = Swift.max(rows.lowerBound, image * pixels), end = Swift.min(rows.upperBound, (image + 1) * pixels)
+            guard start < end else { continue }
+            let offset = image * g.outputImageCount + start - image * pixels
             var tile = epilogue.tile(row: 0, column: 0)
-            tile.residual = epilogue.residual.map { $0 + image * g.outputImageCount + rows.lowerBound }
+            tile.residual = epilogue.residual.map { $0 + offset }
             withUnsafePointer(to: &tile) { tilePointer in
                 let e = epilogue.isNone ? nil : tilePointer
-                let d = UnsafePointer(products + rows.lowerBound * channels)
+                let d = UnsafePointer(products + start * channels)
                 switch instructionSet {
                 case .avx512:
-                    flex_transpose_epilogue_avx512(d, Int64(channels), Int64(rows.count), Int64(columns.lowerBound),
-                                                   Int64(columns.count), imageOutput, Int64(pixels), e)
+                    flex_transpose_epilogue_avx512(d, Int64(channels), Int64(end - start), Int64(columns.lowerBound),
+                                                   Int64(columns.count), output + offset, Int64(pixels), e)
                 case .avx2FMA, .portable:
-                    flex_transpose_epilogue_portable(d, Int64(channels), Int64(rows.count), Int64(columns.lowerBound),
-                                                     Int64(columns.count), imageOutput, Int64(pixels), e)
+                    flex_transpose_epilogue_portable(d, Int64(channels), Int64(end - start), Int64(columns.lowerBound),
+                                                     Int64(columns.count), output + offset, Int64(pixels), e)
                 }
             }
         }
@@ -67,14 +76,15 @@ extension Fast.PreparedConvolution {
     }
 
     /// Per-thread scratch of the transposed GEMM: packing space for the pixel panels, the products
-    /// `[OH*OW, O]`, then a zero-padded copy of the input if the convolution pads.
+    /// `[N*OH*OW, O]`, then zero-padded copies of the batch's inputs if the convolution pads.
     static func transposedScratchCount(_ g: Reference.ConvolutionGeometry) -> Int {
-        transposedPackingCount(g) + g.outputHeight * g.outputWidth * g.outputChannels + gemmPaddedCount(g)
+        let batch = Swift.max(g.batch, 1)
+        return transposedPackingCount(g) + batch * (g.outputHeight * g.outputWidth * g.outputChannels + gemmPaddedCount(g))
     }
 
     static func transposedPackingCount(_ g: Reference.ConvolutionGeometry) -> Int {
         Fast.GEMM.scratchCount(
-            m: g.outputHeight * g.outputWidth, n: g.outputChannels, k: g.inputChannels * g.kernelHeight * g.kernelWidth,
-            packsLeft: true, packsRight: false, blocking: .default)
+            m: Swift.max(g.batch, 1) * g.outputHeight * g.outputWidth, n: g.outputChannels,
+            k: g.inputChannels * g.kernelHeight * g.kernelWidth, packsLeft: true, packsRight: false, blocking: .default)
     }
 }

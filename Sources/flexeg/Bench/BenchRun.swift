@@ -22,6 +22,8 @@ struct BenchRun {
     let concurrency: Int
     let warmup: Int
     let limit: Limit
+    /// Where to write the outputs of one inference after timing (nil: nowhere).
+    let outputDirectory: String?
     let progress: ProgressLine
 
     func execute() throws -> BenchResult {
@@ -80,6 +82,12 @@ struct BenchRun {
         let sinceStartBefore = (beforeTime - runtimeStart).seconds, sinceStartAfter = (afterTime - runtimeStart).seconds
         let busy = zip(before.cores, after.cores).map { first, last in
             wall > 0 ? min(1, max(0, (last.busyFraction * sinceStartAfter - first.busyFraction * sinceStartBefore) / wall)) : 0
+        }
+        if let outputDirectory {
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+            for (index, output) in try loaded[0].infer(setup.inputs).enumerated() {
+                try NDArray(output).save(npyFile: (outputDirectory as NSString).appendingPathComponent("out_\(index).npy"))
+            }
         }
         for copy in loaded { try copy.unload() }
         return BenchResult(

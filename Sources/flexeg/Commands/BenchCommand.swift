@@ -56,6 +56,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Afterwards, time every step over N runs on the calling thread and list the slowest.", valueName: "N"))
     var profile: Int?
 
+    @Option(help: ArgumentHelp("Afterwards, write the outputs of one more inference on the NeuronCores to DIR/out_<i>.npy.",
+                               valueName: "dir"))
+    var outputDir: String?
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
@@ -66,7 +70,7 @@ struct BenchCommand: ParsableCommand {
             let setup = try BenchSetup.prepare(prefix: prefix, epoch: epoch, inputs: inputs, cores: cores, progress: progress)
             let result = try BenchRun(setup: setup, copies: copies, concurrency: concurrency, warmup: warmup,
                                       limit: iterations.map(BenchRun.Limit.requests) ?? .seconds(duration ?? 5),
-                                      progress: progress).execute()
+                                      outputDirectory: outputDir, progress: progress).execute()
             var steps: [StepProfile] = []
             if let profile {
                 progress.show("profiling \(profile) runs")
