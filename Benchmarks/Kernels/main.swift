@@ -184,6 +184,27 @@ for (name, g) in layers {
 }
 print("(* = the algorithm PreparedConvolution picks by default)")
 
+// MARK: MobileNetV2 expansion fused into its depthwise convolution
+
+print("\n1x1 expansion + depthwise 3x3, fused band by band (bias + ReLU6 fused into both)")
+for (c, e, size, stride) in [(32, 32, 112, 1), (16, 96, 112, 2), (24, 144, 56, 1)] {
+    let pointwise = conv(c, e, size, kernel: 1), depthwise = conv(e, e, size, kernel: 3, stride: stride, pad: 1, groups: e)
+    let first = Fast.PreparedConvolution(geometry: pointwise, weights: Buffer(count: pointwise.weightCount, seed: 8).pointer,
+                                         algorithm: .gemm, instructionSet: instructionSet)
+    let second = Fast.PreparedConvolution(geometry: depthwise, weights: Buffer(count: depthwise.weightCount, seed: 9).pointer,
+                                          algorithm: .depthwise, instructionSet: instructionSet)
+    let fused = Fast.PointwiseDepthwise(pointwise: first, depthwise: second)!
+    let input = Buffer(count: pointwise.inputImageCount, seed: 10), output = Buffer(count: depthwise.outputImageCount)
+    let bias = Buffer(count: e, seed: 11), scratch = Buffer(count: fused.scratchCount)
+    let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu6)
+    let seconds = bestTime(budget: budget) {
+        fused.run(input: input.pointer, output: output.pointer, pointwiseEpilogue: epilogue, depthwiseEpilogue: epilogue,
+                  scratch: scratch.pointer)
+    }
+    report("\(c)->\(e) dw3x3/\(stride) @\(size) [\(fused.bandRows)-row bands]",
+           flops: 2 * Double(pointwise.multiplyAdds + depthwise.multiplyAdds), seconds: seconds)
+}
+
 // MARK: ResNet-50 v1
 
 /// Every convolution of ResNet-50 v1 (stride on the first 1x1 of each bottleneck) at 224x224.
