@@ -165,6 +165,7 @@ let layers: [(String, Geometry)] = [
     ("3x3 256->256 @14", conv(256, 256, 14, kernel: 3, pad: 1)),
     ("3x3 512->512 @7", conv(512, 512, 7, kernel: 3, pad: 1)),
     ("1x1 2048->512 @7", conv(2048, 512, 7, kernel: 1)),
+    ("stem 3->32 3x3/2 @224", conv(3, 32, 224, kernel: 3, stride: 2, pad: 1)),
     ("1x1 16->96 @112", conv(16, 96, 112, kernel: 1)),
     ("1x1 144->24 @56", conv(144, 24, 56, kernel: 1)),
     ("1x1 960->160 @7", conv(960, 160, 7, kernel: 1)),
