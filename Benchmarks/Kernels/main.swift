@@ -165,6 +165,7 @@ let layers: [(String, Geometry)] = [
     ("3x3 256->256 @14", conv(256, 256, 14, kernel: 3, pad: 1)),
     ("3x3 512->512 @7", conv(512, 512, 7, kernel: 3, pad: 1)),
     ("1x1 2048->512 @7", conv(2048, 512, 7, kernel: 1)),
+    ("stem 3->32 3x3/2 @224", conv(3, 32, 224, kernel: 3, stride: 2, pad: 1)),
     ("1x1 16->96 @112", conv(16, 96, 112, kernel: 1)),
     ("1x1 144->24 @56", conv(144, 24, 56, kernel: 1)),
     ("1x1 960->160 @7", conv(960, 160, 7, kernel: 1)),
@@ -183,6 +184,27 @@ for (name, g) in layers {
     }
 }
 print("(* = the algorithm PreparedConvolution picks by default)")
+
+// MARK: MobileNetV2 expansion fused into its depthwise convolution
+
+print("\n1x1 expansion + depthwise 3x3, fused band by band (bias + ReLU6 fused into both)")
+for (c, e, size, stride) in [(32, 32, 112, 1), (16, 96, 112, 2), (24, 144, 56, 1)] {
+    let pointwise = conv(c, e, size, kernel: 1), depthwise = conv(e, e, size, kernel: 3, stride: stride, pad: 1, groups: e)
+    let first = Fast.PreparedConvolution(geometry: pointwise, weights: Buffer(count: pointwise.weightCount, seed: 8).pointer,
+                                         algorithm: .gemm, instructionSet: instructionSet)
+    let second = Fast.PreparedConvolution(geometry: depthwise, weights: Buffer(count: depthwise.weightCount, seed: 9).pointer,
+                                          algorithm: .depthwise, instructionSet: instructionSet)
+    let fused = Fast.PointwiseDepthwise(pointwise: first, depthwise: second)!
+    let input = Buffer(count: pointwise.inputImageCount, seed: 10), output = Buffer(count: depthwise.outputImageCount)
+    let bias = Buffer(count: e, seed: 11), scratch = Buffer(count: fused.scratchCount)
+    let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu6)
+    let seconds = bestTime(budget: budget) {
+        fused.run(input: input.pointer, output: output.pointer, pointwiseEpilogue: epilogue, depthwiseEpilogue: epilogue,
+                  scratch: scratch.pointer)
+    }
+    report("\(c)->\(e) dw3x3/\(stride) @\(size) [\(fused.bandRows)-row bands]",
+           flops: 2 * Double(pointwise.multiplyAdds + depthwise.multiplyAdds), seconds: seconds)
+}
 
 // MARK: ResNet-50 v1
 

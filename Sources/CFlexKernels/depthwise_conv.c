@@ -235,17 +235,23 @@ static inline chunk_masks masks_at(int64_t first, int64_t width) {
 
 /// One filter row's three taps for 16 outputs starting at `row` (already offset to the chunk's first
 /// input column), times the weights `wa`, `wb`, `wc`.
+/// A 16-float load at `p`, masked unless `full` (a constant: the whole vector lies inside the row).
 AVX512 __attribute__((always_inline))
-static inline __m512 taps3(const float *row, chunk_masks k, __m512 wa, __m512 wb, __m512 wc, const int stride) {
+static inline __m512 tap_load(const float *p, __mmask16 m, const int full) {
+    return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+}
+
+AVX512 __attribute__((always_inline))
+static inline __m512 taps3(const float *row, chunk_masks k, __m512 wa, __m512 wb, __m512 wc, const int stride, const int full) {
     if (stride == 1) {
-        __m512 acc = _mm512_mul_ps(wa, _mm512_maskz_loadu_ps(k.m0, row));
-        acc = _mm512_fmadd_ps(wb, _mm512_maskz_loadu_ps(k.m1, row + 1), acc);
-        return _mm512_fmadd_ps(wc, _mm512_maskz_loadu_ps(k.m2, row + 2), acc);
+        __m512 acc = _mm512_mul_ps(wa, tap_load(row, k.m0, full));
+        acc = _mm512_fmadd_ps(wb, tap_load(row + 1, k.m1, full), acc);
+        return _mm512_fmadd_ps(wc, tap_load(row + 2, k.m2, full), acc);
     }
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    const __m512 lo = _mm512_maskz_loadu_ps(k.m0, row), hi = _mm512_maskz_loadu_ps(k.h0, row + 16);
-    const __m512 lo2 = _mm512_maskz_loadu_ps(k.m2, row + 2), hi2 = _mm512_maskz_loadu_ps(k.h2, row + 18);
+    const __m512 lo = tap_load(row, k.m0, full), hi = tap_load(row + 16, k.h0, full);
+    const __m512 lo2 = tap_load(row + 2, k.m2, full), hi2 = tap_load(row + 18, k.h2, full);
     __m512 acc = _mm512_mul_ps(wa, _mm512_permutex2var_ps(lo, evens, hi));
     acc = _mm512_fmadd_ps(wb, _mm512_permutex2var_ps(lo, odds, hi), acc);
     return _mm512_fmadd_ps(wc, _mm512_permutex2var_ps(lo2, evens, hi2), acc);
@@ -270,7 +276,7 @@ AVX512 __attribute__((always_inline))
 static inline void chunk3x3_form(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
                                  const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
                                  inner_rows inner, const int stride, const int has_bias, const int has_residual,
-                                 const int clamp) {
+                                 const int clamp, const int full) {
     const int64_t width = g->in_w, sh = g->stride_h, out_w = g->out_w, out_h = g->out_h;
     for (int64_t y = 0; y < out_h; y++) {
         if (y == inner.start && inner.end > inner.start) {
@@ -278,9 +284,9 @@ static inline void chunk3x3_form(const float *input, float *output, const flex_p
             float *out = output + y * out_w;
             const int64_t step = sh * width;
             for (; y < inner.end; y++, row += step, out += out_w) {
-                const __m512 a0 = taps3(row, k, w[0], w[1], w[2], stride);
-                const __m512 a1 = taps3(row + width, k, w[3], w[4], w[5], stride);
-                const __m512 a2 = taps3(row + 2 * width, k, w[6], w[7], w[8], stride);
+                const __m512 a0 = taps3(row, k, w[0], w[1], w[2], stride, full);
+                const __m512 a1 = taps3(row + width, k, w[3], w[4], w[5], stride, full);
+                const __m512 a2 = taps3(row + 2 * width, k, w[6], w[7], w[8], stride, full);
                 store_resolved(out, _mm512_add_ps(_mm512_add_ps(a0, a1), a2), e, y, x0, store, has_bias, has_residual, clamp);
             }
             if (y >= out_h) break;
@@ -289,7 +295,7 @@ static inline void chunk3x3_form(const float *input, float *output, const flex_p
         __m512 sum = _mm512_setzero_ps();
         for (int i = 0; i < 3; i++) {
             if (iy + i < 0 || iy + i >= g->in_h) continue;
-            sum = _mm512_add_ps(sum, taps3(input + (iy + i) * width + first, k, w[3 * i], w[3 * i + 1], w[3 * i + 2], stride));
+            sum = _mm512_add_ps(sum, taps3(input + (iy + i) * width + first, k, w[3 * i], w[3 * i + 1], w[3 * i + 2], stride, full));
         }
         store_resolved(output + y * out_w, sum, e, y, x0, store, has_bias, has_residual, clamp);
     }
@@ -302,20 +308,26 @@ AVX512 __attribute__((always_inline))
 static inline void chunk3x3_masked(const float *input, float *output, const flex_plane_geometry *g, const plane_epilogue *e,
                                    const __m512 w[9], int64_t x0, int64_t first, chunk_masks k, __mmask16 store,
                                    inner_rows inner, const int stride) {
-#define FORM(b, r, c) chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, b, r, c)
+    // A chunk whose taps all lie inside the row loads without masks.
+    const int full = k.m0 == 0xFFFF && k.m1 == 0xFFFF && k.m2 == 0xFFFF && (stride == 1 || (k.h0 == 0xFFFF && k.h2 == 0xFFFF));
+#define FORM(b, r, c)                                                                                          \
+    do {                                                                                                       \
+        if (full) chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, b, r, c, 1);      \
+        else chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, b, r, c, 0);           \
+    } while (0)
     if (e->residual) {
         if (e->has_bias && e->clamp) FORM(1, 1, 1);
         else if (e->has_bias) FORM(1, 1, 0);
         else if (e->clamp) FORM(0, 1, 1);
         else FORM(0, 1, 0);
     } else if (e->has_bias && e->clamp) {
-        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 1, 0, 1);
+        FORM(1, 0, 1);
     } else if (e->has_bias) {
-        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 1, 0, 0);
+        FORM(1, 0, 0);
     } else if (e->clamp) {
-        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 0, 0, 1);
+        FORM(0, 0, 1);
     } else {
-        chunk3x3_form(input, output, g, e, w, x0, first, k, store, inner, stride, 0, 0, 0);
+        FORM(0, 0, 0);
     }
 #undef FORM
 }

@@ -1,5 +1,10 @@
+#include <string.h>
 #include "CFlexKernels.h"
 #include "epilogue_scalar.h"
+
+void flex_move_floats(float *destination, const float *source, int64_t count) {
+    memmove(destination, source, (size_t)count * sizeof(float));
+}
 
 void flex_add_portable(const float *a, const float *b, float *out, int64_t count) {
     for (int64_t i = 0; i < count; i++) out[i] = a[i] + b[i];

@@ -17,17 +17,23 @@ static inline flex_epilogue tile_epilogue(const flex_epilogue *e, int64_t row, i
 #define AVX512 __attribute__((target("avx512f")))
 #define INLINE __attribute__((always_inline)) static inline
 
-/// Accumulate, epilogue and masked store of one row of up to 16 columns.
-AVX512 INLINE void store16(float *c, __m512 v, int64_t row, __mmask16 m, int32_t accumulate, const flex_epilogue *e) {
-    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, c));
+/// A 16-float load at `p`: all of it when `full` (a constant), else the lanes in `m`, zero elsewhere.
+AVX512 INLINE __m512 load16(const float *p, __mmask16 m, const int full) {
+    return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+}
+
+/// Accumulate, epilogue and store of one row of up to 16 columns (`m`); a `full` row (a constant) loads
+/// and stores without masks, which are slow here.
+AVX512 INLINE void store16(float *c, __m512 v, int64_t row, __mmask16 m, int32_t accumulate, const flex_epilogue *e,
+                           const int full) {
+    if (accumulate) v = _mm512_add_ps(v, load16(c, m, full));
     if (e) {
-        if (e->bias) {
-            v = _mm512_add_ps(v, e->bias_per_column ? _mm512_maskz_loadu_ps(m, e->bias) : _mm512_set1_ps(e->bias[row]));
-        }
-        if (e->residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, e->residual + row * e->residual_stride));
+        if (e->bias) v = _mm512_add_ps(v, e->bias_per_column ? load16(e->bias, m, full) : _mm512_set1_ps(e->bias[row]));
+        if (e->residual) v = _mm512_add_ps(v, load16(e->residual + row * e->residual_stride, m, full));
         if (e->clamp) v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(e->lower)), _mm512_set1_ps(e->upper));
     }
-    _mm512_mask_storeu_ps(c, m, v);
+    if (full) _mm512_storeu_ps(c, v);
+    else _mm512_mask_storeu_ps(c, m, v);
 }
 
 /// The column-shifted epilogue for the second 16 columns of a 32-column tile.
@@ -41,7 +47,7 @@ INLINE flex_epilogue shifted16(const flex_epilogue *e) {
 /// A `rows` x (17...32) tile: `rows` (a constant after inlining) A rows from the panel `a` against B columns
 /// `b[p * brs + 0...15]` and `b1[p * brs + 0...15]`. `masked` (a constant) loads B's valid columns only,
 /// for B read in place, whose rows end at the matrix's last column.
-AVX512 INLINE void tile32(const int rows, const int masked, int64_t k, const float *a, const float *b, const float *b1,
+AVX512 INLINE void tile32(const int rows, const int masked, const int full, int64_t k, const float *a, const float *b, const float *b1,
                           int64_t brs, float *c, int64_t ldc, int64_t cols, int32_t accumulate, const flex_epilogue *e,
                           const float *prefetch, int64_t prefetch_rows, const float *a_next) {
     __m512 lo[MR], hi[MR];
@@ -69,8 +75,8 @@ AVX512 INLINE void tile32(const int rows, const int masked, int64_t k, const flo
     flex_epilogue second;
     if (e) second = shifted16(e);
     for (int r = 0; r < rows; r++) {
-        store16(c + r * ldc, lo[r], r, m0, accumulate, e);
-        store16(c + r * ldc + NR, hi[r], r, m1, accumulate, e ? &second : NULL);
+        store16(c + r * ldc, lo[r], r, m0, accumulate, e, 1);
+        store16(c + r * ldc + NR, hi[r], r, m1, accumulate, e ? &second : NULL, full);
     }
 }
 
@@ -103,17 +109,17 @@ AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const flo
         const __m512 b0 = masked ? _mm512_maskz_loadu_ps(m, b) : _mm512_loadu_ps(b);
         for (int r = 0; r < rows; r++) even[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, even[r]);
     }
-    for (int r = 0; r < rows; r++) store16(c + r * ldc, _mm512_add_ps(even[r], odd[r]), r, m, accumulate, e);
+    for (int r = 0; r < rows; r++) store16(c + r * ldc, _mm512_add_ps(even[r], odd[r]), r, m, accumulate, e, 0);
 }
 
-#define TILE32_CASES(masked)                                                                                     \
+#define TILE32_CASES(masked, full)                                                                               \
     switch (rows) {                                                                                              \
-    case 6: tile32(6, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    case 5: tile32(5, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    case 4: tile32(4, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    case 3: tile32(3, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    case 2: tile32(2, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    default: tile32(1, masked, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;        \
+    case 6: tile32(6, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    case 5: tile32(5, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    case 4: tile32(4, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    case 3: tile32(3, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    case 2: tile32(2, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
+    default: tile32(1, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;        \
     }
 
 #define TILE16_CASES(masked)                                                                                     \
@@ -155,7 +161,7 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
                 tile = &shifted;
             }
             if (cols > NR) {
-                if (in_place && cols < 2 * NR) { TILE32_CASES(1) } else { TILE32_CASES(0) }
+                if (cols == 2 * NR) { TILE32_CASES(0, 1) } else if (in_place) { TILE32_CASES(1, 0) } else { TILE32_CASES(0, 0) }
             } else {
                 if (in_place && cols < NR) { TILE16_CASES(1) } else { TILE16_CASES(0) }
             }

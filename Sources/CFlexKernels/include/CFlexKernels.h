@@ -163,6 +163,9 @@ void flex_winograd43_output_portable(const float *m, int64_t matrix_stride, cons
 
 // MARK: - Elementwise
 
+/// `memmove` of `count` floats: the regions may overlap.
+void flex_move_floats(float *destination, const float *source, int64_t count);
+
 /// `out[i] = a[i] + b[i]` for `count` elements; `out` may alias `a` or `b`.
 void flex_add_avx2(const float *a, const float *b, float *out, int64_t count);
 void flex_add_portable(const float *a, const float *b, float *out, int64_t count);

@@ -235,13 +235,12 @@ enum StepKernel: @unchecked Sendable {
 
     /// `.pointwiseDepthwise` for two consecutive convolution steps when the first is a 1x1 convolution
     /// without a residual whose output only the second, a depthwise convolution, reads, and that output
-    /// takes at least two bands (measured: fused single bands are slower on MobileNetV2's small planes,
-    /// and its 112x112 layers gain most); nil otherwise.
+    /// reaches `Fast.PointwiseDepthwise.fusionThreshold` per image; nil otherwise.
     static func fusing(_ first: StepKernel, _ firstStep: Step, into second: StepKernel, _ secondStep: Step, producer: Int) -> StepKernel? {
         guard case .convolution(let pointwise) = first, case .convolution(let depthwise) = second,
               firstStep.outputs.count == 1, secondStep.inputs.first == firstStep.outputs[0],
               kernelEpilogue(firstStep.epilogue)?.addsResidual == false,
-              pointwise.geometry.outputImageCount * MemoryLayout<Float>.size >= 2 * Fast.PointwiseDepthwise.defaultBufferBudget,
+              pointwise.geometry.outputImageCount * MemoryLayout<Float>.size >= Fast.PointwiseDepthwise.fusionThreshold,
               let fused = Fast.PointwiseDepthwise(pointwise: pointwise, depthwise: depthwise) else { return nil }
         return .pointwiseDepthwise(fused, producer: producer)
     }
