@@ -68,6 +68,19 @@ extension Reference {
             let upper = Swift.min(outputSize, floorDivide(inputSize - 1 - offset, stride) + 1)
             return lower < upper ? lower..<upper : lower..<lower
         }
+
+        /// `validOutputRange` for every kernel row (`rows[kh]`) and column (`columns[kw]`).
+        var validOutputRanges: (rows: [Range<Int>], columns: [Range<Int>]) {
+            let rows = (0..<kernelHeight).map {
+                Self.validOutputRange(tap: $0, stride: strideHeight, pad: padHeight, dilation: dilationHeight,
+                                      inputSize: inputHeight, outputSize: outputHeight)
+            }
+            let columns = (0..<kernelWidth).map {
+                Self.validOutputRange(tap: $0, stride: strideWidth, pad: padWidth, dilation: dilationWidth,
+                                      inputSize: inputWidth, outputSize: outputWidth)
+            }
+            return (rows, columns)
+        }
     }
 
     /// Direct convolution: `output = conv(input, weight) + bias` (bias per output channel, optional).
@@ -82,14 +95,7 @@ extension Reference {
         let inputPlane = g.inputHeight * g.inputWidth, outputPlane = outputHeight * outputWidth
         let kernelArea = g.kernelHeight * g.kernelWidth
         let inputsPerGroup = g.inputChannelsPerGroup, outputsPerGroup = g.outputChannelsPerGroup
-        let rows = (0..<g.kernelHeight).map {
-            ConvolutionGeometry.validOutputRange(tap: $0, stride: g.strideHeight, pad: g.padHeight, dilation: g.dilationHeight,
-                                                 inputSize: g.inputHeight, outputSize: outputHeight)
-        }
-        let columns = (0..<g.kernelWidth).map {
-            ConvolutionGeometry.validOutputRange(tap: $0, stride: g.strideWidth, pad: g.padWidth, dilation: g.dilationWidth,
-                                                 inputSize: g.inputWidth, outputSize: outputWidth)
-        }
+        let (rows, columns) = g.validOutputRanges
         for n in 0..<g.batch {
             for outChannel in 0..<g.outputChannels {
                 let group = outChannel / outputsPerGroup

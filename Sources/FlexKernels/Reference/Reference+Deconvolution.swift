@@ -13,14 +13,7 @@ extension Reference {
         let largePlane = g.inputHeight * g.inputWidth, smallPlane = smallHeight * smallWidth
         let kernelArea = g.kernelHeight * g.kernelWidth
         let largePerGroup = g.inputChannelsPerGroup, smallPerGroup = g.outputChannelsPerGroup
-        let rows = (0..<g.kernelHeight).map {
-            ConvolutionGeometry.validOutputRange(tap: $0, stride: g.strideHeight, pad: g.padHeight, dilation: g.dilationHeight,
-                                                 inputSize: g.inputHeight, outputSize: smallHeight)
-        }
-        let columns = (0..<g.kernelWidth).map {
-            ConvolutionGeometry.validOutputRange(tap: $0, stride: g.strideWidth, pad: g.padWidth, dilation: g.dilationWidth,
-                                                 inputSize: g.inputWidth, outputSize: smallWidth)
-        }
+        let (rows, columns) = g.validOutputRanges
         for n in 0..<g.batch {
             for channel in 0..<g.inputChannels {
                 (output + (n * g.inputChannels + channel) * largePlane).update(repeating: bias?[channel] ?? 0, count: largePlane)
