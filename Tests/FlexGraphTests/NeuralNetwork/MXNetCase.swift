@@ -12,7 +12,7 @@ import MXNetFormat
 ///
 /// ```python
 /// # Generates Tests/FlexGraphTests/NeuralNetwork/MXNetExpectations.swift with MXNet 1.9.1:
-/// #   /work/main/.venv-mxnet/bin/python gen_expectations.py > MXNetExpectations.swift
+/// #   .venv-mxnet/bin/python gen_expectations.py > MXNetExpectations.swift
 /// # Every input is `offset + scale * sin(a * i + b)` (i = row-major element index, computed in float64,
 /// # stored as float32) except integer `length` inputs, which are listed.
 /// import json, sys
