@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include "CFlexKernels.h"
 #include "epilogue_scalar.h"
 

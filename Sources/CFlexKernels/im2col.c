@@ -22,7 +22,12 @@ AVX512 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t 
         const float *source = input + channel * plane + ky * row_step + kx * column_step;
         __m512 row;
         if (uniform && step == 1) {
-            row = _mm512_maskz_loadu_ps(row_mask, source + offsets[0]);
+            // Masked loads and stores are slow here: whole 16-wide rows go without.
+            row = width == 16 ? _mm512_loadu_ps(source + offsets[0]) : _mm512_maskz_loadu_ps(row_mask, source + offsets[0]);
+        } else if (uniform && width == 16) {
+            // Elements offsets[0] + 2l for l < 16: the second load stops one short of the 32nd, not needed.
+            const float *first = source + offsets[0];
+            row = _mm512_permutex2var_ps(_mm512_loadu_ps(first), evens, _mm512_maskz_loadu_ps(0x7FFF, first + 16));
         } else if (uniform) {
             // Elements offsets[0] + 2l for l < width: the loads stop at the last one needed.
             const float *first = source + offsets[0];
@@ -32,7 +37,8 @@ AVX512 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t 
         } else {
             row = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, lanes, source, 4);
         }
-        _mm512_mask_storeu_ps(destination + p * width, row_mask, row);
+        if (width == 16) _mm512_storeu_ps(destination + p * 16, row);
+        else _mm512_mask_storeu_ps(destination + p * width, row_mask, row);
         if (++kx == kernel_w) {
             kx = 0;
             if (++ky == kernel_h) {

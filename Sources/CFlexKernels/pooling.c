@@ -159,13 +159,49 @@ static inline void max_pool_plane_avx512(const float *input, float *output, cons
     }
 }
 
+/// A 16-float load at `p`: the lanes in `m` (-FLT_MAX elsewhere), or all of them when `full` (a constant).
+AVX512 __attribute__((always_inline))
+static inline __m512 pool_load(const float *p, __mmask16 m, __m512 lowest, const int full) {
+    return full ? _mm512_loadu_ps(p) : _mm512_mask_loadu_ps(lowest, m, p);
+}
+
+/// One 16-column chunk of 3x3 max pooling down all output rows; `full` (a constant) when all its taps lie
+/// inside the row, so it loads and stores without masks (slow here).
+AVX512 __attribute__((always_inline))
+static inline void max_pool3x3_chunk(const float *input, float *output, const flex_plane_geometry *g, int64_t x0, int64_t first,
+                                     __mmask16 m0, __mmask16 m1, __mmask16 m2, __mmask16 h0, __mmask16 h2, __mmask16 store,
+                                     const int stride, const int full) {
+    const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const int64_t width = g->in_w;
+    for (int64_t y = 0; y < g->out_h; y++) {
+        __m512 best = lowest;
+        for (int64_t ky = 0; ky < 3; ky++) {
+            const int64_t iy = y * g->stride_h - g->pad_h + ky;
+            if (iy < 0 || iy >= g->in_h) continue;
+            const float *row = input + iy * width + first;
+            if (stride == 1) {
+                best = _mm512_max_ps(best, pool_load(row, m0, lowest, full));
+                best = _mm512_max_ps(best, pool_load(row + 1, m1, lowest, full));
+                best = _mm512_max_ps(best, pool_load(row + 2, m2, lowest, full));
+            } else {
+                const __m512 lo = pool_load(row, m0, lowest, full), hi = pool_load(row + 16, h0, lowest, full);
+                const __m512 lo2 = pool_load(row + 2, m2, lowest, full), hi2 = pool_load(row + 18, h2, lowest, full);
+                best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo, evens, hi));
+                best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo, odds, hi));
+                best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo2, evens, hi2));
+            }
+        }
+        if (full) _mm512_storeu_ps(output + y * g->out_w + x0, best);
+        else _mm512_mask_storeu_ps(output + y * g->out_w + x0, store, best);
+    }
+}
+
 /// 3x3 max pooling with column stride `stride` (1 or 2, a constant): per 16-column chunk the tap masks
 /// are computed once and the chunk is run down all output rows.
 AVX512 __attribute__((always_inline))
 static inline void max_pool3x3_plane_avx512(const float *input, float *output, const flex_plane_geometry *g, const int stride) {
-    const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
-    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const int64_t width = g->in_w;
     for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
         const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
@@ -173,26 +209,10 @@ static inline void max_pool3x3_plane_avx512(const float *input, float *output, c
         const __mmask16 m0 = pool_lanes_inside(first, width), m1 = pool_lanes_inside(first + 1, width);
         const __mmask16 m2 = pool_lanes_inside(first + 2, width);
         const __mmask16 h0 = pool_lanes_inside(first + 16, width), h2 = pool_lanes_inside(first + 18, width);
-        for (int64_t y = 0; y < g->out_h; y++) {
-            __m512 best = lowest;
-            for (int64_t ky = 0; ky < 3; ky++) {
-                const int64_t iy = y * g->stride_h - g->pad_h + ky;
-                if (iy < 0 || iy >= g->in_h) continue;
-                const float *row = input + iy * width + first;
-                if (stride == 1) {
-                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m0, row));
-                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m1, row + 1));
-                    best = _mm512_max_ps(best, _mm512_mask_loadu_ps(lowest, m2, row + 2));
-                } else {
-                    const __m512 lo = _mm512_mask_loadu_ps(lowest, m0, row), hi = _mm512_mask_loadu_ps(lowest, h0, row + 16);
-                    const __m512 lo2 = _mm512_mask_loadu_ps(lowest, m2, row + 2), hi2 = _mm512_mask_loadu_ps(lowest, h2, row + 18);
-                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo, evens, hi));
-                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo, odds, hi));
-                    best = _mm512_max_ps(best, _mm512_permutex2var_ps(lo2, evens, hi2));
-                }
-            }
-            _mm512_mask_storeu_ps(output + y * g->out_w + x0, store, best);
-        }
+        const int full = store == 0xFFFF && m0 == 0xFFFF && m1 == 0xFFFF && m2 == 0xFFFF
+            && (stride == 1 || (h0 == 0xFFFF && h2 == 0xFFFF));
+        if (full) max_pool3x3_chunk(input, output, g, x0, first, m0, m1, m2, h0, h2, store, stride, 1);
+        else max_pool3x3_chunk(input, output, g, x0, first, m0, m1, m2, h0, h2, store, stride, 0);
     }
 }
 

@@ -82,7 +82,7 @@ AVX512 INLINE void tile32(const int rows, const int masked, const int full, int6
 
 /// A `rows` x (1...16) tile, with even and odd k in separate accumulators so that even one A panel keeps
 /// enough independent FMAs in flight.
-AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const float *a, const float *b, int64_t brs,
+AVX512 INLINE void tile16(const int rows, const int masked, const int full, int64_t k, const float *a, const float *b, int64_t brs,
                           float *c, int64_t ldc, int64_t cols, int32_t accumulate, const flex_epilogue *e,
                           const float *prefetch, int64_t prefetch_rows, const float *a_next) {
     __m512 even[MR], odd[MR];
@@ -109,7 +109,7 @@ AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const flo
         const __m512 b0 = masked ? _mm512_maskz_loadu_ps(m, b) : _mm512_loadu_ps(b);
         for (int r = 0; r < rows; r++) even[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, even[r]);
     }
-    for (int r = 0; r < rows; r++) store16(c + r * ldc, _mm512_add_ps(even[r], odd[r]), r, m, accumulate, e, 0);
+    for (int r = 0; r < rows; r++) store16(c + r * ldc, _mm512_add_ps(even[r], odd[r]), r, m, accumulate, e, full);
 }
 
 #define TILE32_CASES(masked, full)                                                                               \
@@ -122,14 +122,14 @@ AVX512 INLINE void tile16(const int rows, const int masked, int64_t k, const flo
     default: tile32(1, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;        \
     }
 
-#define TILE16_CASES(masked)                                                                                     \
+#define TILE16_CASES(masked, full)                                                                               \
     switch (rows) {                                                                                              \
-    case 6: tile16(6, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    case 5: tile16(5, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    case 4: tile16(4, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    case 3: tile16(3, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    case 2: tile16(2, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    default: tile16(1, masked, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;            \
+    case 6: tile16(6, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    case 5: tile16(5, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    case 4: tile16(4, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    case 3: tile16(3, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    case 2: tile16(2, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
+    default: tile16(1, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;            \
     }
 
 AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
@@ -163,7 +163,7 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
             if (cols > NR) {
                 if (cols == 2 * NR) { TILE32_CASES(0, 1) } else if (in_place) { TILE32_CASES(1, 0) } else { TILE32_CASES(0, 0) }
             } else {
-                if (in_place && cols < NR) { TILE16_CASES(1) } else { TILE16_CASES(0) }
+                if (cols == NR) { TILE16_CASES(0, 1) } else if (in_place) { TILE16_CASES(1, 0) } else { TILE16_CASES(0, 0) }
             }
         }
     }

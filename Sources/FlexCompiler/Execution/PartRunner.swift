@@ -105,14 +105,29 @@ final class PartRunner {
             if let source = first.inputs.first { lastRead[source] = Swift.max(lastRead[source], position + 1) }
         }
 
-        // The arena: every value the part computes and keeps to itself, except fused-away outputs.
         var producer = [Int?](repeating: nil, count: values.count)
         for (position, step) in partSteps.enumerated() { for output in step.outputs { producer[output] = position } }
         let sent = Set(part.sends)
+        func segment(_ position: Int) -> Bool { position < split.prefix }
+        // A view (Flatten, Reshape, …) of an arena value only it reads shares that value's bytes: its copy
+        // then finds both at one address and does nothing. The shared bytes live until the view's last reader.
+        var aliasOf: [ValueID: ValueID] = [:]
+        for (position, step) in partSteps.enumerated() {
+            guard case .copy = kernels[position], step.inputs.count == 1, step.outputs.count == 1,
+                  let source = producer[step.inputs[0]], !kernels[source].isDeferred else { continue }
+            let input = step.inputs[0], output = step.outputs[0]
+            guard !sent.contains(input), !sent.contains(output), reads[input] == 1, segment(source) == segment(position),
+                  lastRead[output] < 0 || segment(lastRead[output]) == segment(position) else { continue }
+            let root = aliasOf[input] ?? input
+            aliasOf[output] = root
+            lastRead[root] = Swift.max(lastRead[root], lastRead[output])
+        }
+
+        // The arena: every value the part computes and keeps to itself, except fused-away outputs and views.
         var requests: [MemoryPlan.Request] = []
         var crossingValues: [ValueID] = []
         for (position, step) in partSteps.enumerated() where !kernels[position].isDeferred {
-            for output in step.outputs where !sent.contains(output) {
+            for output in step.outputs where !sent.contains(output) && aliasOf[output] == nil {
                 let last = Swift.max(lastRead[output], position)
                 if position < split.prefix && last >= split.prefix {
                     // Needed by batched steps: room for every sample, from the start of the prefix.
@@ -143,14 +158,20 @@ final class PartRunner {
         boundWeights = bound
         let crossing = Set(crossingValues)
         var wholeTensors: [ValueID: Tensor] = [:]
+        var offsets: [ValueID: Int] = [:]
         for placement in plan.placements {
             let id = placement.value
+            offsets[id] = placement.offset
             if crossing.contains(id) {
                 wholeTensors[id] = Tensor(shape: values[id].shape, dtype: values[id].dtype, buffer: arena, byteOffset: placement.offset)
             } else {
                 let value = (producer[id] ?? 0) < split.prefix ? sampleValues[id] : values[id]
                 tensors[id] = Tensor(shape: value.shape, dtype: value.dtype, buffer: arena, byteOffset: placement.offset)
             }
+        }
+        for (view, root) in aliasOf {
+            let value = (producer[view] ?? 0) < split.prefix ? sampleValues[view] : values[view]
+            tensors[view] = Tensor(shape: value.shape, dtype: value.dtype, buffer: arena, byteOffset: offsets[root]!)
         }
 
         // Bind every operand; values bound per call collect their slots.
