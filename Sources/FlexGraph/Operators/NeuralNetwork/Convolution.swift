@@ -34,18 +34,9 @@ public struct ConvolutionOperator: Operator {
         stride = try NeuralNetworkAttributes.spatialTuple(&attributes, "stride", rank: rank, default: 1, minimum: 1)
         dilate = try NeuralNetworkAttributes.spatialTuple(&attributes, "dilate", rank: rank, default: 1, minimum: 1)
         pad = try NeuralNetworkAttributes.spatialTuple(&attributes, "pad", rank: rank, default: 0, minimum: 0)
-        numFilter = try attributes.requiredInt("num_filter")
-        guard numFilter >= 1 else { throw .invalidAttribute("num_filter", value: String(numFilter), expected: "at least 1") }
-        numGroup = try attributes.int("num_group", default: 1)
-        guard numGroup >= 1 else { throw .invalidAttribute("num_group", value: String(numGroup), expected: "at least 1") }
-        guard numFilter % numGroup == 0 else {
-            throw .invalidAttribute("num_filter", value: String(numFilter), expected: "a multiple of num_group=\(numGroup)")
-        }
+        (numFilter, numGroup) = try NeuralNetworkAttributes.filtersAndGroups(&attributes)
         noBias = try attributes.bool("no_bias", default: false)
-        let workspace = try attributes.int("workspace", default: 1024)
-        guard workspace >= 0 else { throw .invalidAttribute("workspace", value: String(workspace), expected: "a non-negative size in MB") }
-        _ = try attributes.choice("cudnn_tune", ["None", "off", "limited_workspace", "fastest"], default: "None")
-        _ = try attributes.bool("cudnn_off", default: false)
+        try NeuralNetworkAttributes.validateCUDNNAttributes(&attributes, defaultWorkspace: 1024)
         try NeuralNetworkAttributes.requireChannelFirstLayout(&attributes, op: opName, rank: rank,
                                                               choices: ["NCW", "NCHW", "NCDHW", "NHWC", "NDHWC"])
         guard rank <= 2 else { throw .unsupported("\(opName) with a 3-D kernel \(NeuralNetworkAttributes.render(kernel)); FlexEG implements 1-D and 2-D") }

@@ -57,6 +57,28 @@ enum NeuralNetworkAttributes {
     }
 
     /// Product of `dims` (1 when empty).
+    /// `num_filter` (required, ≥ 1) and `num_group` (default 1, ≥ 1, dividing `num_filter`), as
+    /// Convolution and Deconvolution both take them.
+    static func filtersAndGroups(_ attributes: inout AttributeReader) throws(OperatorError) -> (filters: Int, groups: Int) {
+        let filters = try attributes.requiredInt("num_filter")
+        guard filters >= 1 else { throw .invalidAttribute("num_filter", value: String(filters), expected: "at least 1") }
+        let groups = try attributes.int("num_group", default: 1)
+        guard groups >= 1 else { throw .invalidAttribute("num_group", value: String(groups), expected: "at least 1") }
+        guard filters % groups == 0 else {
+            throw .invalidAttribute("num_filter", value: String(filters), expected: "a multiple of num_group=\(groups)")
+        }
+        return (filters, groups)
+    }
+
+    /// Validates the cuDNN-only attributes (`workspace` in MB, `cudnn_tune`, `cudnn_off`), which have
+    /// no effect on a CPU. `workspace`'s MXNet default differs per operator.
+    static func validateCUDNNAttributes(_ attributes: inout AttributeReader, defaultWorkspace: Int) throws(OperatorError) {
+        let workspace = try attributes.int("workspace", default: defaultWorkspace)
+        guard workspace >= 0 else { throw .invalidAttribute("workspace", value: String(workspace), expected: "a non-negative size in MB") }
+        _ = try attributes.choice("cudnn_tune", ["None", "off", "limited_workspace", "fastest"], default: "None")
+        _ = try attributes.bool("cudnn_off", default: false)
+    }
+
     static func product(_ dims: ArraySlice<Int>) -> Int { dims.reduce(1, *) }
 
     /// `axis` counted from the end when negative, or nil when outside `0..<rank`.
