@@ -60,9 +60,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// An independent copy with its own buffer.
     public func copy() -> Tensor {
-        let result = Tensor(zeros: shape, dtype: dtype)
-        result.rawPointer.copyMemory(from: rawPointer, byteCount: byteCount)
-        return result
+        Tensor(shape: shape, dtype: dtype, buffer: TensorBuffer(copying: rawPointer, byteCount: byteCount))
     }
 
     /// The elements converted to `Float` (exact for every dtype but int64/float64 beyond 2^24).

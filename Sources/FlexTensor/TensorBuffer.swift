@@ -21,7 +21,19 @@ public final class TensorBuffer: @unchecked Sendable {
     static let hugePageSize = 2 << 20
 
     /// Allocates `byteCount` bytes, zero-filled.
-    public init(byteCount: Int) {
+    public convenience init(byteCount: Int) {
+        self.init(uninitializedByteCount: byteCount)
+        baseAddress.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+    }
+
+    /// Allocates `byteCount` bytes holding a copy of the bytes at `source` (no zero-fill first: an input
+    /// copied per request is written once, not twice).
+    public convenience init(copying source: UnsafeRawPointer, byteCount: Int) {
+        self.init(uninitializedByteCount: byteCount)
+        baseAddress.copyMemory(from: source, byteCount: byteCount)
+    }
+
+    private init(uninitializedByteCount byteCount: Int) {
         precondition(byteCount >= 0, "negative buffer size")
         self.byteCount = byteCount
         if byteCount >= Self.hugePageThreshold {
@@ -33,7 +45,6 @@ public final class TensorBuffer: @unchecked Sendable {
         } else {
             baseAddress = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
         }
-        baseAddress.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
     }
 
     deinit { baseAddress.deallocate() }
