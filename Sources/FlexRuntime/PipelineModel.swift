@@ -18,8 +18,11 @@ public protocol PipelineModel: AnyObject, Sendable {
     /// Device memory for stage `stage`'s weights, in bytes; charged once per core however many
     /// instances of this model use that stage there.
     func weightBytes(stage: Int) -> Int
-    /// Device memory one in-flight request needs on stage `stage` (boundary tensors and scratch), in
-    /// bytes; charged per instance × its in-flight limit.
+    /// Device memory one loaded instance holds on stage `stage` whatever its traffic (the stage
+    /// runner's activation arena and kernel scratch), in bytes; charged once per instance.
+    func workspaceBytes(stage: Int) -> Int
+    /// Device memory one in-flight request needs on stage `stage` (the tensors it sends on), in bytes;
+    /// charged per instance × its in-flight limit.
     func activationBytes(stage: Int) -> Int
     /// A fresh runner for stage `stage`. Called on the thread of the NeuronCore that will own it.
     func makeStageRunner(stage: Int) -> any StageRunner

@@ -103,6 +103,9 @@ import Testing
             #expect(loaded.stageInputs(stage: stage) == model.stageInputs(stage: stage))
             #expect(loaded.weightBytes(stage: stage) == model.weightBytes(stage: stage))
             #expect(loaded.activationBytes(stage: stage) == model.activationBytes(stage: stage))
+            #expect(loaded.workspaceBytes(stage: stage) == model.workspaceBytes(stage: stage))
+            // What the runtime charges a loaded copy is what its runner allocates.
+            #expect(model.workspaceBytes(stage: stage) == model.makeStageRunner(stage: stage).workspaceBytes)
         }
         let input = Self.input()
         #expect(try loaded.run([input]).map { $0.toFloatArray() } == (try model.run([input])).map { $0.toFloatArray() })

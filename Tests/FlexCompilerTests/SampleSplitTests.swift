@@ -57,6 +57,8 @@ import Testing
         let runner = model.makeStageRunner(stage: 0)
         #expect(runner.samplesPerPass == [2])
         #expect(runner.sampleSteps == [4], "convolution, convolution + add + relu, pooling, flatten; then the dense layer")
+        // The arena planned for that schedule is what the runtime charges.
+        #expect(model.workspaceBytes(stage: 0) == runner.workspaceBytes)
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         for _ in 0..<2 { #expect(relativeL2(runner.run([input])[0], expected[0]) <= 1e-5) }
     }

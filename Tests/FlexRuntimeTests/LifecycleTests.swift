@@ -137,6 +137,23 @@ import Testing
         }
     }
 
+    @Test func workspaceIsChargedOncePerInstanceAndActivationsPerSlot() throws {
+        let kib = 1024
+        try withRuntime(cores: 2, memoryPerCore: 1024 * kib) { runtime in
+            let model = SyntheticModel(name: "Arena", stageCount: 1, weightBytes: 100 * kib, workspaceBytes: 200 * kib,
+                                       activationBytes: 10 * kib)
+            let first = try runtime.load(model, at: 0, maxInFlight: 4)
+            #expect(runtime.snapshot().cores.map(\.memoryUsedBytes) == [340 * kib, 0])
+            // A second instance has its own workspace and slots but shares the weights.
+            let second = try runtime.load(model, at: 0, maxInFlight: 1)
+            #expect(runtime.snapshot().cores.map(\.memoryUsedBytes) == [550 * kib, 0])
+            try first.unload()
+            #expect(runtime.snapshot().cores.map(\.memoryUsedBytes) == [310 * kib, 0])
+            try second.unload()
+            #expect(runtime.snapshot().cores.map(\.memoryUsedBytes) == [0, 0])
+        }
+    }
+
     @Test func instanceTypesSetTheMemoryBudget() throws {
         let directory = makeRuntimeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

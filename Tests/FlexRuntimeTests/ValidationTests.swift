@@ -47,6 +47,7 @@ import Testing
         let inputs = [TensorSpec(name: "data", shape: [4])]
         let outputs = [TensorSpec(name: "output", shape: [4])]
         func weightBytes(stage: Int) -> Int { 0 }
+        func workspaceBytes(stage: Int) -> Int { 0 }
         func activationBytes(stage: Int) -> Int { 0 }
         func makeStageRunner(stage: Int) -> any StageRunner { Runner() }
 

@@ -71,10 +71,18 @@ public final class CompiledStageRunner: @unchecked Sendable {
         transientSlots = transient
     }
 
-    /// Bytes of the arenas this runner owns.
+    /// Bytes of the activation arenas this runner owns.
     public var arenaBytes: Int {
         units.reduce(0) { total, unit in
             if case .part(let runner, _, _) = unit { total + runner.arenaBytes } else { total }
+        }
+    }
+
+    /// Bytes of the arenas and kernel scratch this runner owns (what `CompiledModel.workspaceBytes`
+    /// charges for it).
+    public var workspaceBytes: Int {
+        units.reduce(0) { total, unit in
+            if case .part(let runner, _, _) = unit { total + runner.arenaBytes + runner.scratchBytes } else { total }
         }
     }
 
@@ -204,8 +212,17 @@ extension CompiledModel {
         return total
     }
 
-    /// Activation bytes stage `stage` needs per request: its parts' arenas plus the tensors it
-    /// allocates for what it sends and for host operator outputs.
+    /// Bytes a runner of stage `stage` allocates once, whatever its traffic: its parts' activation
+    /// arenas and kernel scratch, as `PartRunner` plans them (this plans them too, without allocating).
+    public func workspaceBytes(stage: Int) -> Int {
+        schedule.units[stage].reduce(0) { total, unit in
+            guard case .part(let subgraphIndex, let partIndex) = unit else { return total }
+            return total + PartPlan(artifact: subgraphs[subgraphIndex].artifact, part: partIndex).workspaceBytes
+        }
+    }
+
+    /// Activation bytes stage `stage` allocates per request: the tensors its parts send on and its host
+    /// operators' outputs.
     public func activationBytes(stage: Int) -> Int {
         var total = 0
         for unit in schedule.units[stage] {
@@ -213,7 +230,7 @@ extension CompiledModel {
             case .part(let subgraphIndex, let partIndex):
                 let artifact = subgraphs[subgraphIndex].artifact
                 let part = artifact.parts[partIndex]
-                total += part.memoryPlan.arenaBytes + part.sends.reduce(0) { $0 + artifact.values[$1].byteCount }
+                total += part.sends.reduce(0) { $0 + artifact.values[$1].byteCount }
             case .host(let index):
                 total += (0..<hostGraph.nodes[index].outputCount).reduce(0) {
                     $0 + spec(of: .graph(ValueRef(node: index, output: $1))).byteCount

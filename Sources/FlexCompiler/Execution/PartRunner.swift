@@ -67,80 +67,16 @@ final class PartRunner {
     /// Batch samples the prefix runs one at a time.
     var samples: Int { split.samples }
 
-    /// Prepares the part's kernels and binds its steps. The artifact is validated: every step reading a
-    /// packed weight gets a fast kernel.
+    /// Prepares the part's kernels (`PartPlan`), allocates its arena and scratch and binds its steps. The
+    /// artifact is validated: every step reading a packed weight gets a fast kernel.
     init(artifact: CompiledArtifact, part index: Int) {
-        part = artifact.parts[index]
+        let plan = PartPlan(artifact: artifact, part: index)
+        part = plan.part
         let partSteps = Array(artifact.steps[part.steps])
-        let weightBytes = { (value: ValueID) in artifact.weights[value]?.byteCount }
-        let isWeight = { (value: ValueID) in artifact.weights[value] != nil }
-        let split = SampleSplit.plan(steps: artifact.steps[part.steps], values: artifact.values, weightBytes: weightBytes) { step in
-            let kernel = StepKernel.name(for: step, values: artifact.values, weight: { artifact.weights[$0] })
-            return kernel == "packed-gemm" || kernel == Fast.PreparedConvolution.Algorithm.transposedGEMM.rawValue
-        }
-        self.split = split
-        // Prefix steps see one sample's shapes (the whole batch when `samples` is 1), the others the batch's.
-        let sampleValues = SampleSplit.sampleValues(artifact.values, samples: split.samples, isWeight: isWeight)
-        let values = artifact.values
-        func valuesFor(step: Int) -> [Program.Value] { step < split.prefix ? sampleValues : values }
-
-        var kernels = partSteps.indices.map { position in
-            StepKernel.prepare(partSteps[position], values: valuesFor(step: position), weight: { artifact.weights[$0] })
-        }
-        // Reads of each value by the part's steps and its sends.
-        var reads = [Int](repeating: 0, count: values.count)
-        for step in partSteps { for operand in step.operands { reads[operand] += 1 } }
-        for value in part.sends { reads[value] += 1 }
-        // A 1x1 convolution feeding only the depthwise convolution after it (in the same segment) runs
-        // inside that one, band by band; its input then lives until the fused step.
-        var lastRead = [Int](repeating: -1, count: values.count)
-        for (position, step) in partSteps.enumerated() { for operand in step.operands { lastRead[operand] = position } }
-        for position in partSteps.indices.dropLast() {
-            let first = partSteps[position], second = partSteps[position + 1]
-            guard first.outputs.count == 1, reads[first.outputs[0]] == 1, (position < split.prefix) == (position + 1 < split.prefix),
-                  let fused = StepKernel.fusing(kernels[position], first, into: kernels[position + 1], second, producer: position)
-            else { continue }
-            kernels[position] = .deferred
-            kernels[position + 1] = fused
-            if let source = first.inputs.first { lastRead[source] = Swift.max(lastRead[source], position + 1) }
-        }
-
-        var producer = [Int?](repeating: nil, count: values.count)
-        for (position, step) in partSteps.enumerated() { for output in step.outputs { producer[output] = position } }
+        let split = plan.split, values = plan.values, sampleValues = plan.sampleValues, kernels = plan.kernels
         let sent = Set(part.sends)
-        func segment(_ position: Int) -> Bool { position < split.prefix }
-        // A view (Flatten, Reshape, …) of an arena value only it reads shares that value's bytes: its copy
-        // then finds both at one address and does nothing. The shared bytes live until the view's last reader.
-        var aliasOf: [ValueID: ValueID] = [:]
-        for (position, step) in partSteps.enumerated() {
-            guard case .copy = kernels[position], step.inputs.count == 1, step.outputs.count == 1,
-                  let source = producer[step.inputs[0]], !kernels[source].isDeferred else { continue }
-            let input = step.inputs[0], output = step.outputs[0]
-            guard !sent.contains(input), !sent.contains(output), reads[input] == 1, segment(source) == segment(position),
-                  lastRead[output] < 0 || segment(lastRead[output]) == segment(position) else { continue }
-            let root = aliasOf[input] ?? input
-            aliasOf[output] = root
-            lastRead[root] = Swift.max(lastRead[root], lastRead[output])
-        }
-
-        // The arena: every value the part computes and keeps to itself, except fused-away outputs and views.
-        var requests: [MemoryPlan.Request] = []
-        var crossingValues: [ValueID] = []
-        for (position, step) in partSteps.enumerated() where !kernels[position].isDeferred {
-            for output in step.outputs where !sent.contains(output) && aliasOf[output] == nil {
-                let last = Swift.max(lastRead[output], position)
-                if position < split.prefix && last >= split.prefix {
-                    // Needed by batched steps: room for every sample, from the start of the prefix.
-                    crossingValues.append(output)
-                    requests.append(MemoryPlan.Request(value: output, bytes: values[output].byteCount, firstStep: 0, lastStep: last))
-                } else {
-                    let bytes = position < split.prefix ? sampleValues[output].byteCount : values[output].byteCount
-                    requests.append(MemoryPlan.Request(value: output, bytes: bytes, firstStep: position, lastStep: last))
-                }
-            }
-        }
-        let plan = MemoryPlan(requests: requests)
-        arena = TensorBuffer(byteCount: plan.arenaBytes)
+        self.split = split
+        arena = TensorBuffer(byteCount: plan.memory.arenaBytes)
 
         var tensors = [Tensor?](repeating: nil, count: values.count)
         var bound: [Tensor] = []
@@ -156,21 +92,21 @@ final class PartRunner {
             }
         }
         boundWeights = bound
-        let crossing = Set(crossingValues)
+        let crossing = Set(plan.crossingValues)
         var wholeTensors: [ValueID: Tensor] = [:]
         var offsets: [ValueID: Int] = [:]
-        for placement in plan.placements {
+        for placement in plan.memory.placements {
             let id = placement.value
             offsets[id] = placement.offset
             if crossing.contains(id) {
                 wholeTensors[id] = Tensor(shape: values[id].shape, dtype: values[id].dtype, buffer: arena, byteOffset: placement.offset)
             } else {
-                let value = (producer[id] ?? 0) < split.prefix ? sampleValues[id] : values[id]
+                let value = (plan.producer[id] ?? 0) < split.prefix ? sampleValues[id] : values[id]
                 tensors[id] = Tensor(shape: value.shape, dtype: value.dtype, buffer: arena, byteOffset: placement.offset)
             }
         }
-        for (view, root) in aliasOf {
-            let value = (producer[view] ?? 0) < split.prefix ? sampleValues[view] : values[view]
+        for (view, root) in plan.aliasOf {
+            let value = (plan.producer[view] ?? 0) < split.prefix ? sampleValues[view] : values[view]
             tensors[view] = Tensor(shape: value.shape, dtype: value.dtype, buffer: arena, byteOffset: offsets[root]!)
         }
 
@@ -199,14 +135,17 @@ final class PartRunner {
         func binding(_ value: ValueID) -> CallBinding { perCall[value] ?? CallBinding(sampleShape: sampleValues[value].shape) }
         receives = part.receives.map(binding)
         sends = part.sends.map(binding)
-        crossings = crossingValues.map { (binding($0), wholeTensors[$0]!) }
+        crossings = plan.crossingValues.map { (binding($0), wholeTensors[$0]!) }
         sendSpecs = part.sends.map { (values[$0].shape, values[$0].dtype) }
         sendPools = Array(repeating: [], count: part.sends.count)
-        scratch = TensorBuffer(byteCount: (steps.map(\.kernel.scratchCount).max() ?? 0) * MemoryLayout<Float>.size)
+        scratch = TensorBuffer(byteCount: plan.scratchBytes)
     }
 
     /// Arena bytes this runner holds.
     var arenaBytes: Int { arena.byteCount }
+
+    /// Kernel scratch bytes this runner holds.
+    var scratchBytes: Int { scratch.byteCount }
 
     /// Reads one byte per cache line of every weight tensor the part binds, to warm caches when a core
     /// switches to this model.

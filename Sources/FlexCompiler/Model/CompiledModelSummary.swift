@@ -21,9 +21,13 @@ public struct CompiledModelSummary: Codable, Sendable, Equatable {
         public var operatorCounts: [String: Int]
         public var receives: [TensorSpec]
         public var sends: [TensorSpec]
-        /// Activation arena bytes with sharing, and what the same values would take without.
+        /// The compiler's activation plan for the stage (whole batch, before load-time fusions): arena
+        /// bytes with lifetime sharing, and what the same values would take without.
         public var peakArenaBytes: Int
         public var unsharedArenaBytes: Int
+        /// What one loaded copy allocates on its core: arenas as planned at load plus kernel scratch.
+        public var workspaceBytes: Int
+        /// What each request in flight allocates: the tensors the stage sends on.
         public var activationBytes: Int
         public var weightBytes: Int
         /// Estimated time of one request on one core (`CostModel` defaults), microseconds.
@@ -99,7 +103,8 @@ extension CompiledModel {
             seconds += costModel.transferSeconds(bytes: receives.reduce(0) { $0 + $1.byteCount })
             stages.append(.init(index: stage, flops: flops, bytes: bytes, nodes: operators.count,
                                 sourceNodes: sourceNodes, operators: operators, operatorCounts: operatorCounts, receives: receives, sends: stageOutputs(stage: stage),
-                                peakArenaBytes: peak, unsharedArenaBytes: unshared, activationBytes: activationBytes(stage: stage),
+                                peakArenaBytes: peak, unsharedArenaBytes: unshared, workspaceBytes: workspaceBytes(stage: stage),
+                                activationBytes: activationBytes(stage: stage),
                                 weightBytes: weightBytes(stage: stage), estimatedMicroseconds: seconds * 1e6))
         }
         let subgraphSummaries = subgraphs.map { subgraph in

@@ -18,13 +18,16 @@ public final class SyntheticModel: PipelineModel {
     public let outputs: [TensorSpec]
     public let work: StageWork
     let weights: [TensorBuffer]
+    let workspaceBytesPerStage: Int
     let activationBytesPerStage: Int
     let observer: (@Sendable (StageEvent) -> Void)?
 
     /// - Parameters:
+    ///   - workspaceBytes: per stage and loaded instance; default 0.
     ///   - activationBytes: per stage and in-flight request; default: the stage's input plus output.
     public init(
-        name: String, stageCount: Int, shape: Shape = [4], weightBytes: Int = 64 << 10, activationBytes: Int? = nil,
+        name: String, stageCount: Int, shape: Shape = [4], weightBytes: Int = 64 << 10, workspaceBytes: Int = 0,
+        activationBytes: Int? = nil,
         work: StageWork = .none, observer: (@Sendable (StageEvent) -> Void)? = nil
     ) {
         self.name = name
@@ -38,11 +41,13 @@ public final class SyntheticModel: PipelineModel {
             for index in 0..<(weightBytes / 4) { values[index] = Float(stage + index % 7) }
             return buffer
         }
+        self.workspaceBytesPerStage = workspaceBytes
         self.activationBytesPerStage = activationBytes ?? 2 * shape.elementCount * DType.float32.size
         self.observer = observer
     }
 
     public func weightBytes(stage: Int) -> Int { weights[stage].byteCount }
+    public func workspaceBytes(stage: Int) -> Int { workspaceBytesPerStage }
     public func activationBytes(stage: Int) -> Int { activationBytesPerStage }
 
     public func makeStageRunner(stage: Int) -> any StageRunner {

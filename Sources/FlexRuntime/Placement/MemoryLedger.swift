@@ -1,8 +1,8 @@
 /// Device memory accounting per NeuronCore.
 ///
 /// A load charges each of its cores the stage's weights (once per core, model object and stage: all
-/// instances of one compiled model share its weights) plus activations for every in-flight slot
-/// (`activationBytes(stage) × maxInFlight`, per instance). Reservations are all-or-nothing; releasing
+/// instances of one compiled model share its weights), the instance's workspace (`workspaceBytes(stage)`)
+/// and activations for every in-flight slot (`activationBytes(stage) × maxInFlight`). Reservations are all-or-nothing; releasing
 /// one frees its activations, and the weights when the last instance using them goes.
 ///
 /// Thread ownership: a plain value inside the runtime's state lock.
@@ -18,7 +18,8 @@ struct MemoryLedger: Sendable {
         var core: Int
         var weights: WeightKey
         var weightBytes: Int
-        var activationBytes: Int
+        /// The instance's workspace plus its in-flight requests' activations.
+        var instanceBytes: Int
     }
 
     let budgets: [Int]
@@ -39,25 +40,40 @@ struct MemoryLedger: Sendable {
         for (stage, core) in cores.enumerated() {
             let key = WeightKey(core: core, model: ObjectIdentifier(model), stage: stage)
             let weights = weightUsers[key] == nil ? max(0, model.weightBytes(stage: stage)) : 0
-            let (activations, overflow) = max(0, model.activationBytes(stage: stage)).multipliedReportingOverflow(by: slots)
-            let needed = overflow ? Int.max : weights.addingReportingOverflow(activations).overflow ? Int.max : weights + activations
+            let instance = Self.sum([max(0, model.workspaceBytes(stage: stage)),
+                                     Self.product(max(0, model.activationBytes(stage: stage)), slots)])
+            let needed = Self.sum([weights, instance])
             guard needed <= free(core: core) else {
                 throw .outOfMemory(model: model.name, core: core, needed: needed, free: free(core: core), budget: budgets[core])
             }
-            charges.append(Charge(core: core, weights: key, weightBytes: max(0, model.weightBytes(stage: stage)), activationBytes: activations))
+            charges.append(Charge(core: core, weights: key, weightBytes: max(0, model.weightBytes(stage: stage)), instanceBytes: instance))
         }
         for charge in charges {
             if weightUsers[charge.weights, default: 0] == 0 { used[charge.core] += charge.weightBytes }
             weightUsers[charge.weights, default: 0] += 1
-            used[charge.core] += charge.activationBytes
+            used[charge.core] += charge.instanceBytes
         }
         return charges
+    }
+
+    /// `a + b + …`, or `Int.max` when it overflows (a need no budget meets).
+    private static func sum(_ terms: [Int]) -> Int {
+        terms.reduce(0) { total, term in
+            let (result, overflow) = total.addingReportingOverflow(term)
+            return overflow ? Int.max : result
+        }
+    }
+
+    /// `a × b`, or `Int.max` when it overflows.
+    private static func product(_ a: Int, _ b: Int) -> Int {
+        let (result, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? Int.max : result
     }
 
     /// Frees what `reserve` charged.
     mutating func release(_ charges: [Charge]) {
         for charge in charges {
-            used[charge.core] -= charge.activationBytes
+            used[charge.core] -= charge.instanceBytes
             let users = weightUsers[charge.weights, default: 1] - 1
             if users == 0 {
                 weightUsers[charge.weights] = nil

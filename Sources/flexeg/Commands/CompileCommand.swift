@@ -137,11 +137,11 @@ struct CompileCommand: ParsableCommand {
         let shares = summary.stages.map { stage in
             "\(stage.index): " + String(format: "%.1f%%", total > 0 ? 100 * stage.estimatedMicroseconds / total : 0)
         }
-        let activations = summary.stages.reduce(0) { $0 + $1.activationBytes }
+        let activations = summary.stages.reduce(0) { $0 + $1.workspaceBytes + $1.activationBytes }
         let weights = summary.stages.reduce(0) { $0 + $1.weightBytes }
         let host = summary.hostNodes.isEmpty ? "" : ", \(counted(summary.hostNodes.count, "host node"))"
         return "compiled for \(counted(summary.cores, "NeuronCore"))\(host); estimated cost per stage "
-            + shares.joined(separator: ", ") + "; peak memory \(formatBytes(activations)) activations + \(formatBytes(weights)) weights; wrote "
+            + shares.joined(separator: ", ") + "; peak memory \(formatBytes(activations)) workspace and activations + \(formatBytes(weights)) weights; wrote "
             + Checkpoint.symbolPath(prefix: output) + ", " + Checkpoint.paramsPath(prefix: output, epoch: 0)
     }
 }

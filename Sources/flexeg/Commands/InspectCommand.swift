@@ -86,13 +86,15 @@ struct InspectCommand: ParsableCommand {
             lines.append("  operators: " + histogram.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
             lines.append("  receives: " + (stage.receives.isEmpty ? "nothing" : stage.receives.map(\.description).joined(separator: "; ")))
             lines.append("  sends:    " + (stage.sends.isEmpty ? "nothing" : stage.sends.map(\.description).joined(separator: "; ")))
-            lines.append("  memory: activations \(formatBytes(stage.activationBytes)) per request (arena \(formatBytes(stage.peakArenaBytes)), "
-                + "\(formatBytes(stage.unsharedArenaBytes)) without sharing), weights \(formatBytes(stage.weightBytes))")
+            lines.append("  memory: workspace \(formatBytes(stage.workspaceBytes)) per loaded copy, \(formatBytes(stage.activationBytes)) "
+                + "per request in flight, weights \(formatBytes(stage.weightBytes)) (compiled activation plan "
+                + "\(formatBytes(stage.peakArenaBytes)), \(formatBytes(stage.unsharedArenaBytes)) without sharing)")
         }
         lines.append(String(format: "Balance: the costliest stage is %.2f× the mean stage cost", mean > 0 ? costliest / mean : 1))
-        let activations = summary.stages.reduce(0) { $0 + $1.activationBytes }
+        let activations = summary.stages.reduce(0) { $0 + $1.workspaceBytes + $1.activationBytes }
         let weights = summary.stages.reduce(0) { $0 + $1.weightBytes }
-        lines.append("Peak memory: \(formatBytes(activations)) activations (all stages, one request) + \(formatBytes(weights)) weights")
+        lines.append("Peak memory: \(formatBytes(activations)) workspace and activations (all stages, one copy, one request) + "
+            + "\(formatBytes(weights)) weights")
         lines.append("Subgraphs:")
         for subgraph in summary.subgraphs {
             let stages = subgraph.stages.count == 1 ? "stage \(subgraph.stages[0])" : "stages \(subgraph.stages.map(String.init).joined(separator: ","))"
