@@ -31,13 +31,21 @@ extension Fast.PreparedConvolution {
                                        paddedWidth: padded ? paddedWidth : g.inputWidth, geometry: g, instructionSet: instructionSet)
         im2col.imageStride = imageStride
         let rowCount = batch * pixels
+        let (rows, columns) = Fast.GEMM.partition(m: rowCount, n: channels, threadIndex: threadIndex, threadCount: threadCount)
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        var left = Fast.GEMM.LeftSource.im2col(im2col)
+        if Self.transposedPrepacksLeft(g) {
+            // All of this thread's pixel panels over all K, packed once instead of once per NC block.
+            let panelStride = depth * Fast.GEMM.mr
+            im2col.packPixelPanels(kCount: depth, columnStart: rows.lowerBound, columnCount: rows.count,
+                                   into: scratch + rows.lowerBound / Fast.GEMM.mr * panelStride, panelStride: panelStride)
+            left = .panels(scratch, panelStride: panelStride)
+        }
         Fast.GEMM.run(
-            m: rowCount, n: channels, k: depth, left: .im2col(im2col),
+            m: rowCount, n: channels, k: depth, left: left,
             right: .panels(weights.values, panelStride: weights.panelStride),
             output: products, outputRowStride: channels, accumulate: false, epilogue: .none, scratch: scratch,
             threadIndex: threadIndex, threadCount: threadCount, blocking: .default, instructionSet: instructionSet)
-        let (rows, columns) = Fast.GEMM.partition(m: rowCount, n: channels, threadIndex: threadIndex, threadCount: threadCount)
-        guard !rows.isEmpty, !columns.isEmpty else { return }
         for image in 0..<batch {
             // This thread's rows of the image.
             let start = Swift.max(rows.lowerBound, image * pixels), end = Swift.min(rows.upperBound, (image + 1) * pixels)
@@ -83,8 +91,14 @@ extension Fast.PreparedConvolution {
     }
 
     static func transposedPackingCount(_ g: Reference.ConvolutionGeometry) -> Int {
-        Fast.GEMM.scratchCount(
-            m: Swift.max(g.batch, 1) * g.outputHeight * g.outputWidth, n: g.outputChannels,
-            k: g.inputChannels * g.kernelHeight * g.kernelWidth, packsLeft: true, packsRight: false, blocking: .default)
+        let m = Swift.max(g.batch, 1) * g.outputHeight * g.outputWidth, k = g.inputChannels * g.kernelHeight * g.kernelWidth
+        if transposedPrepacksLeft(g) { return roundUp(m, Fast.GEMM.mr) * k }
+        return Fast.GEMM.scratchCount(m: m, n: g.outputChannels, k: k, packsLeft: true, packsRight: false, blocking: .default)
+    }
+
+    /// Whether the transposed GEMM packs its pixel panels over all K before multiplying: when the output
+    /// channels span several NC blocks, GEMM would otherwise pack each MC x KC block of them once per block.
+    static func transposedPrepacksLeft(_ g: Reference.ConvolutionGeometry) -> Bool {
+        g.outputChannels > Fast.GEMM.Blocking.default.nc
     }
 }
