@@ -3,8 +3,8 @@ import Testing
 
 /// Parity of the paths that only wide or strided convolutions take: the transposed GEMM with more than
 /// one NC block of output channels (its pixel panels packed over all K first, rows then split between
-/// threads or not) and its 16 x 16 transposing epilogue, and the plain GEMM of a strided 1x1 convolution
-/// (its input sampled once). Errors come from `FastConvolutionTests.errors` (a direct Double convolution).
+/// threads or not), its 16 x 16 transposing epilogue and its batch in chunks, and the plain GEMM of a
+/// strided 1x1 convolution (its input sampled once). Errors come from `FastConvolutionTests.errors` (a direct Double convolution).
 @Suite("FastConvolution wide and strided")
 struct FastConvolutionWideTests {
     typealias Case = FastConvolutionTests.Case
@@ -30,6 +30,7 @@ struct FastConvolutionWideTests {
         conv(5, 7, 11, 13, kernel: (1, 1), stride: (3, 2)),
         conv(5, 7, 10, 29, kernel: (1, 1), stride: (2, 3), batch: 2),
         conv(3, 9, 28, 66, kernel: (1, 1), stride: (2, 2)),                  // two whole vectors per row, a tail
+        conv(3, 300, 60, 60, kernel: (1, 1), stride: (2, 2), batch: 3),      // transposed: one image per chunk
     ]
 
     @Test("transposed GEMM, more than one NC block of channels", arguments: runnableInstructionSets,
@@ -55,10 +56,19 @@ struct FastConvolutionWideTests {
         }
     }
 
+    @Test("a batch whose products would outgrow the cache runs in chunks")
+    func chunks() {
+        let g = Self.stridedCases[4].geometry
+        let prepared = Fast.PreparedConvolution(geometry: g, weights: randomFloats(g.weightCount, seed: 41),
+                                                algorithm: .transposedGEMM)
+        // One image's products (and pixel panels) in scratch, not the batch's.
+        #expect(prepared.scratchCount < 2 * g.outputImageCount + g.outputHeight * g.outputWidth * g.inputChannels + 6 * g.inputChannels)
+    }
+
     @Test("split between threads", arguments: [2, 3], [false, true])
     func threads(threadCount: Int, concurrent: Bool) {
         let cases = Self.wideCases.map { ($0, Fast.PreparedConvolution.Algorithm.transposedGEMM) }
-            + Self.stridedCases.prefix(2).map { ($0, .gemm) }
+            + Self.stridedCases.prefix(2).map { ($0, .gemm) } + [(Self.stridedCases[4], .transposedGEMM)]
         for (testCase, algorithm) in cases {
             let (worst, _) = FastConvolutionTests.errors(testCase, algorithm: algorithm, instructionSet: .best,
                                                          epilogueKind: .biasResidualClip, threadCount: threadCount,
