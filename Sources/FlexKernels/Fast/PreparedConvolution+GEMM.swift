@@ -3,7 +3,7 @@ import CFlexKernels
 extension Fast.PreparedConvolution {
     /// Per image and group: `out[O/g, OH*OW] = W_g[O/g, C/g*kh*kw] . im2col(x_g)[C/g*kh*kw, OH*OW]`, each
     /// GEMM split between the threads (each thread pads its own copy of the group's input, or, for a strided
-    /// 1x1 kernel, samples it once into `[C/g, OH*OW]`, which the GEMM then reads like a stride-1 input).
+    /// 1x1 kernel, samples it once into `[C/g, OH*OW]`, which the GEMM then packs like a stride-1 input).
     func runGEMM(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
         epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
@@ -27,8 +27,8 @@ extension Fast.PreparedConvolution {
                     let sample = instructionSet == .avx512 ? flex_subsample_planes_avx512 : flex_subsample_planes
                     sample(groupInput, Int64(g.inputChannelsPerGroup), Int64(g.inputHeight), Int64(g.inputWidth),
                            Int64(g.strideHeight), Int64(g.strideWidth), Int64(g.outputHeight), Int64(g.outputWidth), sampled)
-                    right = Fast.GEMM.readsInPlace(rowStride: outputPlane, depth: g.inputChannelsPerGroup)
-                        ? .inPlace(sampled, rowStride: outputPlane) : .strided(sampled, rowStride: outputPlane, columnStride: 1)
+                    // Packed rather than read in place: measured 10% faster (1x1/2 256->512 at 56x56).
+                    right = .strided(sampled, rowStride: outputPlane, columnStride: 1)
                 } else if isPointwise {
                     right = Fast.GEMM.readsInPlace(rowStride: inputPlane, depth: g.inputChannelsPerGroup)
                         ? .inPlace(groupInput, rowStride: inputPlane) : .strided(groupInput, rowStride: inputPlane, columnStride: 1)

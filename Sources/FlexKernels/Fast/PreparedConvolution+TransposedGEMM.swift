@@ -86,13 +86,14 @@ extension Fast.PreparedConvolution {
     /// Whether the transposed GEMM leaves fewer of its micro-tiles' lanes empty than the plain GEMM, by
     /// at least 10%. The plain GEMM's columns are the output pixels, in tiles of 32 (16 for a last
     /// 1...16); the transposed one's rows are the pixels, in panels of 6, its columns the output channels.
-    /// Also true for strided, unpadded 1x1 kernels with at least 256 output channels (ResNet's
-    /// downsampling convolutions), whose pixel panels it samples once over all K (measured at 28x28 and
-    /// 56x56 inputs, batch 1 and 8: 5-10% faster than sampling the input and running the plain GEMM;
-    /// slower with 128 output channels).
+    /// Also true for strided, unpadded 1x1 kernels with at least 256 output channels and at most 256
+    /// output pixels (ResNet's downsampling convolutions to 14x14 and 7x7), whose pixel panels it samples
+    /// once over all K (measured, 1x1/2 512->1024 at 28x28: 0.90 against 0.97 ms for sampling the input
+    /// and running the plain GEMM at batch 1, a tie at batch 8; at 56x56 inputs, and with 128 output
+    /// channels, the plain GEMM is as fast or faster).
     public static func transposedIsProfitable(_ g: Reference.ConvolutionGeometry) -> Bool {
         if g.kernelHeight == 1 && g.kernelWidth == 1 && (g.strideHeight > 1 || g.strideWidth > 1)
-            && g.padHeight == 0 && g.padWidth == 0 && g.outputChannels >= 256 {
+            && g.padHeight == 0 && g.padWidth == 0 && g.outputChannels >= 256 && g.outputHeight * g.outputWidth <= 256 {
             return true
         }
         func tiles(_ width: Int) -> Double {
