@@ -266,3 +266,74 @@ if !options.quick {
     modelTotal("ResNet-50 v1", resnet50Convolutions())
     modelTotal("MobileNetV2 1.0", mobileNetV2Convolutions())
 }
+
+// MARK: ResNet-50 stage 4 and strided 1x1s at batch 1 and 8
+
+/// Best time of one convolution of `g` (its batch) with `algorithm`, bias + residual + ReLU fused (a
+/// bottleneck's last step). `cold`: 64 MB are written before each run so that the weights come from
+/// memory, as they do in a whole model whose weights exceed the last-level cache (the input is read once
+/// after that, being the output of the step before).
+func timeBatchConvolution(_ g: Geometry, _ algorithm: Fast.PreparedConvolution.Algorithm, cold: Bool) -> Double {
+    let weights = Buffer(count: g.weightCount, seed: 4), bias = Buffer(count: g.outputChannels, seed: 5)
+    let inputCount = g.batch * g.inputImageCount, outputCount = g.batch * g.outputImageCount
+    let input = Buffer(count: inputCount, seed: 6), output = Buffer(count: outputCount, seed: 7)
+    let residual = Buffer(count: outputCount, seed: 12)
+    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm,
+                                            instructionSet: instructionSet)
+    let scratchCount = prepared.scratchCount
+    let scratch = Buffer(count: scratchCount * threads)
+    let epilogue = Fast.Epilogue(bias: bias.pointer, residual: residual.pointer, activation: .relu)
+    let flushCount = cold ? 16 << 20 : 0
+    let flush = UnsafeMutablePointer<Float>.allocate(capacity: max(flushCount, 1))
+    defer { flush.deallocate() }
+    // The sum of one float per cache line of the input and residual, read back into cache; used below so
+    // that the reads stay.
+    var sink: Float = 0
+    let clock = threads == 1 ? threadCPUTime : wallTime
+    let start = wallTime()
+    var best = Double.infinity, runs = 0
+    while runs < 4 || wallTime() - start < budget {
+        if cold {
+            flush.update(repeating: Float(runs), count: flushCount)
+            for index in stride(from: 0, to: inputCount, by: 16) { sink += input.pointer[index] }
+            for index in stride(from: 0, to: outputCount, by: 16) { sink += residual.pointer[index] }
+        }
+        let before = clock()
+        runParts(threads) { index in
+            prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue,
+                         scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
+        }
+        if runs > 0 { best = min(best, clock() - before) }
+        runs += 1
+        if runs >= 200 { break }
+    }
+    if sink.isNaN { print("(the input held NaN)") }
+    return best
+}
+
+print("\nResNet-50 stage 4 and strided 1x1s, batch 1 and 8, bias + residual + ReLU fused (cold: weights from memory)")
+let batchLayers: [(String, Geometry)] = [
+    ("1x1/2 1024->2048 @14", conv(1024, 2048, 14, kernel: 1, stride: 2)),
+    ("1x1/2 1024->512 @14", conv(1024, 512, 14, kernel: 1, stride: 2)),
+    ("3x3 512->512 @7", conv(512, 512, 7, kernel: 3, pad: 1)),
+    ("1x1 512->2048 @7", conv(512, 2048, 7, kernel: 1)),
+    ("1x1 2048->512 @7", conv(2048, 512, 7, kernel: 1)),
+    ("1x1/2 512->1024 @28", conv(512, 1024, 28, kernel: 1, stride: 2)),
+    ("1x1/2 512->256 @28", conv(512, 256, 28, kernel: 1, stride: 2)),
+    ("1x1/2 256->512 @56", conv(256, 512, 56, kernel: 1, stride: 2)),
+    ("1x1/2 256->128 @56", conv(256, 128, 56, kernel: 1, stride: 2)),
+]
+for (name, layer) in batchLayers {
+    for batch in [1, 8] {
+        var g = layer
+        g.batch = batch
+        for algorithm in [Fast.PreparedConvolution.Algorithm.gemm, .transposedGEMM, .winograd]
+        where Fast.PreparedConvolution.supports(algorithm, geometry: g) {
+            let chosen = Fast.PreparedConvolution.preferredAlgorithm(for: g) == algorithm ? "*" : " "
+            let flops = 2 * Double(g.multiplyAdds)
+            report("\(chosen)\(name) b\(batch) [\(algorithm)]", flops: flops, seconds: timeBatchConvolution(g, algorithm, cold: false))
+            report("\(chosen)\(name) b\(batch) [\(algorithm), cold]", flops: flops,
+                   seconds: timeBatchConvolution(g, algorithm, cold: true))
+        }
+    }
+}

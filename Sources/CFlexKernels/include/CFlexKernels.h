@@ -92,10 +92,33 @@ void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t row_ste
                               int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
                               const int32_t *offsets, int64_t columns, int64_t width, float *destination);
 
+/// Rows `0 ..< k_count` of `rows` columns of a convolution's implicit im2col matrix as the A panels of the
+/// transposed GEMM: column `i` goes to lane `i % FLEX_GEMM_MR` of panel `i / FLEX_GEMM_MR`, which starts at
+/// `destination + (i / FLEX_GEMM_MR) * panel_stride` and holds `k_count` groups of `FLEX_GEMM_MR` floats
+/// (lanes past `rows` are zero). Row `k = (c * kernel_h + ky) * kernel_w + kx` of column `i` is
+/// `input[c * plane + ky * row_step + kx * column_step + offsets[i]]` (int32 offsets; 16 rows' shifts must
+/// fit int32 too). Works through 16 rows at a time, writing each panel's part of them whole. The AVX-512
+/// kernel gathers.
+void flex_im2col_pixel_panels(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
+                              int64_t kernel_h, int64_t kernel_w, int64_t k_count, const int32_t *offsets,
+                              int64_t rows, float *destination, int64_t panel_stride);
+void flex_im2col_pixel_panels_avx512(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
+                                     int64_t kernel_h, int64_t kernel_w, int64_t k_count, const int32_t *offsets,
+                                     int64_t rows, float *destination, int64_t panel_stride);
+
+/// `output[c][y][x] = input[c][y * stride_h][x * stride_w]` for `planes` planes of `height` x `width` in and
+/// `out_h` x `out_w` out (a strided 1x1 convolution's input, sampled once). The AVX-512 kernel vectorises
+/// `stride_w == 2`.
+void flex_subsample_planes(const float *input, int64_t planes, int64_t height, int64_t width, int64_t stride_h,
+                           int64_t stride_w, int64_t out_h, int64_t out_w, float *output);
+void flex_subsample_planes_avx512(const float *input, int64_t planes, int64_t height, int64_t width,
+                                  int64_t stride_h, int64_t stride_w, int64_t out_h, int64_t out_w, float *output);
+
 /// Output rows `first ..< first + count` of a convolution computed transposed: `d` is `[pixels, O]` with
 /// row stride `ldd` (pixel-major); `output[o * plane + p] = clamp(d[p * ldd + o] + bias[o] + residual[o *
 /// plane + p])` for `p < pixels`, with `epilogue` (NULL for none; `bias` per output row, `residual` in the
-/// output's layout; its `residual_stride` and `bias_per_column` are ignored).
+/// output's layout; its `residual_stride` and `bias_per_column` are ignored). The AVX-512 kernel transposes
+/// 16 x 16 blocks in registers.
 void flex_transpose_epilogue_avx512(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
                                     float *output, int64_t plane, const flex_epilogue *epilogue);
 void flex_transpose_epilogue_portable(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,

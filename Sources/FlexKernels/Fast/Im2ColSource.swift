@@ -83,6 +83,27 @@ extension Fast {
                 }
             }
         }
+
+        /// Packs all `kCount` rows (from row 0) of columns `columnStart ..< columnStart + columnCount` as
+        /// transposed-GEMM A panels of `GEMM.mr` columns, `panelStride` floats apart (each `kCount * mr`
+        /// floats, tail lanes zero): for packing every row at once, 16 rows at a time across all panels.
+        func packPixelPanels(kCount: Int, columnStart: Int, columnCount: Int, into destination: UnsafeMutablePointer<Float>,
+                             panelStride: Int) {
+            let g = geometry
+            let plane = Int64(paddedHeight * paddedWidth), rowStep = Int64(g.dilationHeight * paddedWidth)
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: columnCount) { offsets in
+                for lane in 0..<columnCount { offsets[lane] = Int32(offset(ofColumn: columnStart + lane)) }
+                if instructionSet == .avx512 {
+                    flex_im2col_pixel_panels_avx512(input, plane, rowStep, Int64(g.dilationWidth), Int64(g.kernelHeight),
+                                                    Int64(g.kernelWidth), Int64(kCount), offsets.baseAddress!,
+                                                    Int64(columnCount), destination, Int64(panelStride))
+                } else {
+                    flex_im2col_pixel_panels(input, plane, rowStep, Int64(g.dilationWidth), Int64(g.kernelHeight),
+                                             Int64(g.kernelWidth), Int64(kCount), offsets.baseAddress!, Int64(columnCount),
+                                             destination, Int64(panelStride))
+                }
+            }
+        }
     }
 
     /// Copies of input channel planes with a zero border, so im2col packing needs no bounds checks.

@@ -1,6 +1,9 @@
+import CFlexKernels
+
 extension Fast.PreparedConvolution {
     /// Per image and group: `out[O/g, OH*OW] = W_g[O/g, C/g*kh*kw] . im2col(x_g)[C/g*kh*kw, OH*OW]`, each
-    /// GEMM split between the threads (each thread pads its own copy of the group's input).
+    /// GEMM split between the threads (each thread pads its own copy of the group's input, or, for a strided
+    /// 1x1 kernel, samples it once into `[C/g, OH*OW]`, which the GEMM then packs like a stride-1 input).
     func runGEMM(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
         epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
@@ -10,6 +13,7 @@ extension Fast.PreparedConvolution {
         let inputGroup = g.inputChannelsPerGroup * inputPlane, outputGroup = g.outputChannelsPerGroup * outputPlane
         let isPointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
             && g.padHeight == 0 && g.padWidth == 0
+        let subsamples = Self.gemmSubsamples(g)
         let padded = g.padHeight > 0 || g.padWidth > 0
         let paddedHeight = g.inputHeight + 2 * g.padHeight, paddedWidth = g.inputWidth + 2 * g.padWidth
         let paddedInput = scratch + Self.gemmPackingCount(g)
@@ -18,7 +22,14 @@ extension Fast.PreparedConvolution {
                 let groupInput = input + image * g.inputImageCount + group * inputGroup
                 let outputOffset = image * g.outputImageCount + group * outputGroup
                 let right: Fast.GEMM.RightSource
-                if isPointwise {
+                if subsamples {
+                    let sampled = scratch + Self.gemmPackingCount(g)
+                    let sample = instructionSet == .avx512 ? flex_subsample_planes_avx512 : flex_subsample_planes
+                    sample(groupInput, Int64(g.inputChannelsPerGroup), Int64(g.inputHeight), Int64(g.inputWidth),
+                           Int64(g.strideHeight), Int64(g.strideWidth), Int64(g.outputHeight), Int64(g.outputWidth), sampled)
+                    // Packed rather than read in place: measured 10% faster (1x1/2 256->512 at 56x56).
+                    right = .strided(sampled, rowStride: outputPlane, columnStride: 1)
+                } else if isPointwise {
                     right = Fast.GEMM.readsInPlace(rowStride: inputPlane, depth: g.inputChannelsPerGroup)
                         ? .inPlace(groupInput, rowStride: inputPlane) : .strided(groupInput, rowStride: inputPlane, columnStride: 1)
                 } else if padded {
@@ -48,9 +59,16 @@ extension Fast.PreparedConvolution {
     }
 
     /// Per-thread scratch of the GEMM algorithm: packing space, then a zero-padded copy of one group's
-    /// input if the convolution pads.
+    /// input if the convolution pads, or its sampled copy if it is a strided 1x1.
     static func gemmScratchCount(_ g: Reference.ConvolutionGeometry) -> Int {
-        gemmPackingCount(g) + gemmPaddedCount(g)
+        gemmPackingCount(g) + gemmPaddedCount(g) + (gemmSubsamples(g) ? g.inputChannelsPerGroup * g.outputHeight * g.outputWidth : 0)
+    }
+
+    /// Whether the GEMM samples a strided, unpadded 1x1 convolution's input once per image and group (a
+    /// sequential pass) rather than packing its im2col panels with strided loads from planes that
+    /// exceed the caches.
+    static func gemmSubsamples(_ g: Reference.ConvolutionGeometry) -> Bool {
+        g.kernelHeight == 1 && g.kernelWidth == 1 && (g.strideHeight > 1 || g.strideWidth > 1) && g.padHeight == 0 && g.padWidth == 0
     }
 
     /// Floats of GEMM packing scratch per thread (the padded input copy follows them).

@@ -256,6 +256,16 @@ struct FastConvolutionTests {
             #expect(Fast.PreparedConvolution.preferredAlgorithm(for: small) == .transposedGEMM)
         }
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(256, 1024, 14, 14, kernel: (1, 1)).geometry) == .gemm)
+        // ResNet's strided 1x1s down to 14x14 and 7x7: the transposed GEMM samples their pixel panels once;
+        // with few channels, or larger planes, GEMM is as fast.
+        for (c, o, size) in [(512, 1024, 28), (512, 256, 28), (1024, 2048, 14), (1024, 512, 14)] {
+            let strided = Self.conv(c, o, size, size, kernel: (1, 1), stride: (2, 2)).geometry
+            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: strided) == .transposedGEMM)
+        }
+        for (c, o, size) in [(256, 128, 56), (256, 512, 56), (512, 128, 28)] {
+            let strided = Self.conv(c, o, size, size, kernel: (1, 1), stride: (2, 2)).geometry
+            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: strided) == .gemm)
+        }
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(512, 8, 7, 7, kernel: (1, 1)).geometry) == .gemm)
         #expect(!Fast.PreparedConvolution.supports(.transposedGEMM, geometry: Self.gemmCases[6].geometry))
         #expect(stem.outputHeight == 112 && stem.outputWidth == 112)
