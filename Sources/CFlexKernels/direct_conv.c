@@ -103,32 +103,51 @@ AVX512 static void split_row(const float *row, int64_t width, int64_t pad, int64
     }
 }
 
-/// 16 output channels (panel `w`: `taps` groups of 16 weights) x 16 columns of one output row: tap `t`
-/// reads the 16 floats at `source + offsets[t]`. Stores channel `j < channels` at `out + j * plane`
-/// (mask `store`), after the epilogue of output channel `o0 + j` at pixel `pixel`.
+/// 8 output channels x `xb` (1 to 3, a constant after inlining) 16-column chunks of one output row: tap `t`
+/// reads 16 floats at `source + offsets[t] + 16 * i` for chunk `i` and the 8 weights at `w + 16 * t`
+/// (within a 16-column panel). Stores channel `j < channels` of chunk `i` at `out + j * plane + 16 * i`
+/// (mask `stores[i]`) after the epilogue of output channel `o0 + j` at pixel `pixel + 16 * i`.
 AVX512 __attribute__((always_inline))
-static inline void tile16x16(const float *source, const int32_t *offsets, int64_t taps, const float *w, float *out,
-                             int64_t plane, int64_t channels, __mmask16 store, const flex_epilogue *e, int64_t o0,
-                             int64_t pixel) {
-    __m512 acc[16];
+static inline void tile8(const float *source, const int32_t *offsets, int64_t taps, const float *w, float *out,
+                         int64_t plane, int64_t channels, const __mmask16 stores[3], const flex_epilogue *e, int64_t o0,
+                         int64_t pixel, const int xb) {
+    __m512 acc[3][8];
 #pragma clang loop unroll(full)
-    for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();
+    for (int i = 0; i < 3; i++) {
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 8; j++) acc[i][j] = _mm512_setzero_ps();
+    }
     for (int64_t t = 0; t < taps; t++, w += 16) {
-        const __m512 v = _mm512_loadu_ps(source + offsets[t]);
+        const float *p = source + offsets[t];
+        __m512 v[3];
 #pragma clang loop unroll(full)
-        for (int j = 0; j < 16; j++) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(w[j]), v, acc[j]);
+        for (int i = 0; i < 3; i++) v[i] = i < xb ? _mm512_loadu_ps(p + 16 * i) : _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 8; j++) {
+            const __m512 weight = _mm512_set1_ps(w[j]);
+#pragma clang loop unroll(full)
+            for (int i = 0; i < 3; i++) {
+                if (i < xb) acc[i][j] = _mm512_fmadd_ps(weight, v[i], acc[i][j]);
+            }
+        }
     }
 #pragma clang loop unroll(full)
-    for (int j = 0; j < 16; j++) {
+    for (int j = 0; j < 8; j++) {
         if (j >= channels) break;
-        __m512 sum = acc[j];
-        if (e) {
-            const int64_t o = o0 + j;
-            if (e->bias) sum = _mm512_add_ps(sum, _mm512_set1_ps(e->bias[o]));
-            if (e->residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(store, e->residual + o * e->residual_stride + pixel));
-            if (e->clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, _mm512_set1_ps(e->lower)), _mm512_set1_ps(e->upper));
+        const int64_t o = o0 + j;
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 3; i++) {
+            if (i >= xb) break;
+            __m512 sum = acc[i][j];
+            if (e) {
+                if (e->bias) sum = _mm512_add_ps(sum, _mm512_set1_ps(e->bias[o]));
+                if (e->residual) {
+                    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(stores[i], e->residual + o * e->residual_stride + pixel + 16 * i));
+                }
+                if (e->clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, _mm512_set1_ps(e->lower)), _mm512_set1_ps(e->upper));
+            }
+            _mm512_mask_storeu_ps(out + j * plane + 16 * i, stores[i], sum);
         }
-        _mm512_mask_storeu_ps(out + j * plane, store, sum);
     }
 }
 
@@ -161,13 +180,23 @@ AVX512 void flex_direct_conv_avx512(const float *input, int64_t channels, int64_
         }
         for (int64_t y = y0; y < y1; y++) {
             const float *source = band + (y - y0) * g->stride_h * row_floats;
-            for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
-                const int64_t left = g->out_w - x0;
-                const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-                for (int64_t o0 = 0; o0 < out_channels; o0 += 16) {
-                    const int64_t count = out_channels - o0 < 16 ? out_channels - o0 : 16;
-                    tile16x16(source + x0, offsets, taps, weights + o0 * taps, output + o0 * plane + y * g->out_w + x0,
-                              plane, count, store, e, o0, y * g->out_w + x0);
+            for (int64_t x0 = 0; x0 < g->out_w; x0 += 48) {
+                // Up to 3 chunks of 16 columns, the last one possibly partial.
+                __mmask16 stores[3];
+                int xb = 0;
+                for (int i = 0; i < 3; i++) {
+                    const int64_t left = g->out_w - x0 - 16 * i;
+                    stores[i] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+                    if (left > 0) xb = i + 1;
+                }
+                for (int64_t o0 = 0; o0 < out_channels; o0 += 8) {
+                    const int64_t count = out_channels - o0 < 8 ? out_channels - o0 : 8;
+                    const float *w = weights + o0 / 16 * taps * 16 + o0 % 16;
+                    float *out = output + o0 * plane + y * g->out_w + x0;
+                    const int64_t pixel = y * g->out_w + x0;
+                    if (xb == 3) tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, 3);
+                    else if (xb == 2) tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, 2);
+                    else tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, 1);
                 }
             }
         }

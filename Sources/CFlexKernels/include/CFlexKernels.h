@@ -140,9 +140,9 @@ int64_t flex_direct_conv_scratch_count(int64_t channels, const flex_plane_geomet
 /// aliasing); `weights` are the weights `[O, channels * kh * kw]` packed as 16-column GEMM B panels (panel
 /// `q` at `q * taps * 16`, tap `t` of channel `16q + j` at `+ t * 16 + j`, zero past `out_channels`). The
 /// epilogue treats the output as the matrix `[out_channels, out_h * out_w]` (`bias` per row, `residual`
-/// with row stride `residual_stride`). The AVX-512F kernel (needs AVX-512F) splits bands of 4 output
+/// with row stride `residual_stride`). The AVX-512F kernel (needs AVX-512F) splits bands of 8 output
 /// rows' input into column phases in `scratch` (`flex_direct_conv_scratch_count` floats) and computes
-/// 16 channels x 16 columns per tile; the portable one ignores `scratch`.
+/// 8 channels x 48 columns (3 vectors) per register tile; the portable one ignores `scratch`.
 void flex_direct_conv_avx512(const float *input, int64_t channels, int64_t out_channels,
                              const flex_plane_geometry *geometry, const float *weights, float *output,
                              int64_t row_start, int64_t row_count, const flex_epilogue *epilogue, float *scratch);

@@ -25,8 +25,8 @@ extension Fast {
             /// pass applying the epilogue: the GEMM's columns are then the output channels, so small output
             /// planes (ResNet's and MobileNet's 7x7) do not leave most of each 32-column tile empty.
             case transposedGEMM = "gemm-transposed"
-            /// Direct loops over the input (groups 1) for few input channels: 16 output channels x 16
-            /// columns per register tile, each tap one vector load; weights packed as `.transposedGEMM`'s.
+            /// Direct loops over the input (groups 1) for few input channels: 8 output channels x 48
+            /// columns per register tile, each tap 3 vector loads; weights packed as `.transposedGEMM`'s.
             case direct
         }
 

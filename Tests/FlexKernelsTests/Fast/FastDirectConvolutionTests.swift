@@ -3,8 +3,8 @@ import Testing
 
 /// Parity of `Fast.PreparedConvolution`'s `.direct` algorithm against a direct Double convolution (through
 /// `FastConvolutionTests.errors`): stems and small odd geometries, every column stride path of the phase
-/// split (1, 2, and 3 by the scalar path), output widths around the 16-column vector, output channels
-/// not a multiple of 16, batch 2, each epilogue and splits between threads.
+/// split (1, 2, and 3 by the scalar path), output widths around the 16-column vector and the 48-column
+/// tile, output channels not a multiple of 8 or 16, batch 2 and 3, each epilogue and splits between threads.
 @Suite("Fast.PreparedConvolution direct")
 struct FastDirectConvolutionTests {
     typealias Case = FastConvolutionTests.Case
@@ -16,15 +16,19 @@ struct FastDirectConvolutionTests {
         FastConvolutionTests.conv(c, o, h, w, kernel: kernel, stride: stride, pad: pad, dilation: dilation, batch: batch)
     }
 
+    static let mobileNetStem = conv(3, 32, 37, 35, kernel: (3, 3), stride: (2, 2), pad: (1, 1), batch: 2)
+    static let resNetStem = conv(3, 64, 29, 41, kernel: (7, 7), stride: (2, 2), pad: (3, 3))
+    static let wide = conv(2, 20, 6, 101, kernel: (3, 3), pad: (1, 1))                 // 48 + 48 + 5 columns, 8 + 8 + 4 channels
+    static let batched = conv(2, 33, 5, 5, kernel: (1, 1), batch: 3)
+
     static let cases: [Case] = FastConvolutionTests.gemmCases.filter { $0.geometry.groups == 1 } + [
-        conv(3, 32, 37, 35, kernel: (3, 3), stride: (2, 2), pad: (1, 1), batch: 2),   // MobileNetV2 stem, small
-        conv(3, 64, 29, 41, kernel: (7, 7), stride: (2, 2), pad: (3, 3)),             // ResNet-50 stem, small
+        mobileNetStem, resNetStem, wide, batched,
         conv(3, 24, 23, 34, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),             // 17 outputs a row, 8 extra channels
         conv(1, 17, 9, 32, kernel: (3, 3), pad: (1, 1)),                              // one channel, 32 outputs a row
         conv(2, 16, 19, 50, kernel: (5, 5), stride: (3, 3), pad: (2, 2)),             // stride 3: scalar split
         conv(4, 20, 13, 31, kernel: (3, 3), stride: (2, 1), pad: (2, 1), dilation: (2, 2)),
         conv(3, 5, 33, 16, kernel: (2, 4), stride: (1, 2), pad: (0, 1)),              // more rows than a band
-        conv(2, 33, 5, 5, kernel: (1, 1), batch: 3),
+        conv(3, 13, 9, 40, kernel: (3, 3), pad: (1, 1)),                              // one tile of 16 + 16 + 8 columns
     ]
 
     @Test("matches the direct convolution", arguments: runnableInstructionSets, FastConvolutionTests.EpilogueKind.allCases)
@@ -38,7 +42,7 @@ struct FastDirectConvolutionTests {
 
     @Test("split between threads", arguments: [2, 3, 7], [false, true])
     func threads(threadCount: Int, concurrent: Bool) {
-        for testCase in [Self.cases[Self.cases.count - 8], Self.cases[Self.cases.count - 1], Self.cases[Self.cases.count - 2]] {
+        for testCase in [Self.mobileNetStem, Self.wide, Self.batched] {
             let (worst, relative) = FastConvolutionTests.errors(
                 testCase, algorithm: .direct, instructionSet: .best, epilogueKind: .biasResidualClip,
                 threadCount: threadCount, concurrent: concurrent)
@@ -49,7 +53,7 @@ struct FastDirectConvolutionTests {
 
     @Test("restores from saved packed weights")
     func restore() throws {
-        let g = Self.cases[Self.cases.count - 7].geometry
+        let g = Self.resNetStem.geometry
         let weights = randomFloats(g.weightCount, seed: 41), input = randomFloats(g.batch * g.inputImageCount, seed: 42)
         let prepared = Fast.PreparedConvolution(geometry: g, weights: weights, algorithm: .direct)
         let saved = try prepared.packedWeights.map { matrix in
