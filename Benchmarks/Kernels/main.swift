@@ -295,7 +295,7 @@ func timeExpansionPair(_ c: Int, _ e: Int, _ size: Int, _ stride: Int) -> (separ
 }
 
 print("\nMobileNetV2 expansion + depthwise 3x3: separate | fused band by band (* = fused by the compiler)")
-for (c, e, size, stride) in [(16, 96, 112, 2), (24, 144, 56, 1), (24, 144, 56, 2), (32, 192, 28, 1), (32, 192, 28, 2),
+for (c, e, size, stride) in [(32, 32, 112, 1), (16, 96, 112, 2), (24, 144, 56, 1), (24, 144, 56, 2), (32, 192, 28, 1), (32, 192, 28, 2),
                              (64, 384, 14, 1), (96, 576, 14, 1), (96, 576, 14, 2), (160, 960, 7, 1)] {
     let (separate, fused, bands) = timeExpansionPair(c, e, size, stride)
     let chosen = e * size * size * MemoryLayout<Float>.size >= Fast.PointwiseDepthwise.fusionThreshold ? "*" : " "
