@@ -59,7 +59,7 @@ import Testing
         #expect(relativeL2(try model.run([input])[0], expected[0]) <= 1e-5)
     }
 
-    /// 48 x 40 x 41 floats: 308 KiB, below `fusionThreshold`'s 512 KiB (like MobileNetV2's 14x14 expansions).
+    /// 48 x 40 x 41 floats: 308 KiB, below `fusionThreshold`'s 4 MiB (like MobileNetV2's 14x14 expansions).
     @Test func aSmallExpansionIsNotFused() throws {
         let (graph, parameters, input) = try Self.block(stride: 1, height: 40, width: 41)
         let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)

@@ -27,10 +27,10 @@ extension Fast {
         public static let defaultBufferBudget = 2 << 20
 
         /// Expanded activations (bytes per image) from which fusing pays. Measured on MobileNetV2's blocks
-        /// (`flexeg-kernel-bench`, "separate | fused"): fused runs 2-6% faster for the expansions of 0.6 MiB
-        /// and more (112x112, 56x56 and 28x28 planes: one band holds the whole expansion except at
-        /// 112x112x96), and ties on the 14x14 ones (0.3-0.45 MiB), which L2 holds between the two kernels.
-        public static let fusionThreshold = 512 << 10
+        /// (`flexeg-kernel-bench`, "separate | fused"), with the depthwise kernel walking input rows: fused
+        /// and separate tie within 3-4% on every pair below 2 MiB, either way (the expansion stays in L2/L3
+        /// between the two kernels anyway), so only the 4.6 MiB 112x112x96 expansion runs fused.
+        public static let fusionThreshold = 4 << 20
 
         /// Fuses `pointwise` (a 1x1, stride 1, unpadded, single-group convolution prepared for `.gemm`) into
         /// `depthwise` (prepared for `.depthwise`) when the second reads exactly what the first writes;
