@@ -302,3 +302,10 @@ for (c, e, size, stride) in [(32, 32, 112, 1), (16, 96, 112, 2), (24, 144, 56, 1
     print(pad("\(chosen)\(c)->\(e) dw3x3/\(stride) @\(size)", 30) + pad("\(format(separate * 1e3, 3)) ms", 12)
           + pad("| \(format(fused * 1e3, 3)) ms", 14) + "[\(bands)-row bands]")
 }
+
+print("\nMobileNetV2's depthwise 3x3 layers, alone (bias + ReLU fused)")
+for (channels, size, stride) in [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2),
+                                 (384, 14, 1), (576, 14, 1), (576, 14, 2), (960, 7, 1)] {
+    let g = conv(channels, channels, size, kernel: 3, stride: stride, pad: 1, groups: channels)
+    report("depthwise 3x3/\(stride) \(channels) @\(size)", flops: 2 * Double(g.multiplyAdds), seconds: timeConvolution(g, .depthwise))
+}
