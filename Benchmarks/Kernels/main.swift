@@ -337,3 +337,46 @@ for (name, layer) in batchLayers {
         }
     }
 }
+
+// MARK: MobileNetV2's expansion + depthwise pairs: separate against fused
+
+/// Best times of a 1x1 expansion `c -> e` at `size` followed by a depthwise 3x3 (stride `stride`), run as
+/// two convolutions and fused band by band (bias + ReLU6 in both).
+func timeExpansionPair(_ c: Int, _ e: Int, _ size: Int, _ stride: Int) -> (separate: Double, fused: Double, bands: Int) {
+    let pointwise = conv(c, e, size, kernel: 1), depthwise = conv(e, e, size, kernel: 3, stride: stride, pad: 1, groups: e)
+    let first = Fast.PreparedConvolution(geometry: pointwise, weights: Buffer(count: pointwise.weightCount, seed: 8).pointer,
+                                         algorithm: .gemm, instructionSet: instructionSet)
+    let second = Fast.PreparedConvolution(geometry: depthwise, weights: Buffer(count: depthwise.weightCount, seed: 9).pointer,
+                                          algorithm: .depthwise, instructionSet: instructionSet)
+    let fused = Fast.PointwiseDepthwise(pointwise: first, depthwise: second)!
+    let input = Buffer(count: pointwise.inputImageCount, seed: 10), expanded = Buffer(count: pointwise.outputImageCount)
+    let output = Buffer(count: depthwise.outputImageCount)
+    let bias = Buffer(count: e, seed: 11)
+    let scratch = Buffer(count: max(fused.scratchCount, first.scratchCount))
+    let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu6)
+    let separate = bestTime(budget: budget) {
+        first.run(input: input.pointer, output: expanded.pointer, epilogue: epilogue, scratch: scratch.pointer)
+        second.run(input: expanded.pointer, output: output.pointer, epilogue: epilogue, scratch: nil)
+    }
+    let together = bestTime(budget: budget) {
+        fused.run(input: input.pointer, output: output.pointer, pointwiseEpilogue: epilogue, depthwiseEpilogue: epilogue,
+                  scratch: scratch.pointer)
+    }
+    return (separate, together, fused.bandRows)
+}
+
+print("\nMobileNetV2 expansion + depthwise 3x3: separate | fused band by band (* = fused by the compiler)")
+for (c, e, size, stride) in [(32, 32, 112, 1), (16, 96, 112, 2), (24, 144, 56, 1), (24, 144, 56, 2), (32, 192, 28, 1), (32, 192, 28, 2),
+                             (64, 384, 14, 1), (96, 576, 14, 1), (96, 576, 14, 2), (160, 960, 7, 1)] {
+    let (separate, fused, bands) = timeExpansionPair(c, e, size, stride)
+    let chosen = e * size * size * MemoryLayout<Float>.size >= Fast.PointwiseDepthwise.fusionThreshold ? "*" : " "
+    print(pad("\(chosen)\(c)->\(e) dw3x3/\(stride) @\(size)", 30) + pad("\(format(separate * 1e3, 3)) ms", 12)
+          + pad("| \(format(fused * 1e3, 3)) ms", 14) + "[\(bands)-row bands]")
+}
+
+print("\nMobileNetV2's depthwise 3x3 layers, alone (bias + ReLU fused)")
+for (channels, size, stride) in [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2),
+                                 (384, 14, 1), (576, 14, 1), (576, 14, 2), (960, 7, 1)] {
+    let g = conv(channels, channels, size, kernel: 3, stride: stride, pad: 1, groups: channels)
+    report("depthwise 3x3/\(stride) \(channels) @\(size)", flops: 2 * Double(g.multiplyAdds), seconds: timeConvolution(g, .depthwise))
+}

@@ -406,12 +406,153 @@ static inline void depthwise3x3_channels(const float *input, int64_t input_strid
     }
 }
 
+/// 3x3 stride-1 planes (dilation 1) by input rows: per 16-column chunk, each input row's taps are loaded
+/// once (its 16 columns from the chunk's first tap column, and the next 16 unless `narrow`: chunks of at
+/// most 14 outputs, whose taps and padding fit one vector) and shifted by 0, 1 and 2 lanes; their products
+/// with the three filter rows go to the three output rows the input row feeds (two running partial sums
+/// carried down the plane). Measured against 16-column chunks each loading its 9 taps: 32@112 0.083 ->
+/// 0.054 ms, 384@14 0.019 -> 0.010 ms, 960@7 0.027 -> 0.016 ms.
+AVX512 __attribute__((always_inline))
+static inline void rows3x3_chunk(const float *plane, float *out, const float *residual, const flex_plane_geometry *g,
+                                 const __m512 w[9], __m512 bias, __m512 lower, __m512 upper, int64_t first,
+                                 __mmask16 load_lo, __mmask16 load_hi, __mmask16 store, const flex_epilogue *e,
+                                 const int narrow) {
+    const int64_t width = g->in_w, ph = g->pad_h, out_w = g->out_w, out_h = g->out_h;
+    const __m512i zero = _mm512_setzero_si512();
+    // Before input row q: `upper2` holds output row q + ph - 2's sum over filter rows 0 and 1, `upper1`
+    // output row q + ph - 1's over filter row 0.
+    __m512 upper2 = _mm512_setzero_ps(), upper1 = _mm512_setzero_ps();
+    for (int64_t q = -ph; q <= out_h - 1 - ph + 2; q++) {
+        __m512i lo = zero, hi = zero;
+        if (q >= 0 && q < g->in_h) {
+            lo = _mm512_castps_si512(_mm512_maskz_loadu_ps(load_lo, plane + q * width + first));
+            if (!narrow) hi = _mm512_castps_si512(_mm512_maskz_loadu_ps(load_hi, plane + q * width + first + 16));
+        }
+        const __m512 v0 = _mm512_castsi512_ps(lo);
+        const __m512 v1 = _mm512_castsi512_ps(_mm512_alignr_epi32(hi, lo, 1));
+        const __m512 v2 = _mm512_castsi512_ps(_mm512_alignr_epi32(hi, lo, 2));
+        const __m512 a0 = _mm512_fmadd_ps(w[2], v2, _mm512_fmadd_ps(w[1], v1, _mm512_mul_ps(w[0], v0)));
+        const __m512 a1 = _mm512_fmadd_ps(w[5], v2, _mm512_fmadd_ps(w[4], v1, _mm512_mul_ps(w[3], v0)));
+        const __m512 a2 = _mm512_fmadd_ps(w[8], v2, _mm512_fmadd_ps(w[7], v1, _mm512_mul_ps(w[6], v0)));
+        const int64_t y = q + ph - 2;
+        if (y >= 0) {
+            __m512 sum = _mm512_add_ps(upper2, a2);
+            if (e && e->bias) sum = _mm512_add_ps(sum, bias);
+            if (residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(store, residual + y * e->residual_stride));
+            if (e && e->clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, lower), upper);
+            _mm512_mask_storeu_ps(out + y * out_w, store, sum);
+        }
+        upper2 = _mm512_add_ps(upper1, a1);
+        upper1 = a0;
+    }
+}
+
+static inline int rows3x3_applies(const flex_plane_geometry *g) {
+    return g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1 && g->stride_h == 1 &&
+           g->stride_w == 1;
+}
+
+AVX512 static void depthwise3x3_rows_channels(const float *input, int64_t input_stride, int64_t multiplier,
+                                              const float *weights, float *output, int64_t output_stride, int64_t first,
+                                              int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int clamp = e && e->clamp;
+    const __m512 lower = _mm512_set1_ps(clamp ? e->lower : 0), upper = _mm512_set1_ps(clamp ? e->upper : 0);
+    for (int64_t o = first; o < first + count; o++) {
+        __m512 w[9];
+        for (int i = 0; i < 9; i++) w[i] = _mm512_set1_ps(weights[o * 9 + i]);
+        const __m512 bias = _mm512_set1_ps(e && e->bias ? e->bias[o] : 0);
+        const float *plane = input + o / multiplier * input_stride;
+        const float *residual = e && e->residual ? e->residual + o * output_stride : NULL;
+        float *out = output + o * output_stride;
+        for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+            const int64_t columns = g->out_w - x0 < 16 ? g->out_w - x0 : 16, start = x0 - g->pad_w;
+            const __mmask16 lo = lanes_inside(start, g->in_w), hi = lanes_inside(start + 16, g->in_w);
+            const __mmask16 store = (__mmask16)((1u << columns) - 1);
+            const float *r = residual ? residual + x0 : NULL;
+            if (columns <= 14) rows3x3_chunk(plane, out + x0, r, g, w, bias, lower, upper, start, lo, hi, store, e, 1);
+            else rows3x3_chunk(plane, out + x0, r, g, w, bias, lower, upper, start, lo, hi, store, e, 0);
+        }
+    }
+}
+
+/// One 16-column chunk of a 3x3 plane of stride 2 (both ways, dilation 1) by input rows: each input row's
+/// 33 columns from the chunk's first tap column are loaded once and split into the three taps (even
+/// columns, odd columns, even columns one further); an input row feeds filter row 1 of one output row, or
+/// filter row 2 of one and filter row 0 of the next, so one running partial sum is carried down the plane.
+AVX512 __attribute__((always_inline))
+static inline void rows3x3_stride2_chunk(const float *plane, float *out, const float *residual, const flex_plane_geometry *g,
+                                         const __m512 w[9], __m512 bias, __m512 lower, __m512 upper, int64_t first,
+                                         __mmask16 load_lo, __mmask16 load_hi, __mmask16 load_last, __mmask16 store,
+                                         const flex_epilogue *e) {
+    const int64_t width = g->in_w, ph = g->pad_h, out_w = g->out_w, out_h = g->out_h;
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    // Output row (q + ph) / 2's sum so far (filter rows 0 and, after an odd row, 1).
+    __m512 partial = _mm512_setzero_ps();
+    for (int64_t q = -ph; q <= 2 * (out_h - 1) - ph + 2; q++) {
+        __m512 lo = _mm512_setzero_ps(), hi = lo, last = lo;
+        if (q >= 0 && q < g->in_h) {
+            const float *row = plane + q * width + first;
+            lo = _mm512_maskz_loadu_ps(load_lo, row);
+            hi = _mm512_maskz_loadu_ps(load_hi, row + 16);
+            last = _mm512_maskz_loadu_ps(load_last, row + 32);
+        }
+        const __m512 v0 = _mm512_permutex2var_ps(lo, evens, hi), v1 = _mm512_permutex2var_ps(lo, odds, hi);
+        const __m512 v2 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(last), _mm512_castps_si512(v0), 1));
+        const int64_t r = q + ph;
+        if (r & 1) {
+            partial = _mm512_fmadd_ps(w[5], v2, _mm512_fmadd_ps(w[4], v1, _mm512_fmadd_ps(w[3], v0, partial)));
+            continue;
+        }
+        if (r >= 2) {
+            const int64_t y = r / 2 - 1;
+            __m512 sum = _mm512_fmadd_ps(w[8], v2, _mm512_fmadd_ps(w[7], v1, _mm512_fmadd_ps(w[6], v0, partial)));
+            if (e && e->bias) sum = _mm512_add_ps(sum, bias);
+            if (residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(store, residual + y * e->residual_stride));
+            if (e && e->clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, lower), upper);
+            _mm512_mask_storeu_ps(out + y * out_w, store, sum);
+        }
+        partial = _mm512_fmadd_ps(w[2], v2, _mm512_fmadd_ps(w[1], v1, _mm512_mul_ps(w[0], v0)));
+    }
+}
+
+AVX512 static void depthwise3x3_stride2_channels(const float *input, int64_t input_stride, int64_t multiplier,
+                                                 const float *weights, float *output, int64_t output_stride, int64_t first,
+                                                 int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int clamp = e && e->clamp;
+    const __m512 lower = _mm512_set1_ps(clamp ? e->lower : 0), upper = _mm512_set1_ps(clamp ? e->upper : 0);
+    for (int64_t o = first; o < first + count; o++) {
+        __m512 w[9];
+        for (int i = 0; i < 9; i++) w[i] = _mm512_set1_ps(weights[o * 9 + i]);
+        const __m512 bias = _mm512_set1_ps(e && e->bias ? e->bias[o] : 0);
+        const float *plane = input + o / multiplier * input_stride;
+        const float *residual = e && e->residual ? e->residual + o * output_stride : NULL;
+        float *out = output + o * output_stride;
+        for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
+            const int64_t columns = g->out_w - x0 < 16 ? g->out_w - x0 : 16, start = 2 * x0 - g->pad_w;
+            const __mmask16 lo = lanes_inside(start, g->in_w), hi = lanes_inside(start + 16, g->in_w);
+            const __mmask16 last = lanes_inside(start + 32, g->in_w) & 1;
+            const __mmask16 store = (__mmask16)((1u << columns) - 1);
+            rows3x3_stride2_chunk(plane, out + x0, residual ? residual + x0 : NULL, g, w, bias, lower, upper, start, lo, hi,
+                                  last, store, e);
+        }
+    }
+}
+
 AVX512 void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, int64_t multiplier,
                                            const float *weights, float *output, int64_t output_stride, int64_t first,
                                            int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
     const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+    if (rows3x3_applies(g)) {
+        depthwise3x3_rows_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e);
+        return;
+    }
     if (is3x3 && g->out_w <= 1024 && g->stride_w == 1) {
         depthwise3x3_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e, 1);
+        return;
+    }
+    if (is3x3 && g->stride_h == 2 && g->stride_w == 2) {
+        depthwise3x3_stride2_channels(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e);
         return;
     }
     if (is3x3 && g->out_w <= 1024 && g->stride_w == 2) {

@@ -5,11 +5,13 @@ import FlexTestSupport
 import Testing
 
 /// A MobileNetV2 block — 1x1 expansion (clip 0..6), 3x3 depthwise (clip 0..6), 1x1 projection plus the
-/// block's input — whose expansion is too large to stay in cache runs the first two convolutions fused.
+/// block's input — whose expansion reaches `Fast.PointwiseDepthwise.fusionThreshold` runs the first two
+/// convolutions fused; a smaller one runs them separately.
 @Suite struct PointwiseDepthwiseFusionTests {
     /// With `stem`, a 3x3 convolution first computes the expansion's input in the arena, where the memory
     /// plan may give its bytes to the depthwise output (it is dead once the expansion ran).
-    static func block(stride: Int, expansionIsOutput: Bool = false, stem: Bool = false) throws -> (Graph, [String: Tensor], Tensor) {
+    static func block(stride: Int, expansionIsOutput: Bool = false, stem: Bool = false, height: Int = 148,
+                      width: Int = 150) throws -> (Graph, [String: Tensor], Tensor) {
         var generator = SplitMix64(seed: 31)
         var builder = GraphBuilder()
         let data = builder.variable("data")
@@ -33,8 +35,8 @@ import Testing
             "project_weight": Tensor.random([8, 48, 1, 1], using: &generator), "project_bias": Tensor.random([8], using: &generator),
         ]
         if !stem { parameters["stem_weight"] = nil; parameters["stem_bias"] = nil }
-        // 48 x 148 x 150 floats: 4.1 MiB of expanded activations, past `fusionThreshold`.
-        return (graph, parameters, Tensor.random([1, 8, 148, 150], in: -2...2, using: &generator))
+        // 48 x 148 x 150 floats by default: 4.1 MiB of expanded activations, past `fusionThreshold`.
+        return (graph, parameters, Tensor.random([1, 8, height, width], in: -2...2, using: &generator))
     }
 
     @Test(arguments: [1, 2])
@@ -53,6 +55,16 @@ import Testing
     func anExpansionInputInTheArenaIsNotOverwritten(stride: Int) throws {
         let (graph, parameters, input) = try Self.block(stride: stride, stem: true)
         let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
+        #expect(relativeL2(try model.run([input])[0], expected[0]) <= 1e-5)
+    }
+
+    /// 48 x 40 x 41 floats: 308 KiB, below `fusionThreshold`'s 4 MiB (like MobileNetV2's 14x14 expansions).
+    @Test func aSmallExpansionIsNotFused() throws {
+        let (graph, parameters, input) = try Self.block(stride: 1, height: 40, width: 41)
+        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let kernels = model.profile([input], iterations: 1).map(\.kernel)
+        #expect(!kernels.contains("fused") && kernels.contains("depthwise"), "\(kernels)")
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         #expect(relativeL2(try model.run([input])[0], expected[0]) <= 1e-5)
     }

@@ -154,6 +154,25 @@ void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, in
                                     const float *weights, float *output, int64_t output_stride, int64_t first,
                                     int64_t count, const flex_plane_geometry *geometry, const flex_epilogue *epilogue);
 
+// MARK: - Direct convolution (few input channels)
+
+/// Floats of scratch `flex_direct_conv_avx512` needs per call for `channels` input channels.
+int64_t flex_direct_conv_scratch_count(int64_t channels, const flex_plane_geometry *geometry);
+/// Output rows `row_start ..< row_start + row_count` of one image of a single-group convolution computed
+/// directly: `input` is `[channels, in_h, in_w]`, `output` `[out_channels, out_h, out_w]` (dense, not
+/// aliasing); `weights` are the weights `[O, channels * kh * kw]` packed as 16-column GEMM B panels (panel
+/// `q` at `q * taps * 16`, tap `t` of channel `16q + j` at `+ t * 16 + j`, zero past `out_channels`). The
+/// epilogue treats the output as the matrix `[out_channels, out_h * out_w]` (`bias` per row, `residual`
+/// with row stride `residual_stride`). The AVX-512F kernel (needs AVX-512F) splits bands of 8 output
+/// rows' input into column phases in `scratch` (`flex_direct_conv_scratch_count` floats) and computes
+/// 8 channels x 48 columns (3 vectors) per register tile; the portable one ignores `scratch`.
+void flex_direct_conv_avx512(const float *input, int64_t channels, int64_t out_channels,
+                             const flex_plane_geometry *geometry, const float *weights, float *output,
+                             int64_t row_start, int64_t row_count, const flex_epilogue *epilogue, float *scratch);
+void flex_direct_conv_portable(const float *input, int64_t channels, int64_t out_channels,
+                               const flex_plane_geometry *geometry, const float *weights, float *output,
+                               int64_t row_start, int64_t row_count, const flex_epilogue *epilogue, float *scratch);
+
 // MARK: - Winograd F(4x4, 3x3)
 
 /// Where the Winograd tiles of one chunk live. Tiles are numbered `t = (ty - tile_row_start) *

@@ -36,7 +36,7 @@ extension CompiledArtifact {
     }
 
     /// Convolution algorithms whose prepared weights the format stores.
-    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd, .transposedGEMM]
+    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd, .transposedGEMM, .direct]
 
     /// The artifact's bytes.
     public func encoded() -> [UInt8] {

@@ -26,9 +26,10 @@ extension Fast {
         /// and the whole plane.
         public static let defaultBufferBudget = 2 << 20
 
-        /// Expanded activations (bytes per image) from which fusing pays: below it they stay in L2/L3 between
-        /// the two convolutions anyway, and the separate kernels are faster (measured on MobileNetV2, where
-        /// only the 4.6 MiB 112x112x96 expansion qualifies).
+        /// Expanded activations (bytes per image) from which fusing pays. Measured on MobileNetV2's blocks
+        /// (`flexeg-kernel-bench`, "separate | fused"), with the depthwise kernel walking input rows: fused
+        /// and separate tie within 3-4% on every pair below 2 MiB, either way (the expansion stays in L2/L3
+        /// between the two kernels anyway), so only the 4.6 MiB 112x112x96 expansion runs fused.
         public static let fusionThreshold = 4 << 20
 
         /// Fuses `pointwise` (a 1x1, stride 1, unpadded, single-group convolution prepared for `.gemm`) into

@@ -25,6 +25,9 @@ extension Fast {
             /// pass applying the epilogue: the GEMM's columns are then the output channels, so small output
             /// planes (ResNet's and MobileNet's 7x7) do not leave most of each 32-column tile empty.
             case transposedGEMM = "gemm-transposed"
+            /// Direct loops over the input (groups 1) for few input channels: 8 output channels x 48
+            /// columns per register tile, each tap 3 vector loads; weights packed as `.transposedGEMM`'s.
+            case direct
         }
 
         public let geometry: Reference.ConvolutionGeometry
@@ -37,7 +40,7 @@ extension Fast {
         /// `init(geometry:algorithm:packedWeights:instructionSet:)`). `.gemm`: one `.left` matrix
         /// `[O/g, C/g * kh * kw]` per group. `.winograd`: 36 `.left` matrices `[O, C]`, matrix `p` holding
         /// element `(p / 6, p % 6)` of each transformed filter `G g G^T`. `.transposedGEMM`: one `.right`
-        /// matrix `[C * kh * kw, O]` (the weights transposed). `.depthwise`: none.
+        /// matrix `[C * kh * kw, O]` (the weights transposed), as is `.direct`'s. `.depthwise`: none.
         public let packedWeights: [PackedMatrix]
         /// `.depthwise`: a copy of the weights `[O, kh * kw]`.
         let planeWeights: TensorBuffer?
@@ -77,12 +80,12 @@ extension Fast {
                 packedWeights = Winograd.transformWeights(weights, geometry: geometry)
                 planeWeights = nil
                 scratchCount = Winograd.scratchCount(geometry: geometry)
-            case .transposedGEMM:
+            case .transposedGEMM, .direct:
                 let depth = geometry.inputChannels * geometry.kernelHeight * geometry.kernelWidth
                 packedWeights = [PackedMatrix(rows: depth, columns: geometry.outputChannels, role: .right, source: weights,
                                               rowStride: 1, columnStride: depth)]
                 planeWeights = nil
-                scratchCount = Self.transposedScratchCount(geometry)
+                scratchCount = algorithm == .direct ? Self.directScratchCount(geometry) : Self.transposedScratchCount(geometry)
             }
         }
 
@@ -111,9 +114,9 @@ extension Fast {
             case .winograd:
                 (count, rows, columns, role) = (36, geometry.outputChannels, geometry.inputChannels, .left)
                 scratchCount = Winograd.scratchCount(geometry: geometry)
-            case .transposedGEMM:
+            case .transposedGEMM, .direct:
                 (count, rows, columns, role) = (1, depth, geometry.outputChannels, .right)
-                scratchCount = Self.transposedScratchCount(geometry)
+                scratchCount = algorithm == .direct ? Self.directScratchCount(geometry) : Self.transposedScratchCount(geometry)
             case .depthwise:
                 throw WeightsError(description: "a depthwise convolution is prepared from its raw weights")
             }
@@ -138,14 +141,16 @@ extension Fast {
             case .gemm: true
             case .depthwise: geometry.inputChannelsPerGroup == 1
             case .winograd: Winograd.supports(geometry)
-            case .transposedGEMM: geometry.groups == 1
+            case .transposedGEMM, .direct: geometry.groups == 1
             }
         }
 
-        /// The algorithm expected to be fastest: depthwise for one input channel per group, Winograd where
-        /// `Winograd.isProfitable` says so, the transposed GEMM where `transposedIsProfitable` does, else GEMM.
+        /// The algorithm expected to be fastest: depthwise for one input channel per group, direct where
+        /// `directIsProfitable` says so, Winograd where `Winograd.isProfitable` does, the transposed GEMM
+        /// where `transposedIsProfitable` does, else GEMM.
         public static func preferredAlgorithm(for geometry: Reference.ConvolutionGeometry) -> Algorithm {
             if geometry.inputChannelsPerGroup == 1 && geometry.groups > 1 { return .depthwise }
+            if directIsProfitable(geometry) { return .direct }
             if Winograd.supports(geometry) && Winograd.isProfitable(geometry) { return .winograd }
             if geometry.groups == 1 && transposedIsProfitable(geometry) { return .transposedGEMM }
             return .gemm
@@ -176,6 +181,9 @@ extension Fast {
             case .transposedGEMM:
                 runTransposedGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
                                   threadIndex: threadIndex, threadCount: threadCount)
+            case .direct:
+                runDirect(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
+                          threadIndex: threadIndex, threadCount: threadCount)
             }
         }
     }
