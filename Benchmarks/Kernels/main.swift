@@ -266,3 +266,34 @@ if !options.quick {
     modelTotal("ResNet-50 v1", resnet50Convolutions())
     modelTotal("MobileNetV2 1.0", mobileNetV2Convolutions())
 }
+
+// MARK: Winograd layers at batch 1 and 8
+
+/// Best time per image of ResNet-50's 3x3 stride-1 layers with Winograd F(4x4, 3x3) over a whole batch
+/// (bias + ReLU fused); at batch 8 a chunk of tiles spans images.
+func timeWinograd(_ g: Geometry, batch: Int) -> Double {
+    var g = g
+    g.batch = batch
+    let weights = Buffer(count: g.weightCount, seed: 4), bias = Buffer(count: g.outputChannels, seed: 5)
+    let input = Buffer(count: batch * g.inputImageCount, seed: 6), output = Buffer(count: batch * g.outputImageCount, seed: 7)
+    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: .winograd,
+                                            instructionSet: instructionSet)
+    let scratchCount = prepared.scratchCount
+    let scratch = Buffer(count: scratchCount * threads)
+    let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu)
+    return bestTime(budget: budget) {
+        runParts(threads) { index in
+            prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue,
+                         scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
+        }
+    } / Double(batch)
+}
+
+print("\nWinograd F(4x4, 3x3), time per image at batch 1 and 8 (GFLOP/s counts direct-convolution flops)")
+for (name, g) in [("3x3 64->64 @56", conv(64, 64, 56, kernel: 3, pad: 1)),
+                  ("3x3 128->128 @28", conv(128, 128, 28, kernel: 3, pad: 1)),
+                  ("3x3 256->256 @14", conv(256, 256, 14, kernel: 3, pad: 1))] {
+    for batch in [1, 8] {
+        report("\(name) [winograd b\(batch)]", flops: 2 * Double(g.multiplyAdds), seconds: timeWinograd(g, batch: batch))
+    }
+}

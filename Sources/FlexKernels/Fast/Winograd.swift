@@ -23,23 +23,41 @@ extension Fast {
 
         static func tileRows(_ g: Reference.ConvolutionGeometry) -> Int { (g.outputHeight + 3) / 4 }
         static func tilesPerRow(_ g: Reference.ConvolutionGeometry) -> Int { (g.outputWidth + 3) / 4 }
+        /// Tile rows per chunk, counted over the whole batch (a chunk may span images).
         static func chunkRows(_ g: Reference.ConvolutionGeometry) -> Int {
-            Swift.max(1, Swift.min(tileRows(g), targetChunkTiles / tilesPerRow(g)))
+            Swift.max(1, Swift.min(g.batch * tileRows(g), targetChunkTiles / tilesPerRow(g)))
         }
 
-        /// Per-thread scratch layout (in floats): V, then M, then the input transform's row buffer.
+        /// Per-thread scratch layout (in floats): V, then M, then the input transform's row buffer (the
+        /// larger of the AVX2 and AVX-512 needs).
+        ///
+        /// V's 36 matrices are GEMM B panels of 16 tiles, `vPanelStride` floats apart, and M's are `[O,
+        /// tiles]`; each is padded to an odd number of 64-byte lines (and V's panels by one line) so that the
+        /// transforms' 36 streams, one per matrix, do not all fall into the same L1 sets, as they would at
+        /// the power-of-two strides of 64...256 channels. M has 16 floats of slack: the AVX-512 output
+        /// transform reads whole vectors.
         struct ScratchLayout {
+            let vPanelStride: Int
             let vMatrixStride: Int
-            let mCount: Int
+            let mMatrixStride: Int
             let rowBufferCount: Int
             var vCount: Int { 36 * vMatrixStride }
+            var mCount: Int { 36 * mMatrixStride + 16 }
             var total: Int { vCount + mCount + rowBufferCount }
 
             init(_ g: Reference.ConvolutionGeometry) {
                 let tiles = chunkRows(g) * tilesPerRow(g)
-                vMatrixStride = g.inputChannels * roundUp(tiles, GEMM.nr)
-                mCount = 36 * g.outputChannels * tiles
-                rowBufferCount = chunkRows(g) * 6 * (4 * tilesPerRow(g) + 8)
+                vPanelStride = g.inputChannels * GEMM.nr + 16
+                vMatrixStride = Self.oddLines(roundUp(tiles, GEMM.nr) / GEMM.nr * vPanelStride)
+                mMatrixStride = Self.oddLines(g.outputChannels * tiles)
+                rowBufferCount = Swift.max(chunkRows(g) * 6 * (4 * tilesPerRow(g) + 8),
+                                           6 * (64 * ((tilesPerRow(g) + 15) / 16) + 32))
+            }
+
+            /// `count` floats rounded up to an odd number of 16-float lines.
+            static func oddLines(_ count: Int) -> Int {
+                let lines = (count + 15) / 16
+                return (lines % 2 == 0 ? lines + 1 : lines) * 16
             }
         }
 
