@@ -337,7 +337,8 @@ AVX512_INLINE void store_tiles(float *matrix, int64_t panel_stride, int64_t t, i
 }
 
 AVX512 void flex_winograd43_input_avx512(const float *input, const flex_winograd_chunk *c, float *v,
-                                         int64_t matrix_stride, int64_t panel_stride, float *scratch) {
+                                         int64_t matrix_stride, int64_t panel_stride, float *scratch,
+                                         const float *next_input) {
     const int64_t per_row = c->tiles_per_row, groups = (per_row + 15) / 16, row_width = 64 * groups + 32;
     const int64_t width = c->width, pad_w = c->pad_w, tiles = c->tile_rows * per_row;
     const __mmask16 tail = first_lanes(width % 16);
@@ -348,6 +349,13 @@ AVX512 void flex_winograd43_input_avx512(const float *input, const flex_winograd
         for (int i = 0; i < 6; i++) {
             const int64_t iy = 4 * (row % c->rows_per_image) - c->pad_h + i;
             rows[i] = (iy >= 0 && iy < c->height) ? plane + iy * width : NULL;
+        }
+        // The same input rows of the next channel, a whole channel's work ahead of their use.
+        if (next_input) {
+            const int64_t top = 4 * (row % c->rows_per_image) - c->pad_h;
+            const int64_t first = top < 0 ? 0 : top, end = top + 6 < c->height ? top + 6 : c->height;
+            const float *next = next_input + (plane - input);
+            for (int64_t offset = first * width; offset < end * width; offset += 16) _mm_prefetch((const char *)(next + offset), _MM_HINT_T0);
         }
         // Vertical pass: Y[r][pad_w + x] = (B^T d)[r] over the tile row's 6 input rows; zeros around them.
         for (int r = 0; r < 6; r++) {
@@ -407,7 +415,7 @@ AVX512_INLINE void interleave4_avx512(const __m512 u[4], __m512 out[4]) {
 }
 
 AVX512 void flex_winograd43_output_avx512(const float *m, int64_t matrix_stride, const flex_winograd_chunk *c,
-                                          float *output, const flex_epilogue *e) {
+                                          float *output, const flex_epilogue *e, int64_t next_plane) {
     const int64_t per_row = c->tiles_per_row, width = c->width;
     const __m512 bias = _mm512_set1_ps(e && e->bias ? e->bias[0] : 0);
     const __m512 lower = _mm512_set1_ps(e && e->clamp ? e->lower : 0);
@@ -415,6 +423,15 @@ AVX512 void flex_winograd43_output_avx512(const float *m, int64_t matrix_stride,
     for (int64_t q = 0; q < c->tile_rows; q++) {
         const int64_t row = c->tile_row_start + q, ty = row % c->rows_per_image;
         const int64_t image_offset = row / c->rows_per_image * c->image_stride;
+        // The next channel's output rows (and residual rows) of this tile row, a channel's work ahead.
+        if (next_plane) {
+            const int64_t first = 4 * ty * width, end = (4 * ty + 4 < c->height ? 4 * ty + 4 : c->height) * width;
+            for (int64_t offset = first; offset < end; offset += 16) {
+                _mm_prefetch((const char *)(output + next_plane + image_offset + offset), _MM_HINT_ET0);
+                if (e && e->residual)
+                    _mm_prefetch((const char *)(e->residual + next_plane + image_offset + offset), _MM_HINT_T0);
+            }
+        }
         for (int64_t tx = 0; tx < per_row; tx += 16) {
             const int64_t t = q * per_row + tx;
             // Rows then columns: half[i][x] = (m[i][.] A)[x], result[y][x] = (A^T half[.][x])[y].
@@ -469,12 +486,15 @@ void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, const fl
 }
 
 void flex_winograd43_input_avx512(const float *input, const flex_winograd_chunk *chunk, float *v,
-                                  int64_t matrix_stride, int64_t panel_stride, float *scratch) {
+                                  int64_t matrix_stride, int64_t panel_stride, float *scratch,
+                                  const float *next_input) {
+    (void)next_input;
     flex_winograd43_input_portable(input, chunk, v, matrix_stride, panel_stride, scratch);
 }
 
 void flex_winograd43_output_avx512(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
-                                   float *output, const flex_epilogue *epilogue) {
+                                   float *output, const flex_epilogue *epilogue, int64_t next_plane) {
+    (void)next_plane;
     flex_winograd43_output_portable(m, matrix_stride, chunk, output, epilogue);
 }
 

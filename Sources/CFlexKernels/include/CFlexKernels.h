@@ -150,9 +150,11 @@ typedef struct flex_winograd_chunk {
 /// `v[(i * 6 + j) * matrix_stride + (t / 16) * panel_stride + t % 16]` (each of the 36 matrices is laid out
 /// as GEMM B panels of 16 tiles). Tiles `t` from `tile_rows * tiles_per_row` up to the next multiple of 16
 /// are written as zeros. `scratch` holds `6 * (64 * ceil(tiles_per_row / 16) + 32)` floats (AVX-512),
-/// `tile_rows * 6 * (4 * tiles_per_row + 8)` (AVX2) or none (portable).
+/// `tile_rows * 6 * (4 * tiles_per_row + 8)` (AVX2) or none (portable). The AVX-512 version prefetches
+/// the same rows of `next_input` (the next channel's plane in the first image; NULL for none).
 void flex_winograd43_input_avx512(const float *input, const flex_winograd_chunk *chunk, float *v,
-                                  int64_t matrix_stride, int64_t panel_stride, float *scratch);
+                                  int64_t matrix_stride, int64_t panel_stride, float *scratch,
+                                  const float *next_input);
 void flex_winograd43_input_avx2(const float *input, const flex_winograd_chunk *chunk, float *v,
                                 int64_t matrix_stride, int64_t panel_stride, float *scratch);
 void flex_winograd43_input_portable(const float *input, const flex_winograd_chunk *chunk, float *v,
@@ -162,9 +164,10 @@ void flex_winograd43_input_portable(const float *input, const flex_winograd_chun
 /// `Y = A^T m A` goes to the output plane `output` (the channel's plane in the first image, `height` x
 /// `width`, tiles clipped at its edges) through the epilogue (`bias[0]` is the channel's bias, `residual`
 /// the channel's plane in the first image with row stride `residual_stride`, later images `image_stride`
-/// apart). The AVX-512 version reads each `m` row up to 15 floats past the chunk's last tile.
+/// apart). The AVX-512 version reads each `m` row up to 15 floats past the chunk's last tile, and
+/// prefetches the output (and residual) rows `next_plane` floats further (the next channel's; 0 for none).
 void flex_winograd43_output_avx512(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
-                                   float *output, const flex_epilogue *epilogue);
+                                   float *output, const flex_epilogue *epilogue, int64_t next_plane);
 void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
                                  float *output, const flex_epilogue *epilogue);
 void flex_winograd43_output_portable(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,

@@ -32,7 +32,8 @@ extension Fast.PreparedConvolution {
                 let matrixStride = Int64(layout.vMatrixStride)
                 switch instructionSet {
                 case .avx512:
-                    flex_winograd43_input_avx512(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer)
+                    flex_winograd43_input_avx512(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer,
+                                                 channel + 1 < channels ? plane + inputPlane : nil)
                 case .avx2FMA:
                     flex_winograd43_input_avx2(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer)
                 case .portable:
@@ -66,7 +67,9 @@ extension Fast.PreparedConvolution {
                 withUnsafePointer(to: &tile) { tilePointer in
                     let e = hasEpilogue ? tilePointer : nil
                     switch instructionSet {
-                    case .avx512: flex_winograd43_output_avx512(products, matrixStride, &outputChunk, output + offset, e)
+                    case .avx512:
+                        flex_winograd43_output_avx512(products, matrixStride, &outputChunk, output + offset, e,
+                                                      filter + 1 < filters ? Int64(outputPlane) : 0)
                     case .avx2FMA: flex_winograd43_output_avx2(products, matrixStride, &outputChunk, output + offset, e)
                     case .portable: flex_winograd43_output_portable(products, matrixStride, &outputChunk, output + offset, e)
                     }
