@@ -473,6 +473,54 @@ AVX512 void flex_winograd43_output_avx512(const float *m, int64_t matrix_stride,
     }
 }
 
+/// `rows` (a constant after inlining) x 16 block of `flex_winograd43_gemm16_avx512`; even and odd k in
+/// separate accumulators (a single 16-column panel leaves too few independent FMAs otherwise), and one
+/// line of the A panel `ahead` floats further prefetched per two k (96 lines a panel at k = 256).
+AVX512_INLINE void gemm16_rows(const int rows, int64_t k, const float *a, const float *b, float *c, int64_t ldc,
+                               __mmask16 columns, int64_t ahead) {
+    __m512 even[6], odd[6];
+    for (int r = 0; r < rows; r++) even[r] = odd[r] = _mm512_setzero_ps();
+    int64_t p = 0;
+    for (; p + 2 <= k; p += 2) {
+        _mm_prefetch((const char *)(a + ahead + p * 6), _MM_HINT_T0);
+        const __m512 b0 = _mm512_loadu_ps(b + p * 16), b1 = _mm512_loadu_ps(b + p * 16 + 16);
+        for (int r = 0; r < rows; r++) {
+            even[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[p * 6 + r]), b0, even[r]);
+            odd[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[p * 6 + 6 + r]), b1, odd[r]);
+        }
+    }
+    if (p < k) {
+        const __m512 b0 = _mm512_loadu_ps(b + p * 16);
+        for (int r = 0; r < rows; r++) even[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[p * 6 + r]), b0, even[r]);
+    }
+    for (int r = 0; r < rows; r++) {
+        const __m512 sum = _mm512_add_ps(even[r], odd[r]);
+        if (columns == 0xFFFF) _mm512_storeu_ps(c + r * ldc, sum);
+        else _mm512_mask_storeu_ps(c + r * ldc, columns, sum);
+    }
+}
+
+AVX512 void flex_winograd43_gemm16_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
+                                          const float *b, float *c, int64_t ldc) {
+    const __mmask16 columns = first_lanes(n);
+    const int64_t panels = (m + 5) / 6;
+    for (int64_t i = 0; i < panels; i++) {
+        const int64_t rows = m - 6 * i < 6 ? m - 6 * i : 6;
+        // The next panel while there is one, else nothing new (the panel itself, already in L1).
+        const int64_t ahead = i + 1 < panels ? a_stride : 0;
+        const float *ai = a + i * a_stride;
+        float *ci = c + 6 * i * ldc;
+        switch (rows) {
+        case 6: gemm16_rows(6, k, ai, b, ci, ldc, columns, ahead); break;
+        case 5: gemm16_rows(5, k, ai, b, ci, ldc, columns, ahead); break;
+        case 4: gemm16_rows(4, k, ai, b, ci, ldc, columns, ahead); break;
+        case 3: gemm16_rows(3, k, ai, b, ci, ldc, columns, ahead); break;
+        case 2: gemm16_rows(2, k, ai, b, ci, ldc, columns, ahead); break;
+        default: gemm16_rows(1, k, ai, b, ci, ldc, columns, ahead); break;
+        }
+    }
+}
+
 #else
 
 void flex_winograd43_input_avx2(const float *input, const flex_winograd_chunk *chunk, float *v,
@@ -496,6 +544,17 @@ void flex_winograd43_output_avx512(const float *m, int64_t matrix_stride, const 
                                    float *output, const flex_epilogue *epilogue, int64_t next_plane) {
     (void)next_plane;
     flex_winograd43_output_portable(m, matrix_stride, chunk, output, epilogue);
+}
+
+void flex_winograd43_gemm16_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
+                                   const float *b, float *c, int64_t ldc) {
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t j = 0; j < n; j++) {
+            float sum = 0;
+            for (int64_t p = 0; p < k; p++) sum += a[(i / 6) * a_stride + p * 6 + i % 6] * b[p * 16 + j];
+            c[i * ldc + j] = sum;
+        }
+    }
 }
 
 #endif

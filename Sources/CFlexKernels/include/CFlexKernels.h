@@ -173,6 +173,14 @@ void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, const fl
 void flex_winograd43_output_portable(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
                                      float *output, const flex_epilogue *epilogue);
 
+/// `C[m x n] = A . B` for n <= 16 (one Winograd position's GEMM over at most 16 tiles): A is packed in
+/// 6-row panels (`k` groups of 6 floats, `a_stride` floats apart; a `.left` `PackedMatrix`), B is one
+/// 16-column panel (`k` groups of 16 floats), C row-major with row stride `ldc` (columns `n ..< 16` are
+/// not written). A is streamed (at 256 channels, 256 KB per position) with the next panel prefetched.
+/// Needs AVX-512F.
+void flex_winograd43_gemm16_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
+                                   const float *b, float *c, int64_t ldc);
+
 // MARK: - Elementwise
 
 /// `memmove` of `count` floats: the regions may overlap.

@@ -43,6 +43,13 @@ extension Fast.PreparedConvolution {
             // 36 GEMMs: M_p[O, tiles] = U_p[O, C] . V_p[C, tiles].
             for position in 0..<36 {
                 let weights = packedWeights[position]
+                if instructionSet == .avx512 && tiles <= Fast.GEMM.nr {
+                    // One V panel (batch 1 at 14x14: 16 tiles): a kernel streaming U with nothing else around it.
+                    flex_winograd43_gemm16_avx512(Int64(filters), Int64(tiles), Int64(channels), weights.values,
+                                                  Int64(weights.panelStride), v + position * layout.vMatrixStride,
+                                                  m + position * layout.mMatrixStride, Int64(tiles))
+                    continue
+                }
                 Fast.GEMM.run(
                     m: filters, n: tiles, k: channels,
                     left: .panels(weights.values, panelStride: weights.panelStride),
