@@ -269,17 +269,18 @@ if !options.quick {
 
 // MARK: Winograd layers at batch 1 and 8
 
-/// Best time per image of ResNet-50's 3x3 stride-1 layers with Winograd F(4x4, 3x3) over a whole batch
-/// (bias + ReLU fused); at batch 8 a chunk of tiles spans images. `coldWeights`: before each run a 64 MiB
-/// sweep evicts the caches and the input, output and scratch are read back in, as in a model, where the
-/// transformed weights (9.4 MB at 256 channels) come from memory and the activations and scratch from the
-/// previous layers.
-func timeWinograd(_ g: Geometry, batch: Int, coldWeights: Bool = false) -> Double {
+/// Best time per image of one of ResNet-50's 3x3 stride-1 layers with `algorithm` (Winograd F(4x4, 3x3)
+/// unless told) over a whole batch (bias + ReLU fused); at batch 8 a Winograd chunk of tiles spans
+/// images. `coldWeights`: before each run a 64 MiB sweep evicts the caches and the input, output and
+/// scratch are read back in, as in a model, where the transformed weights (9.4 MB at 256 channels) come
+/// from memory and the activations and scratch from the previous layers.
+func timeWinograd(_ g: Geometry, batch: Int, coldWeights: Bool = false,
+                  algorithm: Fast.PreparedConvolution.Algorithm = .winograd) -> Double {
     var g = g
     g.batch = batch
     let weights = Buffer(count: g.weightCount, seed: 4), bias = Buffer(count: g.outputChannels, seed: 5)
     let input = Buffer(count: batch * g.inputImageCount, seed: 6), output = Buffer(count: batch * g.outputImageCount, seed: 7)
-    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: .winograd,
+    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm,
                                             instructionSet: instructionSet)
     let scratchCount = prepared.scratchCount
     let scratch = Buffer(count: scratchCount * threads)
@@ -316,4 +317,12 @@ for (name, g) in [("3x3 64->64 @56", conv(64, 64, 56, kernel: 3, pad: 1)),
     }
     report("\(name) [winograd b1, cold weights]", flops: 2 * Double(g.multiplyAdds),
            seconds: timeWinograd(g, batch: 1, coldWeights: true))
+}
+// ResNet-50's 7x7 layer: 4 tiles an image, Winograd only once the batch holds 8 (`isProfitable`).
+let resnet7x7 = conv(512, 512, 7, kernel: 3, pad: 1)
+for algorithm in [Fast.PreparedConvolution.Algorithm.winograd, .transposedGEMM] {
+    for batch in [1, 2, 8] {
+        report("3x3 512->512 @7 [\(algorithm) b\(batch)]", flops: 2 * Double(resnet7x7.multiplyAdds),
+               seconds: timeWinograd(resnet7x7, batch: batch, algorithm: algorithm))
+    }
 }

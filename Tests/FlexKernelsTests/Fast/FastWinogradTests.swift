@@ -38,4 +38,26 @@ struct FastWinogradTests {
             #expect(worst < 1e-3, "\(testCase.testDescription), \(threadCount) threads: scaled error \(worst)")
         }
     }
+
+    /// Above 128 x 128 channels chunks hold 32 tiles: here 10 rows of 3 tiles, the second chunk starting
+    /// inside the fourth image. (One instruction set and epilogue: the Double reference is slow at this size.)
+    @Test("32-tile chunks", arguments: [1, 3])
+    func manyChannels(threadCount: Int) {
+        let testCase = FastConvolutionTests.conv(130, 130, 10, 10, kernel: (3, 3), pad: (1, 1), batch: 4)
+        let (worst, relative) = FastConvolutionTests.errors(
+            testCase, algorithm: .winograd, instructionSet: .best, epilogueKind: .biasResidualClip,
+            threadCount: threadCount, concurrent: true)
+        #expect(relative < 1e-4, "\(threadCount) threads: relative L2 error \(relative)")
+        #expect(worst < 1e-3, "\(threadCount) threads: scaled error \(worst)")
+    }
+
+    @Test("chosen for small planes once the batch holds 8 tiles")
+    func choice() {
+        for (batch, expected) in [(1, Fast.PreparedConvolution.Algorithm.transposedGEMM), (2, .winograd), (8, .winograd)] {
+            let g = FastConvolutionTests.conv(512, 512, 7, 7, kernel: (3, 3), pad: (1, 1), batch: batch).geometry
+            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: g) == expected, "batch \(batch)")
+        }
+        let resnet = FastConvolutionTests.conv(256, 256, 14, 14, kernel: (3, 3), pad: (1, 1)).geometry
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: resnet) == .winograd)
+    }
 }
