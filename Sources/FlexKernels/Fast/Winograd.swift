@@ -3,9 +3,9 @@ extension Fast {
     /// 6x6 input tile `d`, which turns the 36 products per tile into 36 GEMMs
     /// `M_p[O, tiles] = U_p[O, C] . V_p[C, tiles]` (4x fewer multiplies than direct 3x3 convolution).
     ///
-    /// Tiles are processed in chunks of whole tile rows; per chunk a thread transforms the input into V
-    /// (laid out as GEMM B panels), runs the 36 GEMMs into M, and transforms M into output rows with the
-    /// epilogue fused. Transforms are C micro-kernels; the weight transform runs once, in Swift, in Double.
+    /// Tiles are processed in chunks of whole tile rows of the batch (a chunk may span images); per chunk a
+    /// thread transforms the input into V (laid out as GEMM B panels), runs the 36 GEMMs into M, and
+    /// transforms M into output rows with the epilogue fused. Transforms are C micro-kernels; the weight transform runs once, in Swift, in Double.
     enum Winograd {
         /// Output tiles per chunk the chunking aims for (the N of the 36 GEMMs): 128, or 32 when channels
         /// are many (above 128 x 128), where a 128-tile chunk's V and M (4.7 MB each at 256 x 256) leave L2 and
