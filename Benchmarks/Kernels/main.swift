@@ -380,3 +380,63 @@ for (channels, size, stride) in [(32, 112, 1), (96, 112, 2), (144, 56, 1), (144,
     let g = conv(channels, channels, size, kernel: 3, stride: stride, pad: 1, groups: channels)
     report("depthwise 3x3/\(stride) \(channels) @\(size)", flops: 2 * Double(g.multiplyAdds), seconds: timeConvolution(g, .depthwise))
 }
+
+// MARK: Winograd layers at batch 1 and 8
+
+/// Best time per image of one of ResNet-50's 3x3 stride-1 layers with `algorithm` (Winograd F(4x4, 3x3)
+/// unless told) over a whole batch (bias + ReLU fused); at batch 8 a Winograd chunk of tiles spans
+/// images. `coldWeights`: before each run a 64 MiB sweep evicts the caches and the input, output and
+/// scratch are read back in, as in a model, where the transformed weights (9.4 MB at 256 channels) come
+/// from memory and the activations and scratch from the previous layers.
+func timeWinograd(_ g: Geometry, batch: Int, coldWeights: Bool = false,
+                  algorithm: Fast.PreparedConvolution.Algorithm = .winograd) -> Double {
+    var g = g
+    g.batch = batch
+    let weights = Buffer(count: g.weightCount, seed: 4), bias = Buffer(count: g.outputChannels, seed: 5)
+    let input = Buffer(count: batch * g.inputImageCount, seed: 6), output = Buffer(count: batch * g.outputImageCount, seed: 7)
+    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm,
+                                            instructionSet: instructionSet)
+    let scratchCount = prepared.scratchCount
+    let scratch = Buffer(count: scratchCount * threads)
+    let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu)
+    let run = {
+        runParts(threads) { index in
+            prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue,
+                         scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
+        }
+    }
+    guard coldWeights else { return bestTime(budget: budget, run) / Double(batch) }
+    let sweep = Buffer(count: 16 << 20)
+    var best = Double.infinity, sink: Float = 0
+    for _ in 0..<(options.quick ? 5 : 20) {
+        for index in stride(from: 0, to: 16 << 20, by: 16) { sink += sweep.pointer[index] }
+        for index in stride(from: 0, to: batch * g.inputImageCount, by: 16) { sink += input.pointer[index] }
+        for index in stride(from: 0, to: batch * g.outputImageCount, by: 16) { sink += output.pointer[index] }
+        for index in stride(from: 0, to: scratchCount * threads, by: 16) { sink += scratch.pointer[index] }
+        let clock = threads == 1 ? threadCPUTime : wallTime
+        let before = clock()
+        run()
+        best = min(best, clock() - before)
+    }
+    if sink.isNaN { print("") }
+    return best / Double(batch)
+}
+
+print("\nWinograd F(4x4, 3x3), time per image at batch 1 and 8 (GFLOP/s counts direct-convolution flops)")
+for (name, g) in [("3x3 64->64 @56", conv(64, 64, 56, kernel: 3, pad: 1)),
+                  ("3x3 128->128 @28", conv(128, 128, 28, kernel: 3, pad: 1)),
+                  ("3x3 256->256 @14", conv(256, 256, 14, kernel: 3, pad: 1))] {
+    for batch in [1, 8] {
+        report("\(name) [winograd b\(batch)]", flops: 2 * Double(g.multiplyAdds), seconds: timeWinograd(g, batch: batch))
+    }
+    report("\(name) [winograd b1, cold weights]", flops: 2 * Double(g.multiplyAdds),
+           seconds: timeWinograd(g, batch: 1, coldWeights: true))
+}
+// ResNet-50's 7x7 layer: 4 tiles an image, Winograd only once the batch holds 8 (`isProfitable`).
+let resnet7x7 = conv(512, 512, 7, kernel: 3, pad: 1)
+for algorithm in [Fast.PreparedConvolution.Algorithm.winograd, .transposedGEMM] {
+    for batch in [1, 2, 8] {
+        report("3x3 512->512 @7 [\(algorithm) b\(batch)]", flops: 2 * Double(resnet7x7.multiplyAdds),
+               seconds: timeWinograd(resnet7x7, batch: batch, algorithm: algorithm))
+    }
+}

@@ -175,33 +175,53 @@ void flex_direct_conv_portable(const float *input, int64_t channels, int64_t out
 
 // MARK: - Winograd F(4x4, 3x3)
 
-/// Where the Winograd tiles of one chunk live. Tiles are numbered `t = (ty - tile_row_start) *
-/// tiles_per_row + tx` for tile rows `tile_row_start ..< tile_row_start + tile_rows`; tile (ty, tx) covers
-/// output rows `4ty ..< 4ty + 4` and columns `4tx ..< 4tx + 4`, and input rows `4ty - pad_h ..< 4ty - pad_h + 6`
-/// (likewise columns).
+/// Where the Winograd tiles of one chunk live. The chunk is tile rows `tile_row_start ..< tile_row_start +
+/// tile_rows` of the batch's rows numbered image by image: row `R` is tile row `ty = R % rows_per_image` of
+/// image `R / rows_per_image`, whose plane starts `image_stride` floats after the previous image's. Tiles are
+/// numbered `t = (R - tile_row_start) * tiles_per_row + tx`; tile (ty, tx) covers output rows `4ty ..< 4ty + 4`
+/// and columns `4tx ..< 4tx + 4`, and input rows `4ty - pad_h ..< 4ty - pad_h + 6` (likewise columns).
 typedef struct flex_winograd_chunk {
     int64_t height, width;          // input plane (for the input transform) or output plane (output transform)
     int64_t pad_h, pad_w;           // input transform only
     int64_t tile_row_start, tile_rows, tiles_per_row;
+    int64_t rows_per_image, image_stride;
 } flex_winograd_chunk;
 
-/// Transforms one channel plane's 6x6 input tiles, `V = B^T d B`, for every tile `t` of the chunk.
-/// Element (i, j) of tile t's transform goes to `v[(i * 6 + j) * matrix_stride + (t / 16) * panel_stride + t % 16]`
-/// (each of the 36 matrices is laid out as GEMM B panels of 16 tiles). Tiles `t` from `tile_rows *
-/// tiles_per_row` up to the next multiple of 8 are written as zeros. `scratch` holds
-/// `tile_rows * 6 * (4 * tiles_per_row + 8)` floats.
+/// Transforms one channel plane's 6x6 input tiles, `V = B^T d B`, for every tile `t` of the chunk (`input`
+/// is the channel's plane in the first image). Element (i, j) of tile t's transform goes to
+/// `v[(i * 6 + j) * matrix_stride + (t / 16) * panel_stride + t % 16]` (each of the 36 matrices is laid out
+/// as GEMM B panels of 16 tiles). Tiles `t` from `tile_rows * tiles_per_row` up to the next multiple of 16
+/// are written as zeros. `scratch` holds `6 * (64 * ceil(tiles_per_row / 16) + 32)` floats (AVX-512),
+/// `tile_rows * 6 * (4 * tiles_per_row + 8)` (AVX2) or none (portable). The AVX-512 version prefetches
+/// the same rows of `next_input` (the next channel's plane in the first image; NULL for none).
+void flex_winograd43_input_avx512(const float *input, const flex_winograd_chunk *chunk, float *v,
+                                  int64_t matrix_stride, int64_t panel_stride, float *scratch,
+                                  const float *next_input);
 void flex_winograd43_input_avx2(const float *input, const flex_winograd_chunk *chunk, float *v,
                                 int64_t matrix_stride, int64_t panel_stride, float *scratch);
 void flex_winograd43_input_portable(const float *input, const flex_winograd_chunk *chunk, float *v,
                                     int64_t matrix_stride, int64_t panel_stride, float *scratch);
 
 /// Inverse transform for one output channel: tile t's 6x6 product is `m[(i * 6 + j) * matrix_stride + t]`;
-/// `Y = A^T m A` goes to the output plane `output` (`height` x `width`, tiles clipped at its edges) through
-/// the epilogue (`bias[0]` is the channel's bias, `residual` a plane of row stride `residual_stride`).
+/// `Y = A^T m A` goes to the output plane `output` (the channel's plane in the first image, `height` x
+/// `width`, tiles clipped at its edges) through the epilogue (`bias[0]` is the channel's bias, `residual`
+/// the channel's plane in the first image with row stride `residual_stride`, later images `image_stride`
+/// apart). The AVX-512 version reads each `m` row up to 15 floats past the chunk's last tile, and
+/// prefetches the output (and residual) rows `next_plane` floats further (the next channel's; 0 for none).
+void flex_winograd43_output_avx512(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
+                                   float *output, const flex_epilogue *epilogue, int64_t next_plane);
 void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
                                  float *output, const flex_epilogue *epilogue);
 void flex_winograd43_output_portable(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
                                      float *output, const flex_epilogue *epilogue);
+
+/// `C[m x n] = A . B` for n <= 16 (one Winograd position's GEMM over at most 16 tiles): A is packed in
+/// 6-row panels (`k` groups of 6 floats, `a_stride` floats apart; a `.left` `PackedMatrix`), B is one
+/// 16-column panel (`k` groups of 16 floats), C row-major with row stride `ldc` (columns `n ..< 16` are
+/// not written). A is streamed (at 256 channels, 256 KB per position) with the next panel prefetched.
+/// Needs AVX-512F.
+void flex_winograd43_gemm16_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
+                                   const float *b, float *c, int64_t ldc);
 
 // MARK: - Elementwise
 

@@ -1,7 +1,9 @@
 import CFlexKernels
 
 extension Fast.PreparedConvolution {
-    /// Winograd F(4x4, 3x3); the tile rows of each image are split between the threads.
+    /// Winograd F(4x4, 3x3). The batch's tile rows, numbered image by image, are split between the threads;
+    /// a chunk may span images, so small planes still give the 36 GEMMs a wide N and share one pass over
+    /// the transformed weights between several images.
     func runWinograd(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
         epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
@@ -12,69 +14,71 @@ extension Fast.PreparedConvolution {
         let inputPlane = g.inputHeight * g.inputWidth, outputPlane = g.outputHeight * g.outputWidth
         let tileRows = Winograd.tileRows(g), perRow = Winograd.tilesPerRow(g), chunkRows = Winograd.chunkRows(g)
         let v = scratch, m = scratch + layout.vCount, rowBuffer = m + layout.mCount
-        let panelStride = channels * Fast.GEMM.nr
-        let firstRow = tileRows * threadIndex / threadCount, endRow = tileRows * (threadIndex + 1) / threadCount
+        let panelStride = layout.vPanelStride
+        let totalRows = batch * tileRows
+        let firstRow = totalRows * threadIndex / threadCount, endRow = totalRows * (threadIndex + 1) / threadCount
         let hasEpilogue = !epilogue.isNone
 
-        for image in 0..<batch {
-            for chunkStart in stride(from: firstRow, to: endRow, by: chunkRows) {
-                let rows = Swift.min(chunkRows, endRow - chunkStart), tiles = rows * perRow
-                // Input transform into V, then zero the lanes of V's last panel the GEMM reads past the tiles.
-                var inputChunk = flex_winograd_chunk(
-                    height: Int64(g.inputHeight), width: Int64(g.inputWidth),
-                    pad_h: Int64(g.padHeight), pad_w: Int64(g.padWidth),
-                    tile_row_start: Int64(chunkStart), tile_rows: Int64(rows), tiles_per_row: Int64(perRow))
-                for channel in 0..<channels {
-                    let plane = input + image * g.inputImageCount + channel * inputPlane
-                    let destination = v + channel * Fast.GEMM.nr
+        for chunkStart in stride(from: firstRow, to: endRow, by: chunkRows) {
+            let rows = Swift.min(chunkRows, endRow - chunkStart), tiles = rows * perRow
+            // Input transform into V (with zeros past the tiles in V's last panels).
+            var inputChunk = flex_winograd_chunk(
+                height: Int64(g.inputHeight), width: Int64(g.inputWidth),
+                pad_h: Int64(g.padHeight), pad_w: Int64(g.padWidth),
+                tile_row_start: Int64(chunkStart), tile_rows: Int64(rows), tiles_per_row: Int64(perRow),
+                rows_per_image: Int64(tileRows), image_stride: Int64(g.inputImageCount))
+            for channel in 0..<channels {
+                let plane = input + channel * inputPlane, destination = v + channel * Fast.GEMM.nr
+                let matrixStride = Int64(layout.vMatrixStride)
+                switch instructionSet {
+                case .avx512:
+                    flex_winograd43_input_avx512(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer,
+                                                 channel + 1 < channels ? plane + inputPlane : nil)
+                case .avx2FMA:
+                    flex_winograd43_input_avx2(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer)
+                case .portable:
+                    flex_winograd43_input_portable(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer)
+                }
+            }
+            // 36 GEMMs: M_p[O, tiles] = U_p[O, C] . V_p[C, tiles].
+            for position in 0..<36 {
+                let weights = packedWeights[position]
+                if instructionSet == .avx512 && tiles <= Fast.GEMM.nr {
+                    // One V panel (batch 1 at 14x14: 16 tiles): a kernel streaming U with nothing else around it.
+                    flex_winograd43_gemm16_avx512(Int64(filters), Int64(tiles), Int64(channels), weights.values,
+                                                  Int64(weights.panelStride), v + position * layout.vMatrixStride,
+                                                  m + position * layout.mMatrixStride, Int64(tiles))
+                    continue
+                }
+                Fast.GEMM.run(
+                    m: filters, n: tiles, k: channels,
+                    left: .panels(weights.values, panelStride: weights.panelStride),
+                    right: .panels(v + position * layout.vMatrixStride, panelStride: panelStride),
+                    output: m + position * layout.mMatrixStride, outputRowStride: tiles, accumulate: false,
+                    epilogue: .none, scratch: nil, threadIndex: 0, threadCount: 1, blocking: .default,
+                    instructionSet: instructionSet)
+            }
+            // Output transform with the epilogue, one output channel at a time.
+            var outputChunk = flex_winograd_chunk(
+                height: Int64(g.outputHeight), width: Int64(g.outputWidth), pad_h: 0, pad_w: 0,
+                tile_row_start: Int64(chunkStart), tile_rows: Int64(rows), tiles_per_row: Int64(perRow),
+                rows_per_image: Int64(tileRows), image_stride: Int64(g.outputImageCount))
+            for filter in 0..<filters {
+                let offset = filter * outputPlane
+                let products = m + filter * tiles, matrixStride = Int64(layout.mMatrixStride)
+                var tile = epilogue.tile(row: filter, column: 0)
+                tile.bias_per_column = 0
+                tile.bias = epilogue.bias.map { $0 + filter }
+                tile.residual = epilogue.residual.map { $0 + offset }
+                tile.residual_stride = Int64(g.outputWidth)
+                withUnsafePointer(to: &tile) { tilePointer in
+                    let e = hasEpilogue ? tilePointer : nil
                     switch instructionSet {
-                    case .avx2FMA, .avx512:
-                        flex_winograd43_input_avx2(plane, &inputChunk, destination, Int64(layout.vMatrixStride),
-                                                   Int64(panelStride), rowBuffer)
-                    case .portable:
-                        flex_winograd43_input_portable(plane, &inputChunk, destination, Int64(layout.vMatrixStride),
-                                                       Int64(panelStride), rowBuffer)
-                    }
-                }
-                let written = roundUp(tiles, 8)
-                if written % Fast.GEMM.nr != 0 {
-                    let lastPanel = written / Fast.GEMM.nr * panelStride
-                    for position in 0..<36 {
-                        let panel = v + position * layout.vMatrixStride + lastPanel
-                        for channel in 0..<channels {
-                            (panel + channel * Fast.GEMM.nr + written % Fast.GEMM.nr).update(repeating: 0, count: 8)
-                        }
-                    }
-                }
-                // 36 GEMMs: M_p[O, tiles] = U_p[O, C] . V_p[C, tiles].
-                for position in 0..<36 {
-                    let weights = packedWeights[position]
-                    Fast.GEMM.run(
-                        m: filters, n: tiles, k: channels,
-                        left: .panels(weights.values, panelStride: weights.panelStride),
-                        right: .panels(v + position * layout.vMatrixStride, panelStride: panelStride),
-                        output: m + position * filters * tiles, outputRowStride: tiles, accumulate: false,
-                        epilogue: .none, scratch: nil, threadIndex: 0, threadCount: 1, blocking: .default,
-                        instructionSet: instructionSet)
-                }
-                // Output transform with the epilogue, one output channel at a time.
-                var outputChunk = flex_winograd_chunk(
-                    height: Int64(g.outputHeight), width: Int64(g.outputWidth), pad_h: 0, pad_w: 0,
-                    tile_row_start: Int64(chunkStart), tile_rows: Int64(rows), tiles_per_row: Int64(perRow))
-                for filter in 0..<filters {
-                    let offset = image * g.outputImageCount + filter * outputPlane
-                    let products = m + filter * tiles, matrixStride = Int64(filters * tiles)
-                    var tile = epilogue.tile(row: filter, column: 0)
-                    tile.bias_per_column = 0
-                    tile.bias = epilogue.bias.map { $0 + filter }
-                    tile.residual = epilogue.residual.map { $0 + offset }
-                    tile.residual_stride = Int64(g.outputWidth)
-                    withUnsafePointer(to: &tile) { tilePointer in
-                        let e = hasEpilogue ? tilePointer : nil
-                        switch instructionSet {
-                        case .avx2FMA, .avx512: flex_winograd43_output_avx2(products, matrixStride, &outputChunk, output + offset, e)
-                        case .portable: flex_winograd43_output_portable(products, matrixStride, &outputChunk, output + offset, e)
-                        }
+                    case .avx512:
+                        flex_winograd43_output_avx512(products, matrixStride, &outputChunk, output + offset, e,
+                                                      filter + 1 < filters ? Int64(outputPlane) : 0)
+                    case .avx2FMA: flex_winograd43_output_avx2(products, matrixStride, &outputChunk, output + offset, e)
+                    case .portable: flex_winograd43_output_portable(products, matrixStride, &outputChunk, output + offset, e)
                     }
                 }
             }
