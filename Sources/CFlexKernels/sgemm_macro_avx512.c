@@ -3,44 +3,52 @@
 
 enum { MR = FLEX_GEMM_MR, NR = FLEX_GEMM_NR };
 
-/// The epilogue of the tile whose top-left element is (row, col) of the block `e` describes.
-static inline flex_epilogue tile_epilogue(const flex_epilogue *e, int64_t row, int64_t col) {
-    flex_epilogue tile = *e;
-    if (tile.bias) tile.bias += tile.bias_per_column ? col : row;
-    if (tile.residual) tile.residual += row * tile.residual_stride + col;
-    return tile;
-}
-
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f")))
 #define INLINE __attribute__((always_inline)) static inline
+/// Loops over a tile's rows (a constant after inlining) unroll fully, so the accumulator arrays live in
+/// registers at every optimisation level (-O2 left the epilogue loops with run-time flags rolled).
+#define EACH_ROW _Pragma("unroll") for (int r = 0; r < rows; r++)
 
 /// A 16-float load at `p`: all of it when `full` (a constant), else the lanes in `m`, zero elsewhere.
 AVX512 INLINE __m512 load16(const float *p, __mmask16 m, const int full) {
     return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
 }
 
+/// What a tile does after its k loop, as bits: `flags` is a constant in the specialised full tiles (so
+/// the compiler drops what they do not use) and a run-time value elsewhere.
+enum { EP_ACCUMULATE = 1, EP_ROW_BIAS = 2, EP_COLUMN_BIAS = 4, EP_RESIDUAL = 8, EP_CLAMP = 16 };
+
+/// An epilogue decoded for one tile: `bias` and `residual` start at its top-left element.
+typedef struct {
+    const float *bias;
+    const float *residual;
+    int64_t residual_stride;
+    float lower, upper;
+} tile_ep;
+
 /// Accumulate, epilogue and store of one row of up to 16 columns (`m`); a `full` row (a constant) loads
-/// and stores without masks, which are slow here.
-AVX512 INLINE void store16(float *c, __m512 v, int64_t row, __mmask16 m, int32_t accumulate, const flex_epilogue *e,
+/// and stores without masks, which are slow here. A row bias is already in `v` unless C accumulates.
+AVX512 INLINE void store16(float *c, __m512 v, int64_t row, __mmask16 m, const int flags, const tile_ep *e,
                            const int full) {
-    if (accumulate) v = _mm512_add_ps(v, load16(c, m, full));
-    if (e) {
-        if (e->bias) v = _mm512_add_ps(v, e->bias_per_column ? load16(e->bias, m, full) : _mm512_set1_ps(e->bias[row]));
-        if (e->residual) v = _mm512_add_ps(v, load16(e->residual + row * e->residual_stride, m, full));
-        if (e->clamp) v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(e->lower)), _mm512_set1_ps(e->upper));
+    if (flags & EP_ACCUMULATE) {
+        v = _mm512_add_ps(v, load16(c, m, full));
+        if (flags & EP_ROW_BIAS) v = _mm512_add_ps(v, _mm512_set1_ps(e->bias[row]));
     }
+    if (flags & EP_COLUMN_BIAS) v = _mm512_add_ps(v, load16(e->bias, m, full));
+    if (flags & EP_RESIDUAL) v = _mm512_add_ps(v, load16(e->residual + row * e->residual_stride, m, full));
+    if (flags & EP_CLAMP) v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(e->lower)), _mm512_set1_ps(e->upper));
     if (full) _mm512_storeu_ps(c, v);
     else _mm512_mask_storeu_ps(c, m, v);
 }
 
 /// The column-shifted epilogue for the second 16 columns of a 32-column tile.
-INLINE flex_epilogue shifted16(const flex_epilogue *e) {
-    flex_epilogue shifted = *e;
-    if (shifted.bias && shifted.bias_per_column) shifted.bias += NR;
-    if (shifted.residual) shifted.residual += NR;
+INLINE tile_ep shifted16(const tile_ep *e, const int flags) {
+    tile_ep shifted = *e;
+    if (flags & EP_COLUMN_BIAS) shifted.bias += NR;
+    if (flags & EP_RESIDUAL) shifted.residual += NR;
     return shifted;
 }
 
@@ -48,13 +56,15 @@ INLINE flex_epilogue shifted16(const flex_epilogue *e) {
 /// `b[p * brs + 0...15]` and `b1[p * brs + 0...15]`. `masked` (a constant) loads B's valid columns only,
 /// for B read in place, whose rows end at the matrix's last column.
 AVX512 INLINE void tile32(const int rows, const int masked, const int full, int64_t k, const float *a, const float *b, const float *b1,
-                          int64_t brs, float *c, int64_t ldc, int64_t cols, int32_t accumulate, const flex_epilogue *e,
+                          int64_t brs, float *c, int64_t ldc, int64_t cols, const int flags, const tile_ep *e,
                           const float *prefetch, int64_t prefetch_rows, const float *a_next) {
     __m512 lo[MR], hi[MR];
-    for (int r = 0; r < rows; r++) lo[r] = hi[r] = _mm512_setzero_ps();
+    // A row bias starts the accumulators when C is overwritten.
+    EACH_ROW
+        lo[r] = hi[r] = (flags & EP_ROW_BIAS) && !(flags & EP_ACCUMULATE) ? _mm512_set1_ps(e->bias[r]) : _mm512_setzero_ps();
     const __mmask16 m0 = 0xFFFF;
     const __mmask16 m1 = cols >= 2 * NR ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - NR)) - 1);
-    for (int r = 0; r < rows; r++) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+    EACH_ROW _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
     for (int64_t p = 0; p < k; p++) {
         if (p < prefetch_rows) {
             _mm_prefetch((const char *)(prefetch + p * brs), _MM_HINT_T0);
@@ -63,7 +73,7 @@ AVX512 INLINE void tile32(const int rows, const int masked, const int full, int6
         if (a_next) _mm_prefetch((const char *)(a_next + p * MR), _MM_HINT_T0);
         const __m512 b0v = _mm512_loadu_ps(b);
         const __m512 b1v = masked ? _mm512_maskz_loadu_ps(m1, b1) : _mm512_loadu_ps(b1);
-        for (int r = 0; r < rows; r++) {
+        EACH_ROW {
             const __m512 av = _mm512_set1_ps(a[r]);
             lo[r] = _mm512_fmadd_ps(av, b0v, lo[r]);
             hi[r] = _mm512_fmadd_ps(av, b1v, hi[r]);
@@ -72,23 +82,25 @@ AVX512 INLINE void tile32(const int rows, const int masked, const int full, int6
         b += brs;
         b1 += brs;
     }
-    flex_epilogue second;
-    if (e) second = shifted16(e);
-    for (int r = 0; r < rows; r++) {
-        store16(c + r * ldc, lo[r], r, m0, accumulate, e, 1);
-        store16(c + r * ldc + NR, hi[r], r, m1, accumulate, e ? &second : NULL, full);
+    const tile_ep second = shifted16(e, flags);
+    EACH_ROW {
+        store16(c + r * ldc, lo[r], r, m0, flags, e, 1);
+        store16(c + r * ldc + NR, hi[r], r, m1, flags, &second, full);
     }
 }
 
 /// A `rows` x (1...16) tile, with even and odd k in separate accumulators so that even one A panel keeps
 /// enough independent FMAs in flight.
 AVX512 INLINE void tile16(const int rows, const int masked, const int full, int64_t k, const float *a, const float *b, int64_t brs,
-                          float *c, int64_t ldc, int64_t cols, int32_t accumulate, const flex_epilogue *e,
+                          float *c, int64_t ldc, int64_t cols, const int flags, const tile_ep *e,
                           const float *prefetch, int64_t prefetch_rows, const float *a_next) {
     __m512 even[MR], odd[MR];
-    for (int r = 0; r < rows; r++) even[r] = odd[r] = _mm512_setzero_ps();
+    EACH_ROW {
+        even[r] = (flags & EP_ROW_BIAS) && !(flags & EP_ACCUMULATE) ? _mm512_set1_ps(e->bias[r]) : _mm512_setzero_ps();
+        odd[r] = _mm512_setzero_ps();
+    }
     const __mmask16 m = cols >= NR ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
-    for (int r = 0; r < rows; r++) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+    EACH_ROW _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
     int64_t p = 0;
     for (; p + 2 <= k; p += 2) {
         if (p < prefetch_rows) {
@@ -98,7 +110,7 @@ AVX512 INLINE void tile16(const int rows, const int masked, const int full, int6
         if (a_next) _mm_prefetch((const char *)(a_next + p * MR), _MM_HINT_T0);
         const __m512 b0 = masked ? _mm512_maskz_loadu_ps(m, b) : _mm512_loadu_ps(b);
         const __m512 b1 = masked ? _mm512_maskz_loadu_ps(m, b + brs) : _mm512_loadu_ps(b + brs);
-        for (int r = 0; r < rows; r++) {
+        EACH_ROW {
             even[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, even[r]);
             odd[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[MR + r]), b1, odd[r]);
         }
@@ -107,29 +119,45 @@ AVX512 INLINE void tile16(const int rows, const int masked, const int full, int6
     }
     if (p < k) {
         const __m512 b0 = masked ? _mm512_maskz_loadu_ps(m, b) : _mm512_loadu_ps(b);
-        for (int r = 0; r < rows; r++) even[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, even[r]);
+        EACH_ROW even[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, even[r]);
     }
-    for (int r = 0; r < rows; r++) store16(c + r * ldc, _mm512_add_ps(even[r], odd[r]), r, m, accumulate, e, full);
+    EACH_ROW store16(c + r * ldc, _mm512_add_ps(even[r], odd[r]), r, m, flags, e, full);
 }
 
 #define TILE32_CASES(masked, full)                                                                               \
     switch (rows) {                                                                                              \
-    case 6: tile32(6, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    case 5: tile32(5, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    case 4: tile32(4, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    case 3: tile32(3, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    case 2: tile32(2, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;         \
-    default: tile32(1, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;        \
+    case 6: tile32(6, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
+    case 5: tile32(5, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
+    case 4: tile32(4, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
+    case 3: tile32(3, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
+    case 2: tile32(2, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
+    default: tile32(1, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;        \
+    }
+
+/// Full 6 x 32 tiles, the hot path, with the epilogue's flags as constants for the combinations models use.
+#define FULL_TILE(f) tile32(6, 0, 1, k, ai, bj, b1, b_row_stride, cij, ldc, cols, f, &tile, pf, pf_rows, pa)
+#define FULL_TILE_CASES                                                                                          \
+    switch (flags) {                                                                                             \
+    case 0: FULL_TILE(0); break;                                                                                 \
+    case EP_ACCUMULATE: FULL_TILE(EP_ACCUMULATE); break;                                                         \
+    case EP_ROW_BIAS: FULL_TILE(EP_ROW_BIAS); break;                                                             \
+    case EP_ROW_BIAS | EP_CLAMP: FULL_TILE(EP_ROW_BIAS | EP_CLAMP); break;                                       \
+    case EP_ROW_BIAS | EP_RESIDUAL: FULL_TILE(EP_ROW_BIAS | EP_RESIDUAL); break;                                 \
+    case EP_ROW_BIAS | EP_RESIDUAL | EP_CLAMP: FULL_TILE(EP_ROW_BIAS | EP_RESIDUAL | EP_CLAMP); break;           \
+    case EP_ACCUMULATE | EP_ROW_BIAS | EP_CLAMP: FULL_TILE(EP_ACCUMULATE | EP_ROW_BIAS | EP_CLAMP); break;       \
+    case EP_ACCUMULATE | EP_ROW_BIAS | EP_RESIDUAL | EP_CLAMP:                                                   \
+        FULL_TILE(EP_ACCUMULATE | EP_ROW_BIAS | EP_RESIDUAL | EP_CLAMP); break;                                  \
+    default: FULL_TILE(flags); break;                                                                            \
     }
 
 #define TILE16_CASES(masked, full)                                                                               \
     switch (rows) {                                                                                              \
-    case 6: tile16(6, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    case 5: tile16(5, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    case 4: tile16(4, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    case 3: tile16(3, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    case 2: tile16(2, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;             \
-    default: tile16(1, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, accumulate, tile, pf, pf_rows, pa); break;            \
+    case 6: tile16(6, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
+    case 5: tile16(5, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
+    case 4: tile16(4, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
+    case 3: tile16(3, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
+    case 2: tile16(2, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
+    default: tile16(1, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;            \
     }
 
 AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
@@ -137,6 +165,9 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
                                     int32_t accumulate, const flex_epilogue *epilogue, const float *a_after) {
     // B read in place (rows of the source matrix) rather than from packed panels.
     const int in_place = b_row_stride != NR;
+    const int flags = (accumulate ? EP_ACCUMULATE : 0)
+        | (epilogue && epilogue->bias ? (epilogue->bias_per_column ? EP_COLUMN_BIAS : EP_ROW_BIAS) : 0)
+        | (epilogue && epilogue->residual ? EP_RESIDUAL : 0) | (epilogue && epilogue->clamp ? EP_CLAMP : 0);
     for (int64_t j = 0; j < n; j += 2 * NR) {
         const int64_t cols = n - j < 2 * NR ? n - j : 2 * NR;
         const float *bj = b + (j / NR) * b_stride;
@@ -154,14 +185,17 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
             const float *pf = next ? next + share_start * b_row_stride : NULL;
             // The first column tile streams A (often weights from memory): pull in the next panel meanwhile.
             const float *pa = j != 0 ? NULL : i + MR < m ? ai + a_stride : a_after;
-            flex_epilogue shifted;
-            const flex_epilogue *tile = NULL;
-            if (epilogue) {
-                shifted = tile_epilogue(epilogue, i, j);
-                tile = &shifted;
-            }
+            const tile_ep tile = {
+                .bias = flags & EP_ROW_BIAS ? epilogue->bias + i : flags & EP_COLUMN_BIAS ? epilogue->bias + j : NULL,
+                .residual = flags & EP_RESIDUAL ? epilogue->residual + i * epilogue->residual_stride + j : NULL,
+                .residual_stride = epilogue ? epilogue->residual_stride : 0,
+                .lower = epilogue ? epilogue->lower : 0,
+                .upper = epilogue ? epilogue->upper : 0,
+            };
             if (cols > NR) {
-                if (cols == 2 * NR) { TILE32_CASES(0, 1) } else if (in_place) { TILE32_CASES(1, 0) } else { TILE32_CASES(0, 0) }
+                if (cols == 2 * NR) {
+                    if (rows == MR) { FULL_TILE_CASES } else { TILE32_CASES(0, 1) }
+                } else if (in_place) { TILE32_CASES(1, 0) } else { TILE32_CASES(0, 0) }
             } else {
                 if (cols == NR) { TILE16_CASES(0, 1) } else if (in_place) { TILE16_CASES(1, 0) } else { TILE16_CASES(0, 0) }
             }
@@ -170,6 +204,14 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
 }
 
 #else
+
+/// The epilogue of the tile whose top-left element is (row, col) of the block `e` describes.
+static inline flex_epilogue tile_epilogue(const flex_epilogue *e, int64_t row, int64_t col) {
+    flex_epilogue tile = *e;
+    if (tile.bias) tile.bias += tile.bias_per_column ? col : row;
+    if (tile.residual) tile.residual += row * tile.residual_stride + col;
+    return tile;
+}
 
 // Other architectures never choose the AVX-512 kernels; this keeps the symbol correct anyway.
 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,

@@ -6,7 +6,11 @@ import Testing
 /// operands, every epilogue part, and splits between threads.
 @Suite("Fast.GEMM")
 struct FastGEMMTests {
-    enum EpilogueKind: CaseIterable { case none, rowBiasReLU, columnBiasResidualClip, accumulateReLU6 }
+    /// Each combination the AVX-512 kernels specialise full tiles for, and some they do not.
+    enum EpilogueKind: CaseIterable {
+        case none, rowBias, rowBiasReLU, rowBiasResidual, rowBiasResidualReLU, columnBiasResidualClip, accumulateReLU6,
+             accumulateRowBiasResidualReLU
+    }
 
     struct Problem {
         let m: Int, n: Int, k: Int
@@ -16,7 +20,7 @@ struct FastGEMMTests {
 
     static let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (6, 16, 8), (7, 17, 9), (5, 15, 3), (13, 33, 300), (37, 50, 19), (64, 3, 70), (4, 20, 0),
-        (2, 97, 1),
+        (2, 97, 1), (12, 64, 16), (24, 70, 40),
     ]
 
     /// Runs `problem` and returns the worst scaled error against the reference.
@@ -46,7 +50,14 @@ struct FastGEMMTests {
                 var extra = 0.0, activation = Fast.Activation.identity, residualValue = 0.0
                 switch p.epilogue {
                 case .none: break
+                case .rowBias: extra = Double(bias[i])
                 case .rowBiasReLU: extra = Double(bias[i]); activation = .relu
+                case .rowBiasResidual: extra = Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j])
+                case .rowBiasResidualReLU:
+                    extra = Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j]); activation = .relu
+                case .accumulateRowBiasResidualReLU:
+                    extra = Double(initialC[i * ldc + j]) + Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j])
+                    activation = .relu
                 case .columnBiasResidualClip:
                     extra = Double(bias[j]); residualValue = Double(residual[i * (n + 1) + j])
                     activation = .clip(lower: -0.5, upper: 0.75)
@@ -82,7 +93,18 @@ struct FastGEMMTests {
                         var accumulate = false
                         switch p.epilogue {
                         case .none: break
+                        case .rowBias: epilogue = Fast.Epilogue(bias: biasBuffer.baseAddress)
                         case .rowBiasReLU: epilogue = Fast.Epilogue(bias: biasBuffer.baseAddress, activation: .relu)
+                        case .rowBiasResidual:
+                            epilogue = Fast.Epilogue(bias: biasBuffer.baseAddress, residual: residualBuffer.baseAddress,
+                                                     residualRowStride: n + 1)
+                        case .rowBiasResidualReLU:
+                            epilogue = Fast.Epilogue(bias: biasBuffer.baseAddress, residual: residualBuffer.baseAddress,
+                                                     residualRowStride: n + 1, activation: .relu)
+                        case .accumulateRowBiasResidualReLU:
+                            accumulate = true
+                            epilogue = Fast.Epilogue(bias: biasBuffer.baseAddress, residual: residualBuffer.baseAddress,
+                                                     residualRowStride: n + 1, activation: .relu)
                         case .columnBiasResidualClip:
                             epilogue = Fast.Epilogue(
                                 bias: biasBuffer.baseAddress, biasAxis: .columns, residual: residualBuffer.baseAddress,
