@@ -440,3 +440,38 @@ for algorithm in [Fast.PreparedConvolution.Algorithm.winograd, .transposedGEMM] 
                seconds: timeWinograd(resnet7x7, batch: batch, algorithm: algorithm))
     }
 }
+
+// MARK: Band height of the fused 16->96 expansion + depthwise 3x3/2 at 112x112
+
+print("\nFused 16->96 dw3x3/2 @112 (bias + ReLU6) by band buffer budget")
+do {
+    let pointwise = conv(16, 96, 112, kernel: 1), depthwise = conv(96, 96, 112, kernel: 3, stride: 2, pad: 1, groups: 96)
+    let first = Fast.PreparedConvolution(geometry: pointwise, weights: Buffer(count: pointwise.weightCount, seed: 8).pointer,
+                                         algorithm: .gemm, instructionSet: instructionSet)
+    let second = Fast.PreparedConvolution(geometry: depthwise, weights: Buffer(count: depthwise.weightCount, seed: 9).pointer,
+                                          algorithm: .depthwise, instructionSet: instructionSet)
+    let input = Buffer(count: pointwise.inputImageCount, seed: 10), output = Buffer(count: depthwise.outputImageCount)
+    let bias = Buffer(count: 96, seed: 11)
+    let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu6)
+    for kib in [128, 256, 384, 512, 768, 1024, 2048, 4096] {
+        let fused = Fast.PointwiseDepthwise(pointwise: first, depthwise: second, bufferBudget: kib << 10)!
+        let scratch = Buffer(count: fused.scratchCount)
+        let seconds = bestTime(budget: budget) {
+            fused.run(input: input.pointer, output: output.pointer, pointwiseEpilogue: epilogue, depthwiseEpilogue: epilogue,
+                      scratch: scratch.pointer)
+        }
+        report("\(kib) KiB budget [\(fused.bandRows)-row bands]",
+               flops: 2 * Double(pointwise.multiplyAdds + depthwise.multiplyAdds), seconds: seconds)
+    }
+}
+
+// MARK: 1x1 convolutions on 14x14 planes (rows of 784 bytes: B read in place or packed)
+
+print("\n1x1 convolutions @14, batch 1, bias + residual + ReLU fused (cold: weights from memory)")
+for (c, o) in [(1024, 256), (256, 1024), (64, 384), (384, 64), (384, 96), (96, 576), (576, 96)] {
+    let g = conv(c, o, 14, kernel: 1)
+    for cold in [false, true] {
+        report("1x1 \(c)->\(o) @14 [gemm\(cold ? ", cold" : "")]", flops: 2 * Double(g.multiplyAdds),
+               seconds: timeBatchConvolution(g, .gemm, cold: cold))
+    }
+}

@@ -88,7 +88,7 @@ extension Fast {
             }
             let rightSource: RightSource = switch right {
             case .packed(let b): .panels(b.values, panelStride: b.panelStride)
-            case .strided(let p, let rs, 1) where readsInPlace(rowStride: rs, depth: k, blocking: blocking): .inPlace(p, rowStride: rs)
+            case .strided(let p, let rs, 1) where readsInPlace(rowStride: rs, depth: k, rows: m, blocking: blocking): .inPlace(p, rowStride: rs)
             case .strided(let p, let rs, let cs): .strided(p, rowStride: rs, columnStride: cs)
             }
             run(m: m, n: n, k: k, left: leftSource, right: rightSource, output: output,
@@ -98,13 +98,17 @@ extension Fast {
         }
 
         /// Whether a row-major B (column stride 1, `rowStride` floats between rows, `depth` rows) is read in
-        /// place by the AVX-512 kernels instead of being packed. In place saves packing's copy; it loses when
-        /// the rows of a 32-column tile (two cache lines per row, up to KC rows) alias in a 48 KiB 12-way L1:
-        /// a row stride of `s` whole cache lines maps the rows to `64 / gcd(s, 64)` of its 64 sets. Up to four
-        /// times the sets' capacity still pays off (measured: misses then come from L2 and are prefetched).
-        public static func readsInPlace(rowStride: Int, depth: Int, blocking: Blocking = .default) -> Bool {
+        /// place by the AVX-512 kernels for a C of `rows` rows, instead of being packed. In place saves
+        /// packing's copy; it loses when the rows of a 32-column tile (two cache lines per row, up to KC rows)
+        /// alias in a 48 KiB 12-way L1: a row stride of `s` whole cache lines maps the rows to
+        /// `64 / gcd(s, 64)` of its 64 sets. Up to four times the sets' capacity still pays off (measured:
+        /// misses then come from L2 and are prefetched). Rows that are not whole cache lines make most 64-byte
+        /// loads straddle two lines (measured 7% on 1x1 256->1024 @14, rows of 784 bytes): packing, a cost per B element,
+        /// wins once C has 1024 rows to reuse it (`flexeg-kernel-bench`, "1x1 convolutions @14"; at 576 rows
+        /// and fewer in place is faster).
+        public static func readsInPlace(rowStride: Int, depth: Int, rows: Int, blocking: Blocking = .default) -> Bool {
             let bytes = rowStride * MemoryLayout<Float>.size
-            guard bytes % 64 == 0 else { return true }
+            guard bytes % 64 == 0 else { return rows < 1024 }
             var (a, b) = (bytes / 64, 64)
             while b != 0 { (a, b) = (b, a % b) }
             let sets = 64 / a

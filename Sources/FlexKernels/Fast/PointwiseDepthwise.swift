@@ -95,7 +95,7 @@ extension Fast {
                     let first = Swift.max(computed, start)
                     if end > first {
                         let rows = source + first * width
-                        let right: GEMM.RightSource = GEMM.readsInPlace(rowStride: inputPlane, depth: p.inputChannels)
+                        let right: GEMM.RightSource = GEMM.readsInPlace(rowStride: inputPlane, depth: p.inputChannels, rows: channels)
                             ? .inPlace(rows, rowStride: inputPlane) : .strided(rows, rowStride: inputPlane, columnStride: 1)
                         GEMM.run(
                             m: channels, n: (end - first) * width, k: p.inputChannels,

@@ -40,6 +40,7 @@ struct FastConvolutionTests {
         conv(3, 5, 9, 40, kernel: (3, 3), stride: (2, 2), pad: (1, 1)),      // whole panels at input step 2
         conv(2, 3, 5, 36, kernel: (1, 1), stride: (2, 2)),                   // strided 1x1, panels at step 2
         conv(3, 4, 6, 35, kernel: (3, 3), pad: (1, 1)),                      // whole panels at input step 1
+        conv(5, 1030, 3, 5, kernel: (1, 1), batch: 2),                       // pointwise, 1024+ rows: input packed
     ]
 
     static let depthwiseCases: [Case] = [
