@@ -131,6 +131,11 @@ static inline void tile8(const float *source, const int32_t *offsets, int64_t ta
             }
         }
     }
+    // The epilogue in locals: stores to `out` could otherwise alias `*e` and force reloads per vector.
+    const float *bias = e ? e->bias : NULL, *residual = e ? e->residual : NULL;
+    const int64_t residual_stride = e ? e->residual_stride : 0;
+    const int clamp = e && e->clamp;
+    const __m512 lower = _mm512_set1_ps(e ? e->lower : 0), upper = _mm512_set1_ps(e ? e->upper : 0);
 #pragma clang loop unroll(full)
     for (int j = 0; j < 8; j++) {
         if (j >= channels) break;
@@ -139,13 +144,9 @@ static inline void tile8(const float *source, const int32_t *offsets, int64_t ta
         for (int i = 0; i < 3; i++) {
             if (i >= xb) break;
             __m512 sum = acc[i][j];
-            if (e) {
-                if (e->bias) sum = _mm512_add_ps(sum, _mm512_set1_ps(e->bias[o]));
-                if (e->residual) {
-                    sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(stores[i], e->residual + o * e->residual_stride + pixel + 16 * i));
-                }
-                if (e->clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, _mm512_set1_ps(e->lower)), _mm512_set1_ps(e->upper));
-            }
+            if (bias) sum = _mm512_add_ps(sum, _mm512_set1_ps(bias[o]));
+            if (residual) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(stores[i], residual + o * residual_stride + pixel + 16 * i));
+            if (clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, lower), upper);
             _mm512_mask_storeu_ps(out + j * plane + 16 * i, stores[i], sum);
         }
     }
@@ -180,12 +181,16 @@ AVX512 void flex_direct_conv_avx512(const float *input, int64_t channels, int64_
         }
         for (int64_t y = y0; y < y1; y++) {
             const float *source = band + (y - y0) * g->stride_h * row_floats;
-            for (int64_t x0 = 0; x0 < g->out_w; x0 += 48) {
-                // Up to 3 chunks of 16 columns, the last one possibly partial.
+            const int64_t chunks = (g->out_w + 15) / 16;
+            for (int64_t x0 = 0; x0 < g->out_w;) {
+                // Up to 3 chunks of 16 columns, the last one possibly partial; a row ending in a lone chunk
+                // after groups of 3 ends in two groups of 2 instead (a 1-chunk tile is bound by its loads).
+                const int64_t remaining = chunks - x0 / 16;
+                const int64_t take = remaining >= 3 && remaining != 4 ? 3 : remaining >= 2 ? 2 : 1;
                 __mmask16 stores[3];
                 int xb = 0;
                 for (int i = 0; i < 3; i++) {
-                    const int64_t left = g->out_w - x0 - 16 * i;
+                    const int64_t left = i < take ? g->out_w - x0 - 16 * i : 0;
                     stores[i] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
                     if (left > 0) xb = i + 1;
                 }
@@ -198,6 +203,7 @@ AVX512 void flex_direct_conv_avx512(const float *input, int64_t channels, int64_
                     else if (xb == 2) tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, 2);
                     else tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, 1);
                 }
+                x0 += 16 * take;
             }
         }
     }

@@ -18,7 +18,7 @@ struct FastDirectConvolutionTests {
 
     static let mobileNetStem = conv(3, 32, 37, 35, kernel: (3, 3), stride: (2, 2), pad: (1, 1), batch: 2)
     static let resNetStem = conv(3, 64, 29, 41, kernel: (7, 7), stride: (2, 2), pad: (3, 3))
-    static let wide = conv(2, 20, 6, 101, kernel: (3, 3), pad: (1, 1))                 // 48 + 48 + 5 columns, 8 + 8 + 4 channels
+    static let wide = conv(2, 20, 6, 101, kernel: (3, 3), pad: (1, 1))                 // tiles of 48 + 32 + 21 columns, 8 + 8 + 4 channels
     static let batched = conv(2, 33, 5, 5, kernel: (1, 1), batch: 3)
 
     static let cases: [Case] = FastConvolutionTests.gemmCases.filter { $0.geometry.groups == 1 } + [
@@ -29,6 +29,8 @@ struct FastDirectConvolutionTests {
         conv(4, 20, 13, 31, kernel: (3, 3), stride: (2, 1), pad: (2, 1), dilation: (2, 2)),
         conv(3, 5, 33, 16, kernel: (2, 4), stride: (1, 2), pad: (0, 1)),              // more rows than a band
         conv(3, 13, 9, 40, kernel: (3, 3), pad: (1, 1)),                              // one tile of 16 + 16 + 8 columns
+        conv(2, 9, 5, 60, kernel: (3, 3), pad: (1, 1)),                               // 4 chunks: tiles of 32 + 28 columns
+        conv(1, 8, 3, 112, kernel: (1, 3), pad: (0, 1)),                              // the stems' 112: 48 + 32 + 32
     ]
 
     @Test("matches the direct convolution", arguments: runnableInstructionSets, FastConvolutionTests.EpilogueKind.allCases)
