@@ -475,3 +475,29 @@ for (c, o) in [(1024, 256), (256, 1024), (64, 384), (384, 64), (384, 96), (96, 5
                seconds: timeBatchConvolution(g, .gemm, cold: cold))
     }
 }
+
+// MARK: The stems with caches flushed between runs (as in a model, where the output is not in cache)
+
+print("\nStems, batch 1, bias + ReLU fused, 64 MB written between runs")
+for (name, g) in [("stem 3->64 7x7/2 @224", conv(3, 64, 224, kernel: 7, stride: 2, pad: 3)),
+                  ("stem 3->32 3x3/2 @224", conv(3, 32, 224, kernel: 3, stride: 2, pad: 1))] {
+    let weights = Buffer(count: g.weightCount, seed: 4), bias = Buffer(count: g.outputChannels, seed: 5)
+    let input = Buffer(count: g.inputImageCount, seed: 6), output = Buffer(count: g.outputImageCount, seed: 7)
+    let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: .direct,
+                                            instructionSet: instructionSet)
+    let scratch = Buffer(count: prepared.scratchCount)
+    let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu)
+    let flushCount = 16 << 20
+    let flush = UnsafeMutablePointer<Float>.allocate(capacity: flushCount)
+    var sink: Float = 0, best = Double.infinity
+    for run in 0..<(options.quick ? 5 : 30) {
+        flush.update(repeating: Float(run), count: flushCount)
+        for index in stride(from: 0, to: g.inputImageCount, by: 16) { sink += input.pointer[index] }
+        let before = threadCPUTime()
+        prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue, scratch: scratch.pointer)
+        best = min(best, threadCPUTime() - before)
+    }
+    flush.deallocate()
+    if sink.isNaN { print("(the input held NaN)") }
+    report("\(name) [direct, cold]", flops: 2 * Double(g.multiplyAdds), seconds: best)
+}

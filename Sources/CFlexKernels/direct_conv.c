@@ -110,8 +110,16 @@ AVX512 static void split_row(const float *row, int64_t width, int64_t pad, int64
 AVX512 __attribute__((always_inline))
 static inline void tile8(const float *source, const int32_t *offsets, int64_t taps, const float *w, float *out,
                          int64_t plane, int64_t channels, const __mmask16 stores[3], const flex_epilogue *e, int64_t o0,
-                         int64_t pixel, const int xb) {
+                         int64_t pixel, int64_t ahead, const int xb) {
     __m512 acc[3][8];
+    // The lines this tile's place `ahead` floats on (the next output row) will store to: pulled into cache
+    // well before they are written, as the output of a model's first layer is not in cache.
+    for (int64_t j = 0; j < channels; j++) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 3; i++) {
+            if (i < xb) _mm_prefetch((const char *)(out + j * plane + ahead + 16 * i), _MM_HINT_T0);
+        }
+    }
 #pragma clang loop unroll(full)
     for (int i = 0; i < 3; i++) {
 #pragma clang loop unroll(full)
@@ -199,9 +207,9 @@ AVX512 void flex_direct_conv_avx512(const float *input, int64_t channels, int64_
                     const float *w = weights + o0 / 16 * taps * 16 + o0 % 16;
                     float *out = output + o0 * plane + y * g->out_w + x0;
                     const int64_t pixel = y * g->out_w + x0;
-                    if (xb == 3) tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, 3);
-                    else if (xb == 2) tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, 2);
-                    else tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, 1);
+                    if (xb == 3) tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, g->out_w, 3);
+                    else if (xb == 2) tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, g->out_w, 2);
+                    else tile8(source + x0, offsets, taps, w, out, plane, count, stores, e, o0, pixel, g->out_w, 1);
                 }
                 x0 += 16 * take;
             }
