@@ -501,3 +501,14 @@ for (name, g) in [("stem 3->64 7x7/2 @224", conv(3, 64, 224, kernel: 7, stride: 
     if sink.isNaN { print("(the input held NaN)") }
     report("\(name) [direct, cold]", flops: 2 * Double(g.multiplyAdds), seconds: best)
 }
+
+// MARK: 1x1 convolutions of both models, warm and with caches flushed (the output then comes from memory)
+
+print("\n1x1 convolutions, batch 1, bias + residual + ReLU fused (cold: 64 MB written between runs)")
+for (c, o, size) in [(32, 32, 112), (24, 144, 56), (144, 24, 56), (64, 256, 56), (256, 64, 56), (128, 512, 28)] {
+    let g = conv(c, o, size, kernel: 1)
+    for cold in [false, true] {
+        report("1x1 \(c)->\(o) @\(size) [gemm\(cold ? ", cold" : "")]", flops: 2 * Double(g.multiplyAdds),
+               seconds: timeBatchConvolution(g, .gemm, cold: cold))
+    }
+}

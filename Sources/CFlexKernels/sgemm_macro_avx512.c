@@ -64,7 +64,12 @@ AVX512 INLINE void tile32(const int rows, const int masked, const int full, int6
         lo[r] = hi[r] = (flags & EP_ROW_BIAS) && !(flags & EP_ACCUMULATE) ? _mm512_set1_ps(e->bias[r]) : _mm512_setzero_ps();
     const __mmask16 m0 = 0xFFFF;
     const __mmask16 m1 = cols >= 2 * NR ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - NR)) - 1);
-    EACH_ROW _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+    // C of the next column tile (same rows), written one pass over the row panels later: pulled into
+    // cache now, as a model's activations often are not (write-allocate misses stalled the stores).
+    EACH_ROW {
+        _mm_prefetch((const char *)(c + r * ldc + 2 * NR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + 3 * NR), _MM_HINT_T0);
+    }
     for (int64_t p = 0; p < k; p++) {
         if (p < prefetch_rows) {
             _mm_prefetch((const char *)(prefetch + p * brs), _MM_HINT_T0);
