@@ -135,21 +135,14 @@ void flex_depthwise_plane_avx2(const float *input, const float *weights, float *
 
 #define AVX512 __attribute__((target("avx512f")))
 
-/// Lanes `l` of a 16-float load at `start` whose element `start + l` lies in `[0, width)`.
-AVX512 static inline __mmask16 lanes_inside(int64_t start, int64_t width) {
-    int64_t lo = -start, hi = width - start;
-    if (lo < 0) lo = 0;
-    if (hi > 16) hi = 16;
-    if (hi <= lo) return 0;
-    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
-}
+#include "lane_mask.h"
 
 /// 16 elements `row[start + stride * l]` (zero where outside `[0, width)`) for stride 1 or 2.
 AVX512 __attribute__((always_inline))
 static inline __m512 load_taps(const float *row, int64_t start, int64_t width, const int stride) {
-    if (stride == 1) return _mm512_maskz_loadu_ps(lanes_inside(start, width), row + start);
-    const __m512 lo = _mm512_maskz_loadu_ps(lanes_inside(start, width), row + start);
-    const __m512 hi = _mm512_maskz_loadu_ps(lanes_inside(start + 16, width), row + start + 16);
+    if (stride == 1) return _mm512_maskz_loadu_ps(flex_lanes_inside(start, width), row + start);
+    const __m512 lo = _mm512_maskz_loadu_ps(flex_lanes_inside(start, width), row + start);
+    const __m512 hi = _mm512_maskz_loadu_ps(flex_lanes_inside(start + 16, width), row + start + 16);
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     return _mm512_permutex2var_ps(lo, evens, hi);
 }
@@ -230,8 +223,8 @@ typedef struct chunk_masks {
 
 AVX512 __attribute__((always_inline))
 static inline chunk_masks masks_at(int64_t first, int64_t width) {
-    return (chunk_masks){lanes_inside(first, width), lanes_inside(first + 1, width), lanes_inside(first + 2, width),
-                         lanes_inside(first + 16, width), lanes_inside(first + 18, width)};
+    return (chunk_masks){flex_lanes_inside(first, width), flex_lanes_inside(first + 1, width), flex_lanes_inside(first + 2, width),
+                         flex_lanes_inside(first + 16, width), flex_lanes_inside(first + 18, width)};
 }
 
 /// One filter row's three taps for 16 outputs starting at `row` (already offset to the chunk's first
@@ -466,7 +459,7 @@ AVX512 static void depthwise3x3_rows_channels(const float *input, int64_t input_
         float *out = output + o * output_stride;
         for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
             const int64_t columns = g->out_w - x0 < 16 ? g->out_w - x0 : 16, start = x0 - g->pad_w;
-            const __mmask16 lo = lanes_inside(start, g->in_w), hi = lanes_inside(start + 16, g->in_w);
+            const __mmask16 lo = flex_lanes_inside(start, g->in_w), hi = flex_lanes_inside(start + 16, g->in_w);
             const __mmask16 store = (__mmask16)((1u << columns) - 1);
             const float *r = residual ? residual + x0 : NULL;
             if (columns <= 14) rows3x3_chunk(plane, out + x0, r, g, w, bias, lower, upper, start, lo, hi, store, e, 1);
@@ -530,8 +523,8 @@ AVX512 static void depthwise3x3_stride2_channels(const float *input, int64_t inp
         float *out = output + o * output_stride;
         for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
             const int64_t columns = g->out_w - x0 < 16 ? g->out_w - x0 : 16, start = 2 * x0 - g->pad_w;
-            const __mmask16 lo = lanes_inside(start, g->in_w), hi = lanes_inside(start + 16, g->in_w);
-            const __mmask16 last = lanes_inside(start + 32, g->in_w) & 1;
+            const __mmask16 lo = flex_lanes_inside(start, g->in_w), hi = flex_lanes_inside(start + 16, g->in_w);
+            const __mmask16 last = flex_lanes_inside(start + 32, g->in_w) & 1;
             const __mmask16 store = (__mmask16)((1u << columns) - 1);
             rows3x3_stride2_chunk(plane, out + x0, residual ? residual + x0 : NULL, g, w, bias, lower, upper, start, lo, hi,
                                   last, store, e);

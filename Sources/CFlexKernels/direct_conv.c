@@ -57,14 +57,7 @@ void flex_direct_conv_portable(const float *input, int64_t channels, int64_t out
 
 #define AVX512 __attribute__((target("avx512f")))
 
-/// Lanes `l` of a 16-float load at `start` whose element `start + l` lies in `[0, width)`.
-AVX512 static inline __mmask16 inside(int64_t start, int64_t width) {
-    int64_t lo = -start, hi = width - start;
-    if (lo < 0) lo = 0;
-    if (hi > 16) hi = 16;
-    if (hi <= lo) return 0;
-    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
-}
+#include "lane_mask.h"
 
 /// Splits input row `row` (`width` floats) into `stride` column phases of `length` (a multiple of 16)
 /// floats at `dest`: phase `p` element `i` is the zero-padded row's column `p + stride * i`, i.e.
@@ -74,7 +67,7 @@ AVX512 static void split_row(const float *row, int64_t width, int64_t pad, int64
         for (int64_t i = 0; i < length; i += 16) {
             const int64_t start = i - pad;
             const __m512 v = start >= 0 && start + 16 <= width ? _mm512_loadu_ps(row + start)
-                                                                : _mm512_maskz_loadu_ps(inside(start, width), row + start);
+                                                                : _mm512_maskz_loadu_ps(flex_lanes_inside(start, width), row + start);
             _mm512_storeu_ps(dest + i, v);
         }
     } else if (stride == 2) {
@@ -87,8 +80,8 @@ AVX512 static void split_row(const float *row, int64_t width, int64_t pad, int64
                 lo = _mm512_loadu_ps(row + start);
                 hi = _mm512_loadu_ps(row + start + 16);
             } else {
-                lo = _mm512_maskz_loadu_ps(inside(start, width), row + start);
-                hi = _mm512_maskz_loadu_ps(inside(start + 16, width), row + start + 16);
+                lo = _mm512_maskz_loadu_ps(flex_lanes_inside(start, width), row + start);
+                hi = _mm512_maskz_loadu_ps(flex_lanes_inside(start + 16, width), row + start + 16);
             }
             _mm512_storeu_ps(dest + i, _mm512_permutex2var_ps(lo, evens, hi));
             _mm512_storeu_ps(dest + length + i, _mm512_permutex2var_ps(lo, odds, hi));

@@ -117,14 +117,7 @@ FLEX_AVX2 void flex_pool_plane_avx2(const float *input, float *output, const fle
 
 #define AVX512 __attribute__((target("avx512f")))
 
-/// Lanes `l` of a 16-float load at `start` whose element `start + l` lies in `[0, width)`.
-AVX512 static inline __mmask16 pool_lanes_inside(int64_t start, int64_t width) {
-    int64_t lo = -start, hi = width - start;
-    if (lo < 0) lo = 0;
-    if (hi > 16) hi = 16;
-    if (hi <= lo) return 0;
-    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
-}
+#include "lane_mask.h"
 
 /// Max pooling of one plane with column stride `stride` (1 or 2, a constant after inlining): 16 outputs
 /// of a row at a time; taps outside the input are masked to -FLT_MAX, so they never win.
@@ -145,10 +138,10 @@ static inline void max_pool_plane_avx512(const float *input, float *output, cons
                     const int64_t start = first + kx;
                     __m512 v;
                     if (stride == 1) {
-                        v = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start, g->in_w), row + start);
+                        v = _mm512_mask_loadu_ps(lowest, flex_lanes_inside(start, g->in_w), row + start);
                     } else {
-                        const __m512 lo = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start, g->in_w), row + start);
-                        const __m512 hi = _mm512_mask_loadu_ps(lowest, pool_lanes_inside(start + 16, g->in_w), row + start + 16);
+                        const __m512 lo = _mm512_mask_loadu_ps(lowest, flex_lanes_inside(start, g->in_w), row + start);
+                        const __m512 hi = _mm512_mask_loadu_ps(lowest, flex_lanes_inside(start + 16, g->in_w), row + start + 16);
                         v = _mm512_permutex2var_ps(lo, evens, hi);
                     }
                     best = _mm512_max_ps(best, v);
@@ -206,9 +199,9 @@ static inline void max_pool3x3_plane_avx512(const float *input, float *output, c
     for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
         const int64_t first = x0 * stride - g->pad_w, left = g->out_w - x0;
         const __mmask16 store = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-        const __mmask16 m0 = pool_lanes_inside(first, width), m1 = pool_lanes_inside(first + 1, width);
-        const __mmask16 m2 = pool_lanes_inside(first + 2, width);
-        const __mmask16 h0 = pool_lanes_inside(first + 16, width), h2 = pool_lanes_inside(first + 18, width);
+        const __mmask16 m0 = flex_lanes_inside(first, width), m1 = flex_lanes_inside(first + 1, width);
+        const __mmask16 m2 = flex_lanes_inside(first + 2, width);
+        const __mmask16 h0 = flex_lanes_inside(first + 16, width), h2 = flex_lanes_inside(first + 18, width);
         const int full = store == 0xFFFF && m0 == 0xFFFF && m1 == 0xFFFF && m2 == 0xFFFF
             && (stride == 1 || (h0 == 0xFFFF && h2 == 0xFFFF));
         if (full) max_pool3x3_chunk(input, output, g, x0, first, m0, m1, m2, h0, h2, store, stride, 1);
