@@ -283,6 +283,32 @@ void flex_layer_norm_row_avx2(const float *in, const float *gamma, const float *
 void flex_layer_norm_row_portable(const float *in, const float *gamma, const float *beta, float *out,
                                   int64_t count, float epsilon);
 
+// MARK: - Winograd F(2x2, 3x3)
+
+/// Transforms one channel plane's 4x4 input tiles, `V = B^T d B`, for every tile `t` of the chunk (a
+/// `flex_winograd_chunk` whose tile (ty, tx) covers output rows `2ty ..< 2ty + 2` and input rows
+/// `2ty - pad_h ..< 2ty - pad_h + 4`, likewise columns; `input` is the channel's plane in the first image).
+/// Element (i, j) of tile t's transform goes to `v[(i * 4 + j) * matrix_stride + (t / 16) * panel_stride +
+/// t % 16]` (16 matrices laid out as GEMM B panels of 16 tiles); tiles from `tile_rows * tiles_per_row` up
+/// to the next multiple of 16 are written as zeros. The AVX-512 version needs `scratch` of
+/// `4 * (32 * ceil(tiles_per_row / 16) + 64)` floats and prefetches the same rows of `next_input` (the next
+/// channel's plane in the first image; NULL for none).
+void flex_winograd22_input_avx512(const float *input, const flex_winograd_chunk *chunk, float *v,
+                                  int64_t matrix_stride, int64_t panel_stride, float *scratch,
+                                  const float *next_input);
+void flex_winograd22_input_portable(const float *input, const flex_winograd_chunk *chunk, float *v,
+                                    int64_t matrix_stride, int64_t panel_stride);
+
+/// Inverse transform for one output channel: tile t's 4x4 product is `m[(i * 4 + j) * matrix_stride + t]`;
+/// `Y = A^T m A` (2x2) goes to the output plane `output` (the channel's plane in the first image, `height`
+/// x `width`, tiles clipped at its edges) through the epilogue, as `flex_winograd43_output_avx512`'s. The
+/// AVX-512 version reads each `m` row up to 15 floats past the chunk's last tile and prefetches the output
+/// (and residual) rows `next_plane` floats further (0 for none).
+void flex_winograd22_output_avx512(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
+                                   float *output, const flex_epilogue *epilogue, int64_t next_plane);
+void flex_winograd22_output_portable(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
+                                     float *output, const flex_epilogue *epilogue);
+
 #ifdef __cplusplus
 }
 #endif
