@@ -1,4 +1,5 @@
 #include <stddef.h>
+#include <stdint.h>
 #include "CFlexKernels.h"
 #include "epilogue_scalar.h"
 
@@ -77,6 +78,27 @@ void flex_winograd22_output_portable(const float *m, int64_t matrix_stride, cons
     }
 }
 
+void flex_winograd22_table(const flex_winograd_chunk *c, void *table) {
+    const int64_t tiles = c->tile_rows * c->tiles_per_row, panels = (tiles + 15) / 16;
+    int32_t *offsets = (int32_t *)table;
+    uint16_t *masks = (uint16_t *)(offsets + 16 * panels);
+    const int64_t first_image = c->tile_row_start / c->rows_per_image;
+    for (int64_t p = 0; p < 16 * panels; p++) masks[p] = 0;
+    for (int64_t t = 0; t < 16 * panels; t++) {
+        offsets[t] = 0;
+        if (t >= tiles) continue;
+        const int64_t row = c->tile_row_start + t / c->tiles_per_row, tx = t % c->tiles_per_row;
+        const int64_t top = 2 * (row % c->rows_per_image) - c->pad_h, left = 2 * tx - c->pad_w;
+        offsets[t] = (int32_t)((row / c->rows_per_image - first_image) * c->image_stride + top * c->width + left);
+        for (int64_t i = 0; i < 4; i++) {
+            for (int64_t j = 0; j < 4; j++) {
+                if (top + i >= 0 && top + i < c->height && left + j >= 0 && left + j < c->width)
+                    masks[(t / 16) * 16 + i * 4 + j] |= (uint16_t)(1u << (t % 16));
+            }
+        }
+    }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -100,77 +122,33 @@ AVX512_INLINE void output_transform4_avx512(const __m512 m[4], __m512 out[2]) {
 /// Lanes `0 ..< n` (n <= 16) set.
 AVX512_INLINE __mmask16 lanes22(int64_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
 
-/// Stores lanes `0 ..< n` of `value` as tiles `t ..< t + n` of one V matrix laid out in 16-tile panels
-/// `panel_stride` floats apart (a run of tiles may continue in the next panel).
-AVX512_INLINE void store_tiles22(float *matrix, int64_t panel_stride, int64_t t, int64_t n, __m512 value) {
-    float *slot = matrix + (t / 16) * panel_stride + t % 16;
-    const int64_t room = 16 - t % 16;
-    if (n == 16 && room == 16) {
-        _mm512_storeu_ps(slot, value);
-    } else if (n <= room) {
-        _mm512_mask_storeu_ps(slot, lanes22(n), value);
-    } else {
-        _mm512_mask_storeu_ps(slot, lanes22(room), value);
-        // Lanes room ..< n start the next panel: its start minus `room` puts lane `room` there.
-        _mm512_mask_storeu_ps(slot + panel_stride - 16, (__mmask16)(lanes22(n) & ~lanes22(room)), value);
-    }
-}
-
-AVX512 void flex_winograd22_input_avx512(const float *input, const flex_winograd_chunk *c, float *v,
-                                         int64_t matrix_stride, int64_t panel_stride, float *scratch,
-                                         const float *next_input) {
-    const int64_t per_row = c->tiles_per_row, groups = (per_row + 15) / 16, row_width = 32 * groups + 64;
-    const int64_t width = c->width, pad_w = c->pad_w, tiles = c->tile_rows * per_row;
-    const __mmask16 tail = lanes22(width % 16);
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    for (int64_t q = 0; q < c->tile_rows; q++) {
-        const int64_t row = c->tile_row_start + q, top = 2 * (row % c->rows_per_image) - c->pad_h;
-        const float *plane = input + row / c->rows_per_image * c->image_stride;
-        const float *rows[4];
-        for (int i = 0; i < 4; i++) rows[i] = (top + i >= 0 && top + i < c->height) ? plane + (top + i) * width : NULL;
-        // The same input rows of the next channel, a whole channel's work ahead of their use.
-        if (next_input) {
-            const int64_t first = top < 0 ? 0 : top, end = top + 4 < c->height ? top + 4 : c->height;
-            const float *next = next_input + (plane - input);
-            for (int64_t offset = first * width; offset < end * width; offset += 16) _mm_prefetch((const char *)(next + offset), _MM_HINT_T0);
-        }
-        // Vertical pass: Y[r][pad_w + x] = (B^T d)[r] over the tile row's 4 input rows; zeros around them.
-        for (int r = 0; r < 4; r++) {
-            float *y = scratch + r * row_width;
-            for (int64_t x = 0; x < pad_w; x++) y[x] = 0;
-            // The horizontal pass reads up to Y[32 * groups + 1]; these stores end before row_width.
-            for (int64_t x = pad_w + (width + 15) / 16 * 16; x < 32 * groups + 2; x += 16)
-                _mm512_storeu_ps(y + x, _mm512_setzero_ps());
-        }
-        for (int64_t x = 0; x < width; x += 16) {
-            const __mmask16 lanes = x + 16 <= width ? (__mmask16)0xFFFF : tail;
-            __m512 d[4], out[4];
-            for (int i = 0; i < 4; i++) d[i] = rows[i] ? _mm512_maskz_loadu_ps(lanes, rows[i] + x) : _mm512_setzero_ps();
-            input_transform4_avx512(d, out);
-            for (int r = 0; r < 4; r++) _mm512_storeu_ps(scratch + r * row_width + pad_w + x, out[r]);
-        }
-        // Horizontal pass, 16 tiles of the row at a time: V[r][j] = (Y[r][2tx ..< 2tx + 4] B)[j].
-        for (int64_t tx = 0; tx < per_row; tx += 16) {
-            const int64_t n = per_row - tx < 16 ? per_row - tx : 16, t = q * per_row + tx;
-            for (int r = 0; r < 4; r++) {
-                const float *p = scratch + r * row_width + 2 * tx;
-                const __m512 a0 = _mm512_loadu_ps(p), a1 = _mm512_loadu_ps(p + 16);
-                const __m512 b0 = _mm512_loadu_ps(p + 2), b1 = _mm512_loadu_ps(p + 18);
-                __m512 d[4], out[4];
-                d[0] = _mm512_permutex2var_ps(a0, even, a1);
-                d[1] = _mm512_permutex2var_ps(a0, odd, a1);
-                d[2] = _mm512_permutex2var_ps(b0, even, b1);
-                d[3] = _mm512_permutex2var_ps(b0, odd, b1);
-                input_transform4_avx512(d, out);
-                for (int j = 0; j < 4; j++) store_tiles22(v + (r * 4 + j) * matrix_stride, panel_stride, t, n, out[j]);
+AVX512 void flex_winograd22_input_avx512(const float *input, const flex_winograd_chunk *c, const void *table,
+                                         float *v, int64_t matrix_stride, int64_t panel_stride) {
+    const int64_t panels = (c->tile_rows * c->tiles_per_row + 15) / 16;
+    const int32_t *offsets = (const int32_t *)table;
+    const uint16_t *masks = (const uint16_t *)(offsets + 16 * panels);
+    const float *base = input + c->tile_row_start / c->rows_per_image * c->image_stride;
+    for (int64_t panel = 0; panel < panels; panel++) {
+        // d[i * 4 + j]: element (i, j) of the panel's 16 tiles, zero outside the plane and past the tiles.
+        const __m512i corner = _mm512_loadu_si512(offsets + 16 * panel);
+        __m512 d[16], half[16];
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                const __m512i index = _mm512_add_epi32(corner, _mm512_set1_epi32((int32_t)(i * c->width + j)));
+                d[i * 4 + j] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), masks[16 * panel + i * 4 + j], index, base, 4);
             }
         }
-    }
-    // Zeros for the lanes of the last panel past the chunk's tiles (the GEMM reads whole panels).
-    if (tiles % 16 != 0) {
-        for (int p = 0; p < 16; p++)
-            store_tiles22(v + p * matrix_stride, panel_stride, tiles, 16 - tiles % 16, _mm512_setzero_ps());
+        for (int j = 0; j < 4; j++) {  // B^T d (columns)
+            const __m512 column[4] = {d[j], d[4 + j], d[8 + j], d[12 + j]};
+            __m512 out[4];
+            input_transform4_avx512(column, out);
+            for (int k = 0; k < 4; k++) half[k * 4 + j] = out[k];
+        }
+        for (int i = 0; i < 4; i++) {  // (.) B (rows), stored as whole panels
+            __m512 out[4];
+            input_transform4_avx512(half + i * 4, out);
+            for (int j = 0; j < 4; j++) _mm512_storeu_ps(v + (i * 4 + j) * matrix_stride + panel * panel_stride, out[j]);
+        }
     }
 }
 
@@ -239,11 +217,9 @@ AVX512 void flex_winograd22_output_avx512(const float *m, int64_t matrix_stride,
 
 #else
 
-void flex_winograd22_input_avx512(const float *input, const flex_winograd_chunk *chunk, float *v,
-                                  int64_t matrix_stride, int64_t panel_stride, float *scratch,
-                                  const float *next_input) {
-    (void)scratch;
-    (void)next_input;
+void flex_winograd22_input_avx512(const float *input, const flex_winograd_chunk *chunk, const void *table,
+                                  float *v, int64_t matrix_stride, int64_t panel_stride) {
+    (void)table;
     flex_winograd22_input_portable(input, chunk, v, matrix_stride, panel_stride);
 }
 

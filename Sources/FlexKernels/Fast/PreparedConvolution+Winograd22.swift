@@ -13,7 +13,7 @@ extension Fast.PreparedConvolution {
         let channels = g.inputChannels, filters = g.outputChannels
         let inputPlane = g.inputHeight * g.inputWidth, outputPlane = g.outputHeight * g.outputWidth
         let tileRows = Winograd.tileRows(g), perRow = Winograd.tilesPerRow(g), chunkRows = Winograd.chunkRows(g)
-        let v = scratch, m = scratch + layout.vCount, rowBuffer = m + layout.mCount
+        let v = scratch, m = scratch + layout.vCount, table = UnsafeMutableRawPointer(m + layout.mCount)
         let panelStride = layout.vPanelStride
         let totalRows = batch * tileRows
         let firstRow = totalRows * threadIndex / threadCount, endRow = totalRows * (threadIndex + 1) / threadCount
@@ -28,11 +28,11 @@ extension Fast.PreparedConvolution {
                 tile_row_start: Int64(chunkStart), tile_rows: Int64(rows), tiles_per_row: Int64(perRow),
                 rows_per_image: Int64(tileRows), image_stride: Int64(g.inputImageCount))
             let matrixStride = Int64(layout.vMatrixStride)
+            if instructionSet == .avx512 { flex_winograd22_table(&inputChunk, table) }
             for channel in 0..<channels {
                 let plane = input + channel * inputPlane, destination = v + channel * Fast.GEMM.nr
                 if instructionSet == .avx512 {
-                    flex_winograd22_input_avx512(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer,
-                                                 channel + 1 < channels ? plane + inputPlane : nil)
+                    flex_winograd22_input_avx512(plane, &inputChunk, table, destination, matrixStride, Int64(panelStride))
                 } else {
                     flex_winograd22_input_portable(plane, &inputChunk, destination, matrixStride, Int64(panelStride))
                 }
