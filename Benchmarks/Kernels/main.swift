@@ -512,3 +512,18 @@ for (c, o, size) in [(32, 32, 112), (24, 144, 56), (144, 24, 56), (64, 256, 56),
                seconds: timeBatchConvolution(g, .gemm, cold: cold))
     }
 }
+
+// Winograd F(2x2, 3x3) against the algorithm chosen without it, at batch 1 and 8, warm and cold weights.
+print("\nWinograd F(2x2, 3x3) against F(4x4) and the transposed GEMM, time per image")
+for (name, g) in [("3x3 512->512 @7", resnet7x7), ("3x3 256->256 @14", conv(256, 256, 14, kernel: 3, pad: 1)),
+                  ("3x3 128->128 @28", conv(128, 128, 28, kernel: 3, pad: 1))] {
+    for algorithm in [Fast.PreparedConvolution.Algorithm.winograd22, .winograd, .transposedGEMM] {
+        // At 7x7 also the batches between, where F(4x4) is chosen from batch 2 (8 of its tiles).
+        for batch in g.inputHeight == 7 ? [1, 2, 4, 8] : [1, 8] {
+            report("\(name) [\(algorithm) b\(batch)]", flops: 2 * Double(g.multiplyAdds),
+                   seconds: timeWinograd(g, batch: batch, algorithm: algorithm))
+        }
+        report("\(name) [\(algorithm) b1, cold weights]", flops: 2 * Double(g.multiplyAdds),
+               seconds: timeWinograd(g, batch: 1, coldWeights: true, algorithm: algorithm))
+    }
+}

@@ -283,6 +283,36 @@ void flex_layer_norm_row_avx2(const float *in, const float *gamma, const float *
 void flex_layer_norm_row_portable(const float *in, const float *gamma, const float *beta, float *out,
                                   int64_t count, float epsilon);
 
+// MARK: - Winograd F(2x2, 3x3)
+
+/// The gather table of one chunk for `flex_winograd22_input_avx512` (the chunk is a
+/// `flex_winograd_chunk` whose tile (ty, tx) covers output rows `2ty ..< 2ty + 2` and input rows
+/// `2ty - pad_h ..< 2ty - pad_h + 4`, likewise columns): `16 * P` int32 offsets of the tiles' top-left input
+/// element from the plane of the chunk's first image (0 past the tiles), then `16 * P` uint16 lane masks,
+/// mask `16 p + i * 4 + j` holding the tiles of panel p whose element (i, j) lies in the plane, for the
+/// chunk's P = ceil(tiles / 16) panels of 16 tiles. `table` holds `16 * P * 6` bytes.
+void flex_winograd22_table(const flex_winograd_chunk *chunk, void *table);
+
+/// Transforms one channel plane's 4x4 input tiles, `V = B^T d B`, for every tile `t` of the chunk (`input`
+/// is the channel's plane in the batch's first image). Element (i, j) of tile t's transform goes to
+/// `v[(i * 4 + j) * matrix_stride + (t / 16) * panel_stride + t % 16]` (16 matrices laid out as GEMM B
+/// panels of 16 tiles); tiles from `tile_rows * tiles_per_row` up to the next multiple of 16 are written as
+/// zeros. The AVX-512 version gathers each panel's tiles with the chunk's `flex_winograd22_table`.
+void flex_winograd22_input_avx512(const float *input, const flex_winograd_chunk *chunk, const void *table,
+                                  float *v, int64_t matrix_stride, int64_t panel_stride);
+void flex_winograd22_input_portable(const float *input, const flex_winograd_chunk *chunk, float *v,
+                                    int64_t matrix_stride, int64_t panel_stride);
+
+/// Inverse transform for one output channel: tile t's 4x4 product is `m[(i * 4 + j) * matrix_stride + t]`;
+/// `Y = A^T m A` (2x2) goes to the output plane `output` (the channel's plane in the first image, `height`
+/// x `width`, tiles clipped at its edges) through the epilogue, as `flex_winograd43_output_avx512`'s. The
+/// AVX-512 version reads each `m` row up to 15 floats past the chunk's last tile and prefetches the output
+/// (and residual) rows `next_plane` floats further (0 for none).
+void flex_winograd22_output_avx512(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
+                                   float *output, const flex_epilogue *epilogue, int64_t next_plane);
+void flex_winograd22_output_portable(const float *m, int64_t matrix_stride, const flex_winograd_chunk *chunk,
+                                     float *output, const flex_epilogue *epilogue);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,7 +11,8 @@ import FlexTensor
 ///              weights  count, each: value id u32 · layout u8 · layout data:
 ///                       0 dense (MXNet's layout): byte count u64 · bytes
 ///                       1 packed matrix (a dense layer's `weightᵀ`): matrix
-///                       2 prepared convolution: algorithm u8 (0 gemm, 1 winograd) · count u32 · matrices
+///                       2 prepared convolution: algorithm u8 (0 gemm, 1 winograd, 2 gemm-transposed, 3 direct,
+///                       4 winograd22) · count u32 · matrices
 ///                       where a matrix is role u8 (0 left, 1 right) · rows u64 · columns u64 ·
 ///                       byte count u64 · its `Fast.PackedMatrix` panels (float32)
 ///              steps    count, each: name · MXNet op · attributes (count, key · value…) · inputs · outputs ·
@@ -36,7 +37,7 @@ extension CompiledArtifact {
     }
 
     /// Convolution algorithms whose prepared weights the format stores.
-    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd, .transposedGEMM, .direct]
+    static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd, .transposedGEMM, .direct, .winograd22]
 
     /// The artifact's bytes.
     public func encoded() -> [UInt8] {

@@ -28,6 +28,8 @@ extension Fast {
             /// Direct loops over the input (groups 1) for few input channels: 8 output channels x 48
             /// columns per register tile, each tap 3 vector loads; weights packed as `.transposedGEMM`'s.
             case direct
+            /// Winograd F(2x2, 3x3): 3x3 kernels, stride 1, dilation 1, groups 1 (small planes at batch 1).
+            case winograd22
         }
 
         public let geometry: Reference.ConvolutionGeometry
@@ -41,6 +43,7 @@ extension Fast {
         /// `[O/g, C/g * kh * kw]` per group. `.winograd`: 36 `.left` matrices `[O, C]`, matrix `p` holding
         /// element `(p / 6, p % 6)` of each transformed filter `G g G^T`. `.transposedGEMM`: one `.right`
         /// matrix `[C * kh * kw, O]` (the weights transposed), as is `.direct`'s. `.depthwise`: none.
+        /// `.winograd22`: 16 `.left` matrices `[O, C]`, matrix `p` holding element `(p / 4, p % 4)` of `G g G^T`.
         public let packedWeights: [PackedMatrix]
         /// `.depthwise`: a copy of the weights `[O, kh * kw]`.
         let planeWeights: TensorBuffer?
@@ -80,6 +83,10 @@ extension Fast {
                 packedWeights = Winograd.transformWeights(weights, geometry: geometry)
                 planeWeights = nil
                 scratchCount = Winograd.scratchCount(geometry: geometry)
+            case .winograd22:
+                packedWeights = Winograd22.transformWeights(weights, geometry: geometry)
+                planeWeights = nil
+                scratchCount = Winograd22.scratchCount(geometry: geometry)
             case .transposedGEMM, .direct:
                 let depth = geometry.inputChannels * geometry.kernelHeight * geometry.kernelWidth
                 packedWeights = [PackedMatrix(rows: depth, columns: geometry.outputChannels, role: .right, source: weights,
@@ -94,7 +101,7 @@ extension Fast {
             public let description: String
         }
 
-        /// Restores a `.gemm` or `.winograd` convolution from `packedWeights` saved from one prepared for
+        /// Restores a `.gemm`, `.winograd` or `.winograd22` convolution from `packedWeights` saved from one prepared for
         /// the same geometry and algorithm (no repacking or transform). Throws if their number, roles or
         /// dimensions differ from what the algorithm needs; `.depthwise` is prepared from raw weights only.
         public init(
@@ -114,6 +121,9 @@ extension Fast {
             case .winograd:
                 (count, rows, columns, role) = (36, geometry.outputChannels, geometry.inputChannels, .left)
                 scratchCount = Winograd.scratchCount(geometry: geometry)
+            case .winograd22:
+                (count, rows, columns, role) = (16, geometry.outputChannels, geometry.inputChannels, .left)
+                scratchCount = Winograd22.scratchCount(geometry: geometry)
             case .transposedGEMM, .direct:
                 (count, rows, columns, role) = (1, depth, geometry.outputChannels, .right)
                 scratchCount = algorithm == .direct ? Self.directScratchCount(geometry) : Self.transposedScratchCount(geometry)
@@ -141,16 +151,19 @@ extension Fast {
             case .gemm: true
             case .depthwise: geometry.inputChannelsPerGroup == 1
             case .winograd: Winograd.supports(geometry)
+            case .winograd22: Winograd22.supports(geometry)
             case .transposedGEMM, .direct: geometry.groups == 1
             }
         }
 
         /// The algorithm expected to be fastest: depthwise for one input channel per group, direct where
-        /// `directIsProfitable` says so, Winograd where `Winograd.isProfitable` does, the transposed GEMM
+        /// `directIsProfitable` says so, Winograd F(2x2) where `Winograd22.isProfitable` does, F(4x4)
+        /// where `Winograd.isProfitable` does, the transposed GEMM
         /// where `transposedIsProfitable` does, else GEMM.
         public static func preferredAlgorithm(for geometry: Reference.ConvolutionGeometry) -> Algorithm {
             if geometry.inputChannelsPerGroup == 1 && geometry.groups > 1 { return .depthwise }
             if directIsProfitable(geometry) { return .direct }
+            if Winograd22.supports(geometry) && Winograd22.isProfitable(geometry) { return .winograd22 }
             if Winograd.supports(geometry) && Winograd.isProfitable(geometry) { return .winograd }
             if geometry.groups == 1 && transposedIsProfitable(geometry) { return .transposedGEMM }
             return .gemm
@@ -178,6 +191,9 @@ extension Fast {
             case .winograd:
                 runWinograd(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
                             threadIndex: threadIndex, threadCount: threadCount)
+            case .winograd22:
+                runWinograd22(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
+                              threadIndex: threadIndex, threadCount: threadCount)
             case .transposedGEMM:
                 runTransposedGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
                                   threadIndex: threadIndex, threadCount: threadCount)

@@ -252,10 +252,13 @@ struct FastConvolutionTests {
         let stem = Self.conv(3, 64, 224, 224, kernel: (7, 7), stride: (2, 2), pad: (3, 3)).geometry
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: stem) == (Fast.InstructionSet.best == .avx512 ? .direct : .gemm))
         // 7x7 planes fill a 32-column tile and a half-empty second one; as 6-pixel panels they waste 5 of 54.
-        for (c, o, kernel, pad) in [(512, 512, 3, 1), (2048, 512, 1, 0), (960, 160, 1, 0)] {
+        for (c, o, kernel, pad) in [(2048, 512, 1, 0), (960, 160, 1, 0)] {
             let small = Self.conv(c, o, 7, 7, kernel: (kernel, kernel), pad: (pad, pad)).geometry
             #expect(Fast.PreparedConvolution.preferredAlgorithm(for: small) == .transposedGEMM)
         }
+        // ResNet's 3x3 512 -> 512 at 7x7 runs Winograd F(2x2) at batch 1 (FastWinograd22Tests).
+        let resnet7x7 = Self.conv(512, 512, 7, 7, kernel: (3, 3), pad: (1, 1)).geometry
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: resnet7x7) == .winograd22)
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(256, 1024, 14, 14, kernel: (1, 1)).geometry) == .gemm)
         // ResNet's strided 1x1s down to 14x14 and 7x7: the transposed GEMM samples their pixel panels once;
         // with few channels, or larger planes, GEMM is as fast.

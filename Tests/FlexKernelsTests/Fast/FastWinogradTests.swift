@@ -51,9 +51,9 @@ struct FastWinogradTests {
         #expect(worst < 1e-3, "\(threadCount) threads: scaled error \(worst)")
     }
 
-    @Test("chosen for small planes once the batch holds 8 tiles")
+    @Test("chosen for small planes once the batch holds 8 tiles (16 at 512 channels, else F(2x2))")
     func choice() {
-        for (batch, expected) in [(1, Fast.PreparedConvolution.Algorithm.transposedGEMM), (2, .winograd), (8, .winograd)] {
+        for (batch, expected) in [(1, Fast.PreparedConvolution.Algorithm.winograd22), (2, .winograd22), (4, .winograd), (8, .winograd)] {
             let g = FastConvolutionTests.conv(512, 512, 7, 7, kernel: (3, 3), pad: (1, 1), batch: batch).geometry
             #expect(Fast.PreparedConvolution.preferredAlgorithm(for: g) == expected, "batch \(batch)")
         }
