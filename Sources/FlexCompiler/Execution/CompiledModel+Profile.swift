@@ -24,7 +24,7 @@ extension CompiledModel {
     /// and execution order. `inputs` in `self.inputs` order with their shapes and dtype float32.
     public func profile(_ inputs: [Tensor], iterations: Int) -> [StepProfile] {
         precondition(iterations >= 1, "profile needs at least one iteration")
-        let costModel = CostModel(winogradSpeedup: 1)
+        let costModel = CostModel.directFLOPs
         var profiles: [[StepProfile]] = []
         for stage in 0..<stageCount {
             var steps: [StepProfile] = []

@@ -56,7 +56,7 @@ struct BenchSetup {
             throw CommandLineError("the model has no input '\(name)' (inputs: \(model.inputs.map(\.name).joined(separator: ", ")))")
         }
         let batch = model.inputs.first.map { $0.shape.rank > 0 ? $0.shape[0] : 1 } ?? 1
-        let flops = model.summary(costModel: CostModel(winogradSpeedup: 1)).stages.reduce(0) { $0 + $1.flops }
+        let flops = model.summary(costModel: CostModel.directFLOPs).stages.reduce(0) { $0 + $1.flops }
         let name = URL(fileURLWithPath: prefix).lastPathComponent
         return BenchSetup(name: name, model: model, compiledHere: compiledHere, compileSeconds: compileSeconds,
                           inputs: tensors.mapValues { $0.dtype == .float32 ? $0 : $0.converted(to: .float32) },
