@@ -70,7 +70,37 @@ AVX512 INLINE void tile32(const int rows, const int masked, const int full, int6
         _mm_prefetch((const char *)(c + r * ldc + 2 * NR), _MM_HINT_T0);
         _mm_prefetch((const char *)(c + r * ldc + 3 * NR), _MM_HINT_T0);
     }
-    for (int64_t p = 0; p < k; p++) {
+    int64_t p = 0;
+    // One or two rows (the last panel of 49 pixels, say) have too few accumulators to hide the FMA
+    // latency: odd k go to a second set, summed at the end (a constant choice after inlining).
+    const int split = rows <= 2;
+    __m512 lo_odd[MR], hi_odd[MR];
+    if (split) {
+        EACH_ROW lo_odd[r] = hi_odd[r] = _mm512_setzero_ps();
+        for (; p + 2 <= k; p += 2) {
+            if (p < prefetch_rows) {
+                _mm_prefetch((const char *)(prefetch + p * brs), _MM_HINT_T0);
+                _mm_prefetch((const char *)(prefetch + (b1 - b) + p * brs), _MM_HINT_T0);
+                _mm_prefetch((const char *)(prefetch + (p + 1) * brs), _MM_HINT_T0);
+                _mm_prefetch((const char *)(prefetch + (b1 - b) + (p + 1) * brs), _MM_HINT_T0);
+            }
+            if (a_next) _mm_prefetch((const char *)(a_next + p * MR), _MM_HINT_T0);
+            const __m512 b0v = _mm512_loadu_ps(b), b0w = _mm512_loadu_ps(b + brs);
+            const __m512 b1v = masked ? _mm512_maskz_loadu_ps(m1, b1) : _mm512_loadu_ps(b1);
+            const __m512 b1w = masked ? _mm512_maskz_loadu_ps(m1, b1 + brs) : _mm512_loadu_ps(b1 + brs);
+            EACH_ROW {
+                const __m512 av = _mm512_set1_ps(a[r]), aw = _mm512_set1_ps(a[MR + r]);
+                lo[r] = _mm512_fmadd_ps(av, b0v, lo[r]);
+                hi[r] = _mm512_fmadd_ps(av, b1v, hi[r]);
+                lo_odd[r] = _mm512_fmadd_ps(aw, b0w, lo_odd[r]);
+                hi_odd[r] = _mm512_fmadd_ps(aw, b1w, hi_odd[r]);
+            }
+            a += 2 * MR;
+            b += 2 * brs;
+            b1 += 2 * brs;
+        }
+    }
+    for (; p < k; p++) {
         if (p < prefetch_rows) {
             _mm_prefetch((const char *)(prefetch + p * brs), _MM_HINT_T0);
             _mm_prefetch((const char *)(prefetch + (b1 - b) + p * brs), _MM_HINT_T0);
@@ -86,6 +116,10 @@ AVX512 INLINE void tile32(const int rows, const int masked, const int full, int6
         a += MR;
         b += brs;
         b1 += brs;
+    }
+    if (split) EACH_ROW {
+        lo[r] = _mm512_add_ps(lo[r], lo_odd[r]);
+        hi[r] = _mm512_add_ps(hi[r], hi_odd[r]);
     }
     const tile_ep second = shifted16(e, flags);
     EACH_ROW {

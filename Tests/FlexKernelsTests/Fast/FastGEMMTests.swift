@@ -21,6 +21,7 @@ struct FastGEMMTests {
     static let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (6, 16, 8), (7, 17, 9), (5, 15, 3), (13, 33, 300), (37, 50, 19), (64, 3, 70), (4, 20, 0),
         (2, 97, 1), (12, 64, 16), (24, 70, 40),
+        (8, 40, 33), (49, 64, 40),  // 2- and 1-row last panels: odd k in a second set of accumulators
         (1027, 37, 21),  // 1024+ rows: a row-major B whose rows are not whole cache lines is packed
     ]
 
