@@ -1,87 +1,39 @@
 import CFlexKernels
 
 extension Fast.PreparedConvolution {
-    /// Winograd F(4x4, 3x3). The batch's tile rows, numbered image by image, are split between the threads;
-    /// a chunk may span images, so small planes still give the 36 GEMMs a wide N and share one pass over
-    /// the transformed weights between several images.
+    /// Winograd F(4x4, 3x3) through the shared chunk loop (`runWinogradChunks`): a chunk may span images,
+    /// so small planes still give the 36 GEMMs a wide N and share one pass over the transformed weights
+    /// between several images.
     func runWinograd(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
         epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
     ) {
         typealias Winograd = Fast.Winograd
         let g = geometry, layout = Winograd.ScratchLayout(g)
-        let channels = g.inputChannels, filters = g.outputChannels
-        let inputPlane = g.inputHeight * g.inputWidth, outputPlane = g.outputHeight * g.outputWidth
-        let tileRows = Winograd.tileRows(g), perRow = Winograd.tilesPerRow(g), chunkRows = Winograd.chunkRows(g)
         let v = scratch, m = scratch + layout.vCount, rowBuffer = m + layout.mCount
-        let panelStride = layout.vPanelStride
-        let totalRows = batch * tileRows
-        let firstRow = totalRows * threadIndex / threadCount, endRow = totalRows * (threadIndex + 1) / threadCount
-        let hasEpilogue = !epilogue.isNone
-
-        for chunkStart in stride(from: firstRow, to: endRow, by: chunkRows) {
-            let rows = Swift.min(chunkRows, endRow - chunkStart), tiles = rows * perRow
-            // Input transform into V (with zeros past the tiles in V's last panels).
-            var inputChunk = flex_winograd_chunk(
-                height: Int64(g.inputHeight), width: Int64(g.inputWidth),
-                pad_h: Int64(g.padHeight), pad_w: Int64(g.padWidth),
-                tile_row_start: Int64(chunkStart), tile_rows: Int64(rows), tiles_per_row: Int64(perRow),
-                rows_per_image: Int64(tileRows), image_stride: Int64(g.inputImageCount))
-            for channel in 0..<channels {
-                let plane = input + channel * inputPlane, destination = v + channel * Fast.GEMM.nr
-                let matrixStride = Int64(layout.vMatrixStride)
+        let chunks = WinogradScratch(
+            positions: 36, tileRows: Winograd.tileRows(g), tilesPerRow: Winograd.tilesPerRow(g),
+            chunkRows: Winograd.chunkRows(g), v: v, m: m, vPanelStride: layout.vPanelStride,
+            vMatrixStride: layout.vMatrixStride, mMatrixStride: layout.mMatrixStride)
+        let vStride = Int64(layout.vMatrixStride), panelStride = Int64(layout.vPanelStride)
+        let mStride = Int64(layout.mMatrixStride)
+        runWinogradChunks(
+            chunks, input: input, output: output, batch: batch, epilogue: epilogue,
+            threadIndex: threadIndex, threadCount: threadCount,
+            prepareInput: { _ in },
+            transformInput: { plane, chunk, destination, next in
                 switch instructionSet {
-                case .avx512:
-                    flex_winograd43_input_avx512(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer,
-                                                 channel + 1 < channels ? plane + inputPlane : nil)
-                case .avx2FMA:
-                    flex_winograd43_input_avx2(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer)
-                case .portable:
-                    flex_winograd43_input_portable(plane, &inputChunk, destination, matrixStride, Int64(panelStride), rowBuffer)
+                case .avx512: flex_winograd43_input_avx512(plane, &chunk, destination, vStride, panelStride, rowBuffer, next)
+                case .avx2FMA: flex_winograd43_input_avx2(plane, &chunk, destination, vStride, panelStride, rowBuffer)
+                case .portable: flex_winograd43_input_portable(plane, &chunk, destination, vStride, panelStride, rowBuffer)
                 }
-            }
-            // 36 GEMMs: M_p[O, tiles] = U_p[O, C] . V_p[C, tiles].
-            for position in 0..<36 {
-                let weights = packedWeights[position]
-                if instructionSet == .avx512 && tiles <= Fast.GEMM.nr {
-                    // One V panel (batch 1 at 14x14: 16 tiles): a kernel streaming U with nothing else around it.
-                    flex_winograd43_gemm16_avx512(Int64(filters), Int64(tiles), Int64(channels), weights.values,
-                                                  Int64(weights.panelStride), v + position * layout.vMatrixStride,
-                                                  m + position * layout.mMatrixStride, Int64(tiles))
-                    continue
+            },
+            transformOutput: { products, chunk, destination, e, nextPlane in
+                switch instructionSet {
+                case .avx512: flex_winograd43_output_avx512(products, mStride, &chunk, destination, e, nextPlane)
+                case .avx2FMA: flex_winograd43_output_avx2(products, mStride, &chunk, destination, e)
+                case .portable: flex_winograd43_output_portable(products, mStride, &chunk, destination, e)
                 }
-                Fast.GEMM.run(
-                    m: filters, n: tiles, k: channels,
-                    left: .panels(weights.values, panelStride: weights.panelStride),
-                    right: .panels(v + position * layout.vMatrixStride, panelStride: panelStride),
-                    output: m + position * layout.mMatrixStride, outputRowStride: tiles, accumulate: false,
-                    epilogue: .none, scratch: nil, threadIndex: 0, threadCount: 1, blocking: .default,
-                    instructionSet: instructionSet)
-            }
-            // Output transform with the epilogue, one output channel at a time.
-            var outputChunk = flex_winograd_chunk(
-                height: Int64(g.outputHeight), width: Int64(g.outputWidth), pad_h: 0, pad_w: 0,
-                tile_row_start: Int64(chunkStart), tile_rows: Int64(rows), tiles_per_row: Int64(perRow),
-                rows_per_image: Int64(tileRows), image_stride: Int64(g.outputImageCount))
-            for filter in 0..<filters {
-                let offset = filter * outputPlane
-                let products = m + filter * tiles, matrixStride = Int64(layout.mMatrixStride)
-                var tile = epilogue.tile(row: filter, column: 0)
-                tile.bias_per_column = 0
-                tile.bias = epilogue.bias.map { $0 + filter }
-                tile.residual = epilogue.residual.map { $0 + offset }
-                tile.residual_stride = Int64(g.outputWidth)
-                withUnsafePointer(to: &tile) { tilePointer in
-                    let e = hasEpilogue ? tilePointer : nil
-                    switch instructionSet {
-                    case .avx512:
-                        flex_winograd43_output_avx512(products, matrixStride, &outputChunk, output + offset, e,
-                                                      filter + 1 < filters ? Int64(outputPlane) : 0)
-                    case .avx2FMA: flex_winograd43_output_avx2(products, matrixStride, &outputChunk, output + offset, e)
-                    case .portable: flex_winograd43_output_portable(products, matrixStride, &outputChunk, output + offset, e)
-                    }
-                }
-            }
-        }
+            })
     }
 }

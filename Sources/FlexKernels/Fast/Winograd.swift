@@ -81,26 +81,33 @@ extension Fast {
                 [1.0 / 24, -1.0 / 12, 1.0 / 6],
                 [0, 0, 1],
             ]
+            return transformWeights(weights, geometry: g, by: matrix)
+        }
+        /// `U_p[o][c] = (G g_oc G^T)[p / a][p % a]` for the weights `[O, C, 3, 3]` and the a x 3 matrix
+        /// `G` (`matrix`), as a² packed `.left` `[O, C]` matrices; computed in Double.
+        static func transformWeights(_ weights: UnsafePointer<Float>, geometry g: Reference.ConvolutionGeometry,
+                                     by matrix: [[Double]]) -> [PackedMatrix] {
+            let size = matrix.count, positions = size * size
             let o = g.outputChannels, c = g.inputChannels
-            var transformed = [Float](repeating: 0, count: 36 * o * c)
+            var transformed = [Float](repeating: 0, count: positions * o * c)
             for outputChannel in 0..<o {
                 for inputChannel in 0..<c {
                     let filter = weights + (outputChannel * c + inputChannel) * 9
-                    for i in 0..<6 {
-                        for j in 0..<6 {
+                    for i in 0..<size {
+                        for j in 0..<size {
                             var sum = 0.0
                             for ky in 0..<3 {
                                 for kx in 0..<3 {
                                     sum += matrix[i][ky] * Double(filter[ky * 3 + kx]) * matrix[j][kx]
                                 }
                             }
-                            transformed[((i * 6 + j) * o + outputChannel) * c + inputChannel] = Float(sum)
+                            transformed[((i * size + j) * o + outputChannel) * c + inputChannel] = Float(sum)
                         }
                     }
                 }
             }
             return transformed.withUnsafeBufferPointer { values in
-                (0..<36).map { position in
+                (0..<positions).map { position in
                     PackedMatrix(rows: o, columns: c, role: .left, source: values.baseAddress! + position * o * c,
                                  rowStride: c)
                 }

@@ -77,30 +77,7 @@ extension Fast {
         /// `[O, C]` matrices.
         static func transformWeights(_ weights: UnsafePointer<Float>, geometry g: Reference.ConvolutionGeometry) -> [PackedMatrix] {
             let matrix: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-            let o = g.outputChannels, c = g.inputChannels
-            var transformed = [Float](repeating: 0, count: 16 * o * c)
-            for outputChannel in 0..<o {
-                for inputChannel in 0..<c {
-                    let filter = weights + (outputChannel * c + inputChannel) * 9
-                    for i in 0..<4 {
-                        for j in 0..<4 {
-                            var sum = 0.0
-                            for ky in 0..<3 {
-                                for kx in 0..<3 {
-                                    sum += matrix[i][ky] * Double(filter[ky * 3 + kx]) * matrix[j][kx]
-                                }
-                            }
-                            transformed[((i * 4 + j) * o + outputChannel) * c + inputChannel] = Float(sum)
-                        }
-                    }
-                }
-            }
-            return transformed.withUnsafeBufferPointer { values in
-                (0..<16).map { position in
-                    PackedMatrix(rows: o, columns: c, role: .left, source: values.baseAddress! + position * o * c,
-                                 rowStride: c)
-                }
-            }
+            return Winograd.transformWeights(weights, geometry: g, by: matrix)
         }
     }
 }
