@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include "CFlexKernels.h"
 #include "epilogue_scalar.h"
+#include "winograd_tiles.h"
 
 // Winograd F(2x2, 3x3) transforms (Lavin & Gray 2015):
 //   B^T = [1 0 -1 0;  0 1 1 0;  0 -1 1 0;  0 1 0 -1]
@@ -25,31 +26,15 @@ static inline void output_transform4(const float *m, int64_t ms, float *out, int
     out[os] = m[ms] - m[2 * ms] - m[3 * ms];
 }
 
-static inline float *v22_slot(float *v, int64_t matrix_stride, int64_t panel_stride, int64_t position, int64_t tile) {
-    return v + position * matrix_stride + (tile / 16) * panel_stride + tile % 16;
-}
-
 void flex_winograd22_input_portable(const float *input, const flex_winograd_chunk *c, float *v,
                                     int64_t matrix_stride, int64_t panel_stride) {
     const int64_t tiles = c->tile_rows * c->tiles_per_row, padded = (tiles + 15) / 16 * 16;
     for (int64_t t = 0; t < padded; t++) {
         float d[16] = {0}, half[16], result[16];
-        if (t < tiles) {
-            const int64_t row = c->tile_row_start + t / c->tiles_per_row, tx = t % c->tiles_per_row;
-            const int64_t ty = row % c->rows_per_image;
-            const float *plane = input + row / c->rows_per_image * c->image_stride;
-            for (int64_t i = 0; i < 4; i++) {
-                const int64_t iy = 2 * ty - c->pad_h + i;
-                if (iy < 0 || iy >= c->height) continue;
-                for (int64_t j = 0; j < 4; j++) {
-                    const int64_t ix = 2 * tx - c->pad_w + j;
-                    if (ix >= 0 && ix < c->width) d[i * 4 + j] = plane[iy * c->width + ix];
-                }
-            }
-        }
+        if (t < tiles) flex_winograd_gather_tile(input, c, t, 2, d);
         for (int j = 0; j < 4; j++) input_transform4(d + j, 4, half + j, 4);                // B^T d (columns)
         for (int i = 0; i < 4; i++) input_transform4(half + i * 4, 1, result + i * 4, 1);  // (.) B (rows)
-        for (int p = 0; p < 16; p++) *v22_slot(v, matrix_stride, panel_stride, p, t) = result[p];
+        for (int p = 0; p < 16; p++) *flex_winograd_v_slot(v, matrix_stride, panel_stride, p, t) = result[p];
     }
 }
 
@@ -61,20 +46,7 @@ void flex_winograd22_output_portable(const float *m, int64_t matrix_stride, cons
         for (int p = 0; p < 16; p++) tile[p] = m[p * matrix_stride + t];
         for (int i = 0; i < 4; i++) output_transform4(tile + i * 4, 1, half + i * 2, 1);  // rows: 4x2
         for (int x = 0; x < 2; x++) output_transform4(half + x, 2, result + x, 2);        // columns: 2x2
-        const int64_t row = c->tile_row_start + t / c->tiles_per_row, tx = t % c->tiles_per_row;
-        const int64_t ty = row % c->rows_per_image, image_offset = row / c->rows_per_image * c->image_stride;
-        flex_epilogue shifted = {0};
-        if (e) {
-            shifted = *e;
-            if (shifted.residual) shifted.residual += image_offset;
-        }
-        float *plane = output + image_offset;
-        for (int64_t y = 0; y < 2 && 2 * ty + y < c->height; y++) {
-            for (int64_t x = 0; x < 2 && 2 * tx + x < c->width; x++) {
-                const int64_t oy = 2 * ty + y, ox = 2 * tx + x;
-                plane[oy * c->width + ox] = flex_plane_epilogue_apply(e ? &shifted : NULL, result[y * 2 + x], oy, ox);
-            }
-        }
+        flex_winograd_scatter_tile(output, c, t, 2, result, e);
     }
 }
 

@@ -1,6 +1,7 @@
 #include <stddef.h>
 #include "CFlexKernels.h"
 #include "epilogue_scalar.h"
+#include "winograd_tiles.h"
 
 // Winograd F(4x4, 3x3) transforms (Lavin & Gray 2015):
 //   B^T = [4  0 -5  0 1 0;  0 -4 -4  1 1 0;  0 4 -4 -1 1 0;  0 -2 -1 2 1 0;  0 2 -1 -2 1 0;  0 4 0 -5 0 1]
@@ -28,42 +29,16 @@ static inline void output_transform6(const float *m, int64_t ms, float *out, int
     out[3 * os] = b + 8 * d + m[5 * ms];
 }
 
-/// The epilogue of image `offset / image_stride`: its residual plane moved by `offset` floats.
-static inline flex_epilogue image_epilogue(const flex_epilogue *e, int64_t offset) {
-    flex_epilogue shifted = {0};
-    if (e) {
-        shifted = *e;
-        if (shifted.residual) shifted.residual += offset;
-    }
-    return shifted;
-}
-
-static inline float *v_slot(float *v, int64_t matrix_stride, int64_t panel_stride, int64_t position, int64_t tile) {
-    return v + position * matrix_stride + (tile / 16) * panel_stride + tile % 16;
-}
-
 void flex_winograd43_input_portable(const float *input, const flex_winograd_chunk *c, float *v,
                                     int64_t matrix_stride, int64_t panel_stride, float *scratch) {
     (void)scratch;
     const int64_t tiles = c->tile_rows * c->tiles_per_row, padded = (tiles + 15) / 16 * 16;
     for (int64_t t = 0; t < padded; t++) {
         float d[36] = {0}, half[36], result[36];
-        if (t < tiles) {
-            const int64_t row = c->tile_row_start + t / c->tiles_per_row, tx = t % c->tiles_per_row;
-            const int64_t ty = row % c->rows_per_image;
-            const float *plane = input + row / c->rows_per_image * c->image_stride;
-            for (int64_t i = 0; i < 6; i++) {
-                const int64_t iy = 4 * ty - c->pad_h + i;
-                if (iy < 0 || iy >= c->height) continue;
-                for (int64_t j = 0; j < 6; j++) {
-                    const int64_t ix = 4 * tx - c->pad_w + j;
-                    if (ix >= 0 && ix < c->width) d[i * 6 + j] = plane[iy * c->width + ix];
-                }
-            }
-        }
+        if (t < tiles) flex_winograd_gather_tile(input, c, t, 4, d);
         for (int j = 0; j < 6; j++) input_transform6(d + j, 6, half + j, 6);       // B^T d (columns)
         for (int i = 0; i < 6; i++) input_transform6(half + i * 6, 1, result + i * 6, 1);  // (.) B (rows)
-        for (int p = 0; p < 36; p++) *v_slot(v, matrix_stride, panel_stride, p, t) = result[p];
+        for (int p = 0; p < 36; p++) *flex_winograd_v_slot(v, matrix_stride, panel_stride, p, t) = result[p];
     }
 }
 
@@ -75,19 +50,7 @@ void flex_winograd43_output_portable(const float *m, int64_t matrix_stride, cons
         for (int p = 0; p < 36; p++) tile[p] = m[p * matrix_stride + t];
         for (int i = 0; i < 6; i++) output_transform6(tile + i * 6, 1, half + i * 4, 1);  // rows: 6x4
         for (int x = 0; x < 4; x++) output_transform6(half + x, 4, result + x, 4);        // columns: 4x4
-        const int64_t row = c->tile_row_start + t / c->tiles_per_row, tx = t % c->tiles_per_row;
-        const int64_t ty = row % c->rows_per_image, image = row / c->rows_per_image;
-        const flex_epilogue shifted = image_epilogue(e, image * c->image_stride);
-        float *plane = output + image * c->image_stride;
-        for (int64_t y = 0; y < 4; y++) {
-            const int64_t oy = 4 * ty + y;
-            if (oy >= c->height) break;
-            for (int64_t x = 0; x < 4; x++) {
-                const int64_t ox = 4 * tx + x;
-                if (ox >= c->width) break;
-                plane[oy * c->width + ox] = flex_plane_epilogue_apply(e ? &shifted : NULL, result[y * 4 + x], oy, ox);
-            }
-        }
+        flex_winograd_scatter_tile(output, c, t, 4, result, e);
     }
 }
 
@@ -200,7 +163,7 @@ FLEX_AVX2 void flex_winograd43_input_avx2(const float *input, const flex_winogra
                 for (int i = 0; i < 6; i++) d[i] = _mm256_loadu_ps(gathered[i]);
                 input_transform6_avx2(d, out);
             }
-            for (int j = 0; j < 6; j++) _mm256_storeu_ps(v_slot(v, matrix_stride, panel_stride, r * 6 + j, t0), out[j]);
+            for (int j = 0; j < 6; j++) _mm256_storeu_ps(flex_winograd_v_slot(v, matrix_stride, panel_stride, r * 6 + j, t0), out[j]);
         }
     }
 }
@@ -267,7 +230,7 @@ FLEX_AVX2 void flex_winograd43_output_avx2(const float *m, int64_t matrix_stride
                 const int64_t t = t0 + lane;
                 const int64_t lrow = c->tile_row_start + t / per_row, ltx = t % per_row;
                 const int64_t lty = lrow % c->rows_per_image, limage = lrow / c->rows_per_image;
-                const flex_epilogue shifted = image_epilogue(e, limage * c->image_stride);
+                const flex_epilogue shifted = flex_winograd_image_epilogue(e, limage * c->image_stride);
                 float *plane = output + limage * c->image_stride;
                 for (int64_t y = 0; y < 4 && 4 * lty + y < c->height; y++) {
                     for (int64_t x = 0; x < 4 && 4 * ltx + x < c->width; x++) {
