@@ -136,15 +136,7 @@ AVX512 void flex_winograd22_output_avx512(const float *m, int64_t matrix_stride,
     for (int64_t q = 0; q < c->tile_rows; q++) {
         const int64_t row = c->tile_row_start + q, ty = row % c->rows_per_image;
         const int64_t image_offset = row / c->rows_per_image * c->image_stride;
-        // The next channel's output rows (and residual rows) of this tile row, a channel's work ahead.
-        if (next_plane) {
-            const int64_t first = 2 * ty * width, end = (2 * ty + 2 < c->height ? 2 * ty + 2 : c->height) * width;
-            for (int64_t offset = first; offset < end; offset += 16) {
-                _mm_prefetch((const char *)(output + next_plane + image_offset + offset), _MM_HINT_ET0);
-                if (e && e->residual)
-                    _mm_prefetch((const char *)(e->residual + next_plane + image_offset + offset), _MM_HINT_T0);
-            }
-        }
+        flex_winograd_prefetch_next_rows(output, e, next_plane, image_offset, ty, 2, c);
         for (int64_t tx = 0; tx < per_row; tx += 16) {
             const int64_t t = q * per_row + tx;
             // Rows then columns: half[i][x] = (m[i][.] A)[x], result[y][x] = (A^T half[.][x])[y].

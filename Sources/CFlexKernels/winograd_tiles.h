@@ -60,4 +60,22 @@ static inline void flex_winograd_scatter_tile(float *output, const flex_winograd
     }
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// Pulls the next channel's output rows of tile row `ty` (and its residual rows) into cache, a channel's
+/// work ahead: that plane starts `next_plane` floats after this one (0: none), the image at `image_offset`.
+__attribute__((target("avx512f"))) static inline void flex_winograd_prefetch_next_rows(
+    const float *output, const flex_epilogue *e, int64_t next_plane, int64_t image_offset, int64_t ty, int step,
+    const flex_winograd_chunk *c) {
+    if (!next_plane) return;
+    const int64_t first = step * ty * c->width;
+    const int64_t end = (step * ty + step < c->height ? step * ty + step : c->height) * c->width;
+    for (int64_t offset = first; offset < end; offset += 16) {
+        _mm_prefetch((const char *)(output + next_plane + image_offset + offset), _MM_HINT_ET0);
+        if (e && e->residual) _mm_prefetch((const char *)(e->residual + next_plane + image_offset + offset), _MM_HINT_T0);
+    }
+}
+#endif
+
 #endif
