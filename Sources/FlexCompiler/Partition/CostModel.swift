@@ -6,31 +6,32 @@ import FlexTensor
 /// with a roofline: `max(flops / flopsPerSecond, bytes / bytesPerSecond)`. Only the ratios between
 /// estimates matter for partitioning; the figures are those of one modest CPU core.
 ///
-/// Convolutions the fast kernels compute with Winograd do fewer multiplications than their direct FLOP
-/// count: F(4x4, 3x3) ones have their FLOPs divided by `winogradSpeedup`, F(2x2, 3x3) ones by
-/// `winograd22Speedup`.
+/// Convolutions run at their kernel's speed: a convolution's FLOPs are divided by its algorithm's entry
+/// in `convolutionSpeedups` (how much faster per direct FLOP than the plain GEMM; absent: 1).
 public struct CostModel: Sendable, Equatable {
     /// Sustained float32 FLOP/s of one core.
     public var flopsPerSecond: Double
     /// Sustained memory bandwidth of one core, bytes/s (also used for boundary transfers).
     public var bytesPerSecond: Double
-    /// How much faster than its direct FLOP count a Winograd convolution runs (4 in theory, less
-    /// after the transforms).
-    public var winogradSpeedup: Double
-    /// The same for F(2x2, 3x3) (2.25 in theory; measured 1.6 on ResNet-50's 512@7 layers against the
-    /// transposed GEMM they replace).
-    public var winograd22Speedup: Double
+    /// Speed per direct FLOP of each convolution algorithm against the plain GEMM.
+    public var convolutionSpeedups: [Fast.PreparedConvolution.Algorithm: Double]
 
-    public init(flopsPerSecond: Double = 50e9, bytesPerSecond: Double = 10e9, winogradSpeedup: Double = 2.5,
-                winograd22Speedup: Double = 1.6) {
+    /// Measured on ResNet-50 v1 at batch 1 on one core (`flexeg bench --profile`, direct-equivalent
+    /// GFLOP/s per kernel family): GEMM 205, transposed GEMM 193, Winograd F(4x4) 480 (4x fewer
+    /// multiplies in theory), F(2x2) 300 (2.25x in theory), the direct stem convolution 229.
+    public static let measuredConvolutionSpeedups: [Fast.PreparedConvolution.Algorithm: Double] = [
+        .transposedGEMM: 0.94, .winograd: 2.35, .winograd22: 1.45, .direct: 1.1,
+    ]
+
+    public init(flopsPerSecond: Double = 50e9, bytesPerSecond: Double = 10e9,
+                convolutionSpeedups: [Fast.PreparedConvolution.Algorithm: Double] = measuredConvolutionSpeedups) {
         self.flopsPerSecond = flopsPerSecond
         self.bytesPerSecond = bytesPerSecond
-        self.winogradSpeedup = winogradSpeedup
-        self.winograd22Speedup = winograd22Speedup
+        self.convolutionSpeedups = convolutionSpeedups
     }
 
     /// Counts every convolution's direct FLOPs (what GFLOP/s figures are reported against).
-    public static let directFLOPs = CostModel(winogradSpeedup: 1, winograd22Speedup: 1)
+    public static let directFLOPs = CostModel(convolutionSpeedups: [:])
 
     /// The step's operator cost plus its epilogue (one flop per element per operation; a fused add
     /// reads its operand).
@@ -38,12 +39,9 @@ public struct CostModel: Sendable, Equatable {
         let inputs = step.inputs.map { program.values[$0].shape }
         let outputs = step.outputs.map { program.values[$0].shape }
         var cost = step.op.cost(inputs: inputs, outputs: outputs)
-        if let geometry = StepKernel.convolutionGeometry(step, values: program.values) {
-            switch Fast.PreparedConvolution.preferredAlgorithm(for: geometry) {
-            case .winograd: cost.flops /= winogradSpeedup
-            case .winograd22: cost.flops /= winograd22Speedup
-            default: break
-            }
+        if let geometry = StepKernel.convolutionGeometry(step, values: program.values),
+           let speedup = convolutionSpeedups[Fast.PreparedConvolution.preferredAlgorithm(for: geometry)] {
+            cost.flops /= speedup
         }
         if let first = step.outputs.first {
             let value = program.values[first]
