@@ -445,18 +445,38 @@ static inline int rows3x3_applies(const flex_plane_geometry *g) {
            g->stride_w == 1;
 }
 
+/// Output channel `o` of a 3x3 depthwise layer walked by rows: its nine taps and bias broadcast, its
+/// input plane (channel `o / multiplier`), residual plane (NULL for none) and output plane.
+typedef struct {
+    __m512 w[9];
+    __m512 bias;
+    const float *plane;
+    const float *residual;
+    float *out;
+} rows3x3_channel;
+
+AVX512 static inline rows3x3_channel rows3x3_channel_at(const float *input, int64_t input_stride, int64_t multiplier,
+                                                        const float *weights, float *output, int64_t output_stride,
+                                                        int64_t o, const flex_epilogue *e) {
+    rows3x3_channel ch;
+    for (int i = 0; i < 9; i++) ch.w[i] = _mm512_set1_ps(weights[o * 9 + i]);
+    ch.bias = _mm512_set1_ps(e && e->bias ? e->bias[o] : 0);
+    ch.plane = input + o / multiplier * input_stride;
+    ch.residual = e && e->residual ? e->residual + o * output_stride : NULL;
+    ch.out = output + o * output_stride;
+    return ch;
+}
+
 AVX512 static void depthwise3x3_rows_channels(const float *input, int64_t input_stride, int64_t multiplier,
                                               const float *weights, float *output, int64_t output_stride, int64_t first,
                                               int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
     const int clamp = e && e->clamp;
     const __m512 lower = _mm512_set1_ps(clamp ? e->lower : 0), upper = _mm512_set1_ps(clamp ? e->upper : 0);
     for (int64_t o = first; o < first + count; o++) {
-        __m512 w[9];
-        for (int i = 0; i < 9; i++) w[i] = _mm512_set1_ps(weights[o * 9 + i]);
-        const __m512 bias = _mm512_set1_ps(e && e->bias ? e->bias[o] : 0);
-        const float *plane = input + o / multiplier * input_stride;
-        const float *residual = e && e->residual ? e->residual + o * output_stride : NULL;
-        float *out = output + o * output_stride;
+        const rows3x3_channel ch = rows3x3_channel_at(input, input_stride, multiplier, weights, output, output_stride, o, e);
+        const __m512 *w = ch.w, bias = ch.bias;
+        const float *plane = ch.plane, *residual = ch.residual;
+        float *out = ch.out;
         for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
             const int64_t columns = g->out_w - x0 < 16 ? g->out_w - x0 : 16, start = x0 - g->pad_w;
             const __mmask16 lo = flex_lanes_inside(start, g->in_w), hi = flex_lanes_inside(start + 16, g->in_w);
@@ -515,12 +535,10 @@ AVX512 static void depthwise3x3_stride2_channels(const float *input, int64_t inp
     const int clamp = e && e->clamp;
     const __m512 lower = _mm512_set1_ps(clamp ? e->lower : 0), upper = _mm512_set1_ps(clamp ? e->upper : 0);
     for (int64_t o = first; o < first + count; o++) {
-        __m512 w[9];
-        for (int i = 0; i < 9; i++) w[i] = _mm512_set1_ps(weights[o * 9 + i]);
-        const __m512 bias = _mm512_set1_ps(e && e->bias ? e->bias[o] : 0);
-        const float *plane = input + o / multiplier * input_stride;
-        const float *residual = e && e->residual ? e->residual + o * output_stride : NULL;
-        float *out = output + o * output_stride;
+        const rows3x3_channel ch = rows3x3_channel_at(input, input_stride, multiplier, weights, output, output_stride, o, e);
+        const __m512 *w = ch.w, bias = ch.bias;
+        const float *plane = ch.plane, *residual = ch.residual;
+        float *out = ch.out;
         for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
             const int64_t columns = g->out_w - x0 < 16 ? g->out_w - x0 : 16, start = 2 * x0 - g->pad_w;
             const __mmask16 lo = flex_lanes_inside(start, g->in_w), hi = flex_lanes_inside(start + 16, g->in_w);

@@ -54,11 +54,16 @@ extension Fast {
 
             init(_ g: Reference.ConvolutionGeometry) {
                 let tiles = chunkRows(g) * tilesPerRow(g)
-                vPanelStride = g.inputChannels * GEMM.nr + 16
-                vMatrixStride = Self.oddLines(roundUp(tiles, GEMM.nr) / GEMM.nr * vPanelStride)
-                mMatrixStride = Self.oddLines(g.outputChannels * tiles)
+                (vPanelStride, vMatrixStride, mMatrixStride) = Self.matrixStrides(g, tiles: tiles)
                 rowBufferCount = Swift.max(chunkRows(g) * 6 * (4 * tilesPerRow(g) + 8),
                                            6 * (64 * ((tilesPerRow(g) + 15) / 16) + 32))
+            }
+
+            /// V's panel and matrix strides and M's matrix stride for chunks of `tiles` tiles (any Winograd
+            /// variant): one line of slack per panel, matrices at odd numbers of lines.
+            static func matrixStrides(_ g: Reference.ConvolutionGeometry, tiles: Int) -> (vPanel: Int, vMatrix: Int, mMatrix: Int) {
+                let vPanel = g.inputChannels * GEMM.nr + 16
+                return (vPanel, oddLines(roundUp(tiles, GEMM.nr) / GEMM.nr * vPanel), oddLines(g.outputChannels * tiles))
             }
 
             /// `count` floats rounded up to an odd number of 16-float lines.

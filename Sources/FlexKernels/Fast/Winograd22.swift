@@ -64,9 +64,7 @@ extension Fast {
 
             init(_ g: Reference.ConvolutionGeometry) {
                 let tiles = chunkRows(g) * tilesPerRow(g)
-                vPanelStride = g.inputChannels * GEMM.nr + 16
-                vMatrixStride = Winograd.ScratchLayout.oddLines(roundUp(tiles, GEMM.nr) / GEMM.nr * vPanelStride)
-                mMatrixStride = Winograd.ScratchLayout.oddLines(g.outputChannels * tiles)
+                (vPanelStride, vMatrixStride, mMatrixStride) = Winograd.ScratchLayout.matrixStrides(g, tiles: tiles)
                 tableCount = roundUp(tiles, GEMM.nr) / GEMM.nr * 16 * 6 / MemoryLayout<Float>.stride
             }
         }
