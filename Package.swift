@@ -1,8 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layering (each module imports only those listed before it):
-// CFlexShims, CFlexKernels → FlexTensor → FlexKernels → MXNetFormat → FlexGraph → FlexCompiler → FlexRuntime → FlexEG → flexeg
+// Layering (imports point left; each module imports only modules to its left):
+//   FlexTensor → FlexKernels → MXNetFormat → FlexGraph → FlexArtifact → FlexCompiler   (writes artifacts)
+//                                                       FlexArtifact → FlexExecution  (runs them)
+//   FlexTensor → FlexRuntime                           (NeuronCores; knows only PipelineModel/StageRunner)
+//   FlexCompiler, FlexExecution, FlexRuntime → FlexEG (the facade; adapts a CompiledModel to the runtime) → flexeg
 // No target uses `unsafeFlags`, so FlexEG stays usable as a SwiftPM dependency by URL; ISA-specific
 // micro-kernels are C functions with per-function target attributes, chosen at run time.
 let package = Package(
@@ -22,10 +25,14 @@ let package = Package(
         .target(name: "FlexKernels", dependencies: ["FlexTensor", "CFlexKernels"]),
         .target(name: "MXNetFormat", dependencies: ["FlexTensor"]),
         .target(name: "FlexGraph", dependencies: ["FlexTensor", "FlexKernels", "MXNetFormat"]),
-        .target(name: "FlexCompiler", dependencies: ["FlexGraph"]),
-        .target(name: "FlexRuntime", dependencies: ["FlexCompiler", "CFlexShims"]),
-        .target(name: "FlexEG", dependencies: ["FlexRuntime"]),
-        .target(name: "FlexTestSupport", dependencies: ["FlexEG"]),
+        .target(name: "FlexArtifact", dependencies: ["FlexGraph", "FlexKernels"]),
+        .target(name: "FlexCompiler", dependencies: ["FlexArtifact"]),
+        .target(name: "FlexExecution", dependencies: ["FlexArtifact"]),
+        .target(name: "FlexRuntime", dependencies: ["FlexTensor", "CFlexShims"]),
+        .target(name: "FlexEG", dependencies: ["FlexCompiler", "FlexExecution", "FlexRuntime"]),
+        // Test doubles: the null backend (`SyntheticModel`), for runtime tests without the compiler.
+        .target(name: "FlexRuntimeTesting", dependencies: ["FlexRuntime"]),
+        .target(name: "FlexTestSupport", dependencies: ["FlexEG", "FlexCompiler", "FlexExecution"]),
         .executableTarget(
             name: "flexeg",
             dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -37,10 +44,11 @@ let package = Package(
         .testTarget(name: "FlexKernelsTests", dependencies: ["FlexKernels", "FlexTestSupport"]),
         .testTarget(name: "MXNetFormatTests", dependencies: ["MXNetFormat", "FlexTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "FlexGraphTests", dependencies: ["FlexGraph", "FlexTestSupport"]),
-        .testTarget(name: "FlexCompilerTests", dependencies: ["FlexCompiler", "FlexTestSupport"]),
+        .testTarget(name: "FlexCompilerTests", dependencies: ["FlexCompiler", "FlexExecution", "FlexTestSupport"]),
+        .testTarget(name: "FlexExecutionTests", dependencies: ["FlexExecution", "FlexCompiler", "FlexTestSupport"]),
         // Holds NeuronCores in a separate process, for FlexRuntimeTests' cross-process locking tests.
         .executableTarget(name: "FlexRuntimeCoreHolder", dependencies: ["FlexRuntime"], path: "Tests/FlexRuntimeCoreHolder"),
-        .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexTestSupport", "FlexRuntimeCoreHolder"]),
+        .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexRuntimeTesting", "FlexTestSupport", "FlexRuntimeCoreHolder"]),
         .testTarget(name: "FlexEGTests", dependencies: ["FlexEG", "FlexTestSupport"]),
         .testTarget(name: "FlexCLITests", dependencies: ["flexeg", "FlexTestSupport"]),
     ],

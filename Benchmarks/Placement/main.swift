@@ -14,6 +14,7 @@ import CFlexShims
 import Dispatch
 import FlexEG
 import FlexKernels
+import FlexRuntime
 import Foundation
 
 struct Options {
@@ -229,8 +230,8 @@ func prepareModel(fixture: String?) throws -> (CompiledPipelineModel, Tensor, Do
     let graph = try Graph(symbol: checkpoint.symbol)
     let input = try Tensor(npyFile: directory + "/in_data.npy")
     let expected = try Tensor(npyFile: directory + "/out_0.npy")
-    let compiled = try Compiler.compile(graph: graph, parameters: checkpoint.argParams.merging(checkpoint.auxParams) { $1 },
-                                        inputShapes: ["data": input.shape], cores: 1)
+    let compiled = try CompiledModel(Compiler.compile(graph: graph, parameters: checkpoint.argParams.merging(checkpoint.auxParams) { $1 },
+                                                      inputShapes: ["data": input.shape], cores: 1))
     let output = compiled.makeStageRunner(stage: 0).run([input])[0]
     var difference = 0.0, reference = 0.0
     for (actual, wanted) in zip(output.toFloatArray(), expected.toFloatArray()) {

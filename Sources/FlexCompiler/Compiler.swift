@@ -1,7 +1,10 @@
+import FlexArtifact
 import FlexGraph
+import FlexKernels
 import FlexTensor
 
-/// FlexEG's model compiler: MXNet graph + parameters in, a `CompiledModel` for `cores` NeuronCores out.
+/// FlexEG's model compiler: MXNet graph + parameters in, a compiled checkpoint for `cores` NeuronCores
+/// out (`CompiledCheckpoint`; `FlexExecution.CompiledModel` runs it).
 public enum Compiler {
     /// Compiles `graph` for a `cores`-stage pipeline.
     ///
@@ -9,13 +12,18 @@ public enum Compiler {
     /// 2. Runs `PassPipeline.standard`: dead-node removal, constant folding, BatchNorm folding,
     ///    epilogue fusion. Nodes named in `exclude` stay ordinary MXNet nodes run on the host.
     /// 3. Partitions the steps into `cores` stages (`StagePartition`).
-    /// 4. Cuts each maximal run of compiled steps into a `_neuron_subgraph_op` node with its artifact,
-    ///    planning each stage part's memory.
+    /// 4. Cuts each maximal run of compiled steps into a `_neuron_subgraph_op` node with its artifact:
+    ///    weights packed for their kernels, and each stage part's plan (kernels, batch schedule, views,
+    ///    arena) recorded, all for instruction set `target`.
     ///
-    /// `parameters` holds arg and aux params merged. `progress` is called on the calling thread.
+    /// `parameters` holds arg and aux params merged. `target` defaults to the best this process may use
+    /// (`Fast.InstructionSet.active`: the CPU's, capped by `FLEXEG_MAX_ISA`); the cost model's target is
+    /// set to it. `progress` is called on the calling thread.
     public static func compile(graph: Graph, parameters: [String: Tensor], inputShapes: [String: Shape], cores: Int,
-                               exclude: Set<String> = [], costModel: CostModel = CostModel(),
-                               progress: ((CompileProgress) -> Void)? = nil) throws(CompileError) -> CompiledModel {
+                               exclude: Set<String> = [], costModel: CostModel = CostModel(), target: Fast.InstructionSet = .active,
+                               progress: ((CompileProgress) -> Void)? = nil) throws(CompileError) -> CompiledCheckpoint {
+        var costModel = costModel
+        costModel.target = target
         let pipeline = PassPipeline.standard
         let total = Double(pipeline.passes.count + 4)
         progress?(CompileProgress(pass: "lower", fraction: 0))
@@ -27,7 +35,7 @@ public enum Compiler {
         progress?(CompileProgress(pass: "partition", fraction: Double(pipeline.passes.count + 1) / total))
         let partition = try StagePartition(program: program, stages: cores, costModel: costModel)
         progress?(CompileProgress(pass: "plan-memory", fraction: Double(pipeline.passes.count + 2) / total))
-        let build = try HostGraphBuilder(program: program, partition: partition).build()
+        let build = try HostGraphBuilder(program: program, partition: partition, target: target).build()
         progress?(CompileProgress(pass: "serialize", fraction: Double(pipeline.passes.count + 3) / total))
         var parameters = build.parameters
         for (node, artifact) in build.artifacts {
@@ -36,8 +44,7 @@ public enum Compiler {
                 Tensor(shape: [bytes.count], dtype: .uint8, bytes: $0)
             }
         }
-        let model = try CompiledModel(hostGraph: build.graph, parameters: parameters, artifacts: build.artifacts)
         progress?(CompileProgress(pass: "done", fraction: 1))
-        return model
+        return CompiledCheckpoint(hostGraph: build.graph, parameters: parameters, artifacts: build.artifacts)
     }
 }

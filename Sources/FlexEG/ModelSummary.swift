@@ -1,3 +1,12 @@
+import FlexArtifact
+import FlexCompiler
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
+import FlexTensor
+import MXNetFormat
+
 /// What `flexeg inspect` reports about a checkpoint: inputs, outputs, operators, parameters, and every
 /// node FlexEG cannot run. Built from the symbol file node by node, so one unsupported operator does
 /// not hide the others. A compiled checkpoint (`compiled`) is described in full by

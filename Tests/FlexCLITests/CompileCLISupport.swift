@@ -1,6 +1,13 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
 import Foundation
+import MXNetFormat
 import Testing
 
 /// What the `flexeg compile` tests share: compiling and running fixtures through the CLI.

@@ -1,6 +1,13 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
 import Foundation
+import MXNetFormat
 import Testing
 
 /// `flexeg compile` end to end: fixtures compiled for 1, 2 and 4 NeuronCores through the CLI, then run

@@ -1,6 +1,13 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
 import Foundation
+import MXNetFormat
 import Testing
 
 /// Real MXNet 1.9.1 reads the params file `flexeg compile` writes (`mx.nd.load`): the artifact is an

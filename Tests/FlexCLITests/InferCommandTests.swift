@@ -1,6 +1,13 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
 import Foundation
+import MXNetFormat
 import Testing
 
 /// `flexeg infer` end to end: real fixtures in, MXNet's outputs out; every kind of bad input gives

@@ -1,6 +1,13 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
 import Foundation
+import MXNetFormat
 import Testing
 
 /// Compiled checkpoints and isolated runtimes for the `flexeg run` and `flexeg demo` tests.

@@ -1,7 +1,12 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 @Suite struct BatchNormFoldingTests {
@@ -64,7 +69,7 @@ import Testing
         #expect(step.fusedNodes == ["bn"])
         #expect(program.constants.count == 2, "only the folded weight and bias remain")
 
-        let model = try Compiler.compile(graph: testCase.graph, parameters: testCase.parameters,
+        let model = try compileModel(graph: testCase.graph, parameters: testCase.parameters,
                                          inputShapes: ["data": testCase.input.shape], cores: 1)
         let expected = try referenceOutputs(testCase.graph, parameters: testCase.parameters, inputs: ["data": testCase.input])
         #expect(relativeL2(try model.run([testCase.input])[0], expected[0]) <= 1e-5)
@@ -96,7 +101,7 @@ import Testing
         var program = try Program(graph: graph, parameters: parameters, inputShapes: ["data": input.shape])
         try BatchNormFolding().run(on: &program)
         #expect(program.steps.map(\.name) == ["fc"])
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         #expect(relativeL2(try model.run([input])[0], expected[0]) <= 1e-5)
     }

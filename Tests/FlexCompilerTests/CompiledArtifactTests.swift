@@ -1,6 +1,12 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
+import MXNetFormat
+import FlexTestSupport
 import Testing
 
 @Suite struct CompiledArtifactTests {
@@ -20,13 +26,14 @@ import Testing
             Step(name: "s", op: sigmoid, attributes: ["act_type": "sigmoid", "__hidden__": "kept"], inputs: [2], outputs: [3],
                  epilogue: [.add(1), .clip(min: -0.5, max: 0.75)], fusedNodes: ["plus", "clip0"]),
         ]
-        let plan = MemoryPlan(requests: [])
+        let plan = PartPlan(samples: 1, prefix: 1, kernels: [.reference], aliases: [:], crossingValues: [],
+                            memory: MemoryPlan(requests: []), scratchBytes: 0)
         let parts = [
-            CompiledArtifact.Part(stage: 0, steps: 0..<1, receives: [0], sends: [2], memoryPlan: plan),
-            CompiledArtifact.Part(stage: 2, steps: 1..<2, receives: [2], sends: [3], memoryPlan: plan),
+            CompiledArtifact.Part(stage: 0, steps: 0..<1, receives: [0], sends: [2], plan: plan),
+            CompiledArtifact.Part(stage: 2, steps: 1..<2, receives: [2], sends: [3], plan: plan),
         ]
         let weight = Tensor(shape: [2, 3], floats: [1, -2, 3, -4, 5, -6])
-        return CompiledArtifact(cores: 3, values: values, inputs: [0], outputs: [3], weights: [1: .dense(weight)], steps: steps, parts: parts)
+        return CompiledArtifact(cores: 3, target: .portable, values: values, inputs: [0], outputs: [3], weights: [1: .dense(weight)], steps: steps, parts: parts)
     }
 
     static func decode(_ bytes: [UInt8]) -> Result<CompiledArtifact, ArtifactError> {
@@ -112,13 +119,25 @@ import Testing
 
     @Test func newerFormatIsRejectedWithAClearMessage() throws {
         var bytes = try Self.sample().encoded()
-        bytes[8] = 2
+        bytes[8] = 3
         guard case .failure(let error) = Self.decode(Self.resealed(bytes)) else {
-            Issue.record("a version-2 artifact decoded")
+            Issue.record("a version-3 artifact decoded")
             return
         }
-        #expect(error == .unsupportedVersion(found: 2, newest: 1))
+        #expect(error == .unsupportedVersion(found: 3, newest: 2))
         #expect(error.description.contains("newer than this FlexEG reads"))
+    }
+
+    /// Version 1 recorded no kernel plan: such an artifact is refused with the command that rebuilds it.
+    @Test func olderFormatAsksToRecompile() throws {
+        var bytes = try Self.sample().encoded()
+        bytes[8] = 1
+        guard case .failure(let error) = Self.decode(Self.resealed(bytes)) else {
+            Issue.record("a version-1 artifact decoded")
+            return
+        }
+        #expect(error == .unsupportedVersion(found: 1, newest: 2))
+        #expect(error.description.contains("recompile the model with `flexeg compile`"))
     }
 
     @Test func checksumValidButImpossibleContentIsRejected() throws {

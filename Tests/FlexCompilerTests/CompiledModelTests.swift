@@ -1,5 +1,10 @@
+import FlexArtifact
 import FlexCompiler
+import FlexEG
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
 import Foundation
@@ -31,7 +36,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 6])
     func compiledOutputsEqualTheReferenceExecutor(cores: Int) throws {
         let graph = try Self.branchyGraph()
-        let model = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: cores)
+        let model = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: cores)
         #expect(model.stageCount == cores)
         let input = Self.input()
         let expected = try referenceOutputs(graph, parameters: [:], inputs: ["data": input])
@@ -44,7 +49,7 @@ import Testing
 
     @Test func stageRunnersChainedByHandMatchRunAndPassValuesThrough() throws {
         let graph = try Self.branchyGraph()
-        let model = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 3)
+        let model = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 3)
         #expect(model.stageInputs(stage: 0) == model.inputs)
         #expect(model.stageOutputs(stage: 2) == model.outputs)
         for stage in 0..<2 { #expect(model.stageOutputs(stage: stage) == model.stageInputs(stage: stage + 1)) }
@@ -91,7 +96,7 @@ import Testing
 
     @Test func aCompiledCheckpointLoadsBackThroughItsSymbolFile() throws {
         let graph = try Self.branchyGraph()
-        let model = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 3)
+        let model = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 3)
         let symbol = model.hostGraph.symbolFile()
         let reparsed = try Graph(symbol: symbol)
         #expect(CompiledModel.isCompiled(reparsed))
@@ -114,7 +119,7 @@ import Testing
 
     @Test func aCorruptArtifactIsAClearLoadError() throws {
         let graph = try Self.branchyGraph()
-        let model = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2)
+        let model = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2)
         var parameters = model.parameters
         let binary = parameters["_neuron_subgraph_op0_neuronbin"]!.copy()
         binary.setElement(at: binary.elementCount - 3, binary.element(at: binary.elementCount - 3) == 0 ? 1 : 0)
@@ -133,7 +138,7 @@ import Testing
 
     @Test func excludedNodesStayOnTheHostBetweenSubgraphs() throws {
         let graph = try Self.branchyGraph()
-        let model = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2, exclude: ["c"])
+        let model = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2, exclude: ["c"])
         let operators = model.hostGraph.nodes.filter { !$0.isVariable }
         #expect(operators.map(\.opName) == ["_neuron_subgraph_op", "Activation", "_neuron_subgraph_op"])
         #expect(operators.map(\.name) == ["_neuron_subgraph_op0", "c", "_neuron_subgraph_op1"])
@@ -145,16 +150,16 @@ import Testing
         #expect(try reloaded.run([input]).map { $0.toFloatArray() } == expected.map { $0.toFloatArray() })
 
         let error = expectCompileError { () throws(CompileError) in
-            _ = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 1, exclude: ["nope"])
+            _ = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 1, exclude: ["nope"])
         }
         #expect(error == .unknownExcludedNode(name: "nope"))
     }
 
     @Test func summaryEncodesTheInspectFields() throws {
         let graph = try Self.branchyGraph()
-        let model = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2)
+        let model = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2)
         let summary = model.summary()
-        #expect(summary.compiled && summary.cores == 2 && summary.formatVersion == 1)
+        #expect(summary.compiled && summary.cores == 2 && summary.formatVersion == 2 && summary.target == Fast.InstructionSet.active.name)
         #expect(summary.stages.map(\.index) == [0, 1])
         #expect(summary.stages.reduce(0) { $0 + $1.nodes } == 6)
         #expect(summary.stages.allSatisfy { $0.flops > 0 && $0.bytes > 0 && $0.peakArenaBytes <= $0.unsharedArenaBytes })
@@ -168,7 +173,7 @@ import Testing
     @Test func progressReportsEveryPhaseInOrder() throws {
         let graph = try Self.branchyGraph()
         nonisolated(unsafe) var reports: [CompileProgress] = []
-        _ = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2) { reports.append($0) }
+        _ = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2) { reports.append($0) }
         #expect(reports.first == CompileProgress(pass: "lower", fraction: 0))
         #expect(reports.last == CompileProgress(pass: "done", fraction: 1))
         #expect(zip(reports, reports.dropFirst()).allSatisfy { $0.fraction < $1.fraction })
@@ -190,7 +195,7 @@ import Testing
         let input = Self.input()
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         for cores in [1, 2] {
-            let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": Self.shape], cores: cores)
+            let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": Self.shape], cores: cores)
             #expect(model.outputs.map(\.name) == ["b_output", "folded_output", "data", "b_output"])
             let actual = try model.run([input])
             #expect(actual.map { $0.toFloatArray() } == expected.map { $0.toFloatArray() })
@@ -205,7 +210,7 @@ import Testing
         let relu = try builder.activation("r", "relu", weight)
         let graph = builder.graph(relu)
         let error = expectCompileError { () throws(CompileError) in
-            _ = try Compiler.compile(graph: graph, parameters: ["w": Tensor(zeros: [3])], inputShapes: [:], cores: 1)
+            _ = try compileModel(graph: graph, parameters: ["w": Tensor(zeros: [3])], inputShapes: [:], cores: 1)
         }
         guard case .nothingToCompile = error else {
             Issue.record("expected nothingToCompile, got \(String(describing: error))")
@@ -219,7 +224,7 @@ import Testing
         _ = try builder.activation("a", "relu", data)
         let dangling = Graph(nodes: builder.nodes, outputs: [ValueRef(node: 5)])
         let error = expectCompileError { () throws(CompileError) in
-            _ = try Compiler.compile(graph: dangling, parameters: [:], inputShapes: ["data": [3]], cores: 1)
+            _ = try compileModel(graph: dangling, parameters: [:], inputShapes: ["data": [3]], cores: 1)
         }
         guard case .graph(.invalidEdge) = error else {
             Issue.record("expected an invalid edge, got \(String(describing: error))")
@@ -229,15 +234,15 @@ import Testing
 
     @Test func badInputsAreClearErrors() throws {
         let graph = try Self.branchyGraph()
-        let model = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 1)
         let wrongShape = expectCompileError { () throws(CompileError) in _ = try model.run([Tensor(zeros: [3])]) }
         #expect(wrongShape == .graph(.inputShapeMismatch(name: "data", expected: Self.shape, actual: [3])))
         let unknown = expectCompileError { () throws(CompileError) in
-            _ = try Compiler.compile(graph: graph, parameters: [:], inputShapes: ["data": Self.shape, "label": [2]], cores: 1)
+            _ = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape, "label": [2]], cores: 1)
         }
         #expect(unknown == .graph(.unknownInput(name: "label", known: ["data"])))
         let missing = expectCompileError { () throws(CompileError) in
-            _ = try Compiler.compile(graph: graph, parameters: [:], inputShapes: [:], cores: 1)
+            _ = try compileModel(graph: graph, parameters: [:], inputShapes: [:], cores: 1)
         }
         #expect(missing == .graph(.missingInput(name: "data", expected: nil)))
     }

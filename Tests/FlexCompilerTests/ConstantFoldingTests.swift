@@ -1,8 +1,13 @@
-import Foundation
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
+import Foundation
+import MXNetFormat
 import Testing
 
 @Suite struct ConstantFoldingTests {

@@ -1,7 +1,12 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 @Suite struct EpilogueFusionTests {
@@ -31,7 +36,7 @@ import Testing
         try ShapeInferencePass().run(on: &program)
 
         let input = Tensor.random([3, 4], using: &generator)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": [3, 4]], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": [3, 4]], cores: 1)
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         let actual = try model.run([input])
         #expect(actual[0].toFloatArray() == expected[0].toFloatArray())
@@ -57,7 +62,7 @@ import Testing
         #expect(program.steps[1].epilogue.isEmpty)
 
         let input = Tensor(shape: [5], floats: [1, 2, -3, 4, 5])
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": [5]], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": [5]], cores: 1)
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         #expect(try model.run([input])[0].toFloatArray() == expected[0].toFloatArray())
     }

@@ -1,7 +1,13 @@
+import FlexArtifact
 import FlexCompiler
+import FlexEG
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 /// Compiled convolutions run through the fast kernels with their epilogue fused; they must match the
@@ -40,7 +46,7 @@ import Testing
             "short_weight": Tensor.random(Shape(geometry.weight), in: 0...2, using: &generator),
         ]
         let input = Tensor.random(Shape(geometry.input), in: -2...2, using: &generator)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let steps = try #require(model.subgraphs.first?.artifact.steps)
         #expect(steps.count == 2)
         #expect(steps.last?.epilogue.count == 2)

@@ -1,5 +1,9 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
 import MXNetFormat
@@ -27,7 +31,7 @@ import Testing
         for cores in [1, 2, 4] {
             let model: CompiledModel
             do {
-                model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: fixtureInputs.mapValues(\.shape), cores: cores)
+                model = try compileModel(graph: graph, parameters: parameters, inputShapes: fixtureInputs.mapValues(\.shape), cores: cores)
             } catch {
                 guard case .invalidCoreCount(_, let maximum, _) = error, maximum < cores else {
                     Issue.record("\(fixture.name) for \(cores) cores: \(error)")

@@ -1,5 +1,11 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 @Suite struct LinearPartitionTests {

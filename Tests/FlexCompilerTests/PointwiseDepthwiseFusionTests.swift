@@ -1,7 +1,12 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 /// A MobileNetV2 block — 1x1 expansion (clip 0..6), 3x3 depthwise (clip 0..6), 1x1 projection plus the
@@ -42,7 +47,7 @@ import Testing
     @Test(arguments: [1, 2])
     func expansionAndDepthwiseRunFused(stride: Int) throws {
         let (graph, parameters, input) = try Self.block(stride: stride)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let kernels = model.profile([input], iterations: 1).map(\.kernel)
         #expect(kernels.contains("gemm+depthwise") && kernels.contains("fused"), "\(kernels)")
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
@@ -54,7 +59,7 @@ import Testing
     @Test(arguments: [1, 2])
     func anExpansionInputInTheArenaIsNotOverwritten(stride: Int) throws {
         let (graph, parameters, input) = try Self.block(stride: stride, stem: true)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         #expect(relativeL2(try model.run([input])[0], expected[0]) <= 1e-5)
     }
@@ -62,7 +67,7 @@ import Testing
     /// 48 x 40 x 41 floats: 308 KiB, below `fusionThreshold`'s 4 MiB (like MobileNetV2's 14x14 expansions).
     @Test func aSmallExpansionIsNotFused() throws {
         let (graph, parameters, input) = try Self.block(stride: 1, height: 40, width: 41)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let kernels = model.profile([input], iterations: 1).map(\.kernel)
         #expect(!kernels.contains("fused") && kernels.contains("depthwise"), "\(kernels)")
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
@@ -71,7 +76,7 @@ import Testing
 
     @Test func anExpansionReadElsewhereIsNotFused() throws {
         let (graph, parameters, input) = try Self.block(stride: 2, expansionIsOutput: true)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let kernels = model.profile([input], iterations: 1).map(\.kernel)
         #expect(!kernels.contains("fused"), "\(kernels)")
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])

@@ -1,5 +1,10 @@
+import FlexArtifact
 import FlexCompiler
+import FlexEG
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
 import Foundation
@@ -36,7 +41,7 @@ import Testing
     @Test func fourCoresAreBalancedWithinThirtyPercentOfTheMean() throws {
         let (graph, parameters, inputShapes) = try Self.load()
         let start = Date()
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: inputShapes, cores: 4)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: inputShapes, cores: 4)
         let seconds = Date().timeIntervalSince(start)
         let summary = model.summary()
         let times = summary.stages.map(\.estimatedMicroseconds)

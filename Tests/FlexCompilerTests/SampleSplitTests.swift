@@ -1,7 +1,12 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 /// A part whose steps treat batch samples independently runs one sample at a time through all its
@@ -32,7 +37,7 @@ import Testing
     @Test(arguments: [1, 2])
     func convolutionalPartsRunSampleBySample(cores: Int) throws {
         let (graph, parameters, input) = try Self.model(hidden: 5, batch: 3)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: cores)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: cores)
         let splits = (0..<cores).flatMap { model.makeStageRunner(stage: $0).samplesPerPass }
         #expect(splits.allSatisfy { $0 == 3 }, "\(splits)")
         // All but the dense layer (its 2.4 KB of weights outweigh its 20 bytes of output per sample).
@@ -53,7 +58,7 @@ import Testing
     /// whole batch: the flattened activations cross from one to the other in the arena, every sample's kept.
     @Test func aHeavyDenseLayerRunsBatchedAfterTheConvolutions() throws {
         let (graph, parameters, input) = try Self.model(hidden: 400, batch: 2)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let runner = model.makeStageRunner(stage: 0)
         #expect(runner.samplesPerPass == [2])
         #expect(runner.sampleSteps == [4], "convolution, convolution + add + relu, pooling, flatten; then the dense layer")
@@ -72,7 +77,7 @@ import Testing
         let graph = builder.graph(relu)
         let parameters = ["fc_weight": Tensor.random([300, 200], using: &generator), "fc_bias": Tensor.random([300], using: &generator)]
         let input = Tensor.random([4, 200], using: &generator)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         #expect(model.makeStageRunner(stage: 0).samplesPerPass == [1])
         let expected = try referenceOutputs(graph, parameters: parameters, inputs: ["data": input])
         #expect(relativeL2(try model.run([input])[0], expected[0]) <= 1e-5)
@@ -80,7 +85,7 @@ import Testing
 
     @Test func batchOfOneIsNotSplit() throws {
         let (graph, parameters, input) = try Self.model(hidden: 5, batch: 1)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         #expect(model.makeStageRunner(stage: 0).samplesPerPass == [1])
     }
 }

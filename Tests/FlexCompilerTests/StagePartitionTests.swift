@@ -1,6 +1,12 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
+import MXNetFormat
+import FlexTestSupport
 import Testing
 
 @Suite struct StagePartitionTests {

@@ -1,7 +1,12 @@
+import FlexArtifact
 import FlexCompiler
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 /// A Flatten or Reshape of an arena value only it reads shares that value's bytes instead of copying it.
@@ -21,7 +26,7 @@ import Testing
             "fc_weight": Tensor.random([3, 512], using: &generator), "fc_bias": Tensor.random([3], using: &generator),
         ]
         let input = Tensor.random([1, 4, 8, 8], using: &generator)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let runner = model.makeStageRunner(stage: 0)
         // The convolution's 2 KiB output and its view overlap in time; shared, they need 2 KiB, not 4.
         #expect(runner.arenaBytes == 8 * 64 * 4)

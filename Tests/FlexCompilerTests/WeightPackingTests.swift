@@ -1,7 +1,13 @@
-import FlexCompiler
+import FlexArtifact
+@testable import FlexCompiler
+import FlexEG
+import FlexExecution
 import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTensor
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 @Suite struct WeightPackingTests {
@@ -22,7 +28,7 @@ import Testing
 
     @Test func denseLayerWeightsArePackedAndStillComputeTheSameResult() throws {
         let (graph, parameters, input) = try Self.denseModel()
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let artifact = try #require(model.subgraphs.first?.artifact)
         let packed = artifact.weights.values.filter { if case .packed = $0 { true } else { false } }
         #expect(packed.count == 2, "both dense-layer weights packed")
@@ -52,7 +58,7 @@ import Testing
         let graph = builder.graph(relu)
         let parameters = ["pred_weight": Tensor.random([37, 20, 1, 1], using: &generator), "pred_bias": Tensor.random([37], using: &generator)]
         let input = Tensor.random([batch, 20, 1, 1], using: &generator)
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let artifact = try #require(model.subgraphs.first?.artifact)
         let (id, weight) = try #require(artifact.weights.first { artifact.values[$0.key].name == "pred_weight" })
         guard case .packed = weight else {
@@ -85,12 +91,12 @@ import Testing
             Step(name: "fc", op: fc, attributes: ["num_hidden": "4", "no_bias": "True"], inputs: [0, 1], outputs: [2]),
             Step(name: "t", op: TestAddOperator(), attributes: [:], inputs: [1, 1], outputs: [3]),
         ]
-        let packed = WeightPacking.pack([1: .dense(weight)], steps: steps, values: values)
+        let packed = WeightPacking.pack([1: .dense(weight)], steps: steps, values: values, target: .active)
         guard case .dense? = packed[1] else {
             Issue.record("a weight also read by an elementwise step was packed")
             return
         }
-        let alone = WeightPacking.pack([1: .dense(weight)], steps: [steps[0]], values: values)
+        let alone = WeightPacking.pack([1: .dense(weight)], steps: [steps[0]], values: values, target: .active)
         guard case .packed(let matrix)? = alone[1] else {
             Issue.record("a dense-layer-only weight was not packed")
             return
@@ -114,7 +120,7 @@ import Testing
 
     @Test func convolutionWeightsAreStoredPreparedExceptDepthwise() throws {
         let (graph, parameters, input) = try Self.convolutionModel()
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         let artifact = try #require(model.subgraphs.first?.artifact)
         let full = try #require(artifact.values.firstIndex { $0.name == "full_weight" })
         let depthwise = try #require(artifact.values.firstIndex { $0.name == "dw_weight" })
@@ -136,7 +142,7 @@ import Testing
 
     @Test func aPackedWeightReadByAStepItsKernelCannotRunIsRejected() throws {
         let (graph, parameters, input) = try Self.convolutionModel()
-        let model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
         var artifact = try #require(model.subgraphs.first?.artifact)
         let index = try #require(artifact.steps.firstIndex { $0.name == "full" })
         artifact.steps[index].epilogue = [.activation(.sigmoid)]

@@ -1,5 +1,12 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 /// Compiled graphs run through `CompiledModel`; the reference executor refuses them with a clear
@@ -11,7 +18,7 @@ struct CompiledRoutingTests {
         let (symbol, args, aux) = try mx.model.loadCheckpoint(fixture.prefix, 0)
         let parameters = args.merging(aux) { a, _ in a }.mapValues(\.tensor)
         let inputs = try fixture.inputs()
-        let compiled = try Compiler.compile(graph: symbol.graph, parameters: parameters,
+        let compiled = try compileModel(graph: symbol.graph, parameters: parameters,
                                             inputShapes: inputs.mapValues(\.shape), cores: 2)
         let executor = GraphExecutor(graph: compiled.hostGraph, parameters: compiled.parameters)
         #expect(throws: GraphError.compiledSubgraph(node: "_neuron_subgraph_op0")) {

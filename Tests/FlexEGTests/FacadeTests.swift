@@ -1,6 +1,13 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
 import Foundation
+import MXNetFormat
 import Testing
 
 /// The MXNet-style facade as the seed writes it: `mx.model.loadCheckpoint`, `sym.bind(ctx:
@@ -29,13 +36,12 @@ struct FacadeTests {
         for (letter, source, cores) in [("A", "model_a", 2), ("B", "model_b", 4), ("C", "model_c", 3), ("D", "model_d", 4)] {
             let directory = RepositoryPaths.root() + "/Sources/flexeg/DemoModels/" + source
             let fixture = try Fixture(directory: directory)
+            // As Neuron-MXNet users compile: mx.contrib.neuron.compile(sym, args, aux, inputs), then save.
             let (symbol, args, aux) = try mx.model.loadCheckpoint(directory + "/" + source, 0)
-            var parameters = aux.mapValues(\.tensor)
-            for (name, array) in args { parameters[name] = array.tensor }
-            let compiled = try Compiler.compile(graph: symbol.graph, parameters: parameters, inputShapes: ["data": [1, 3, 32, 32]], cores: cores)
+            let example = ["data": NDArray(Tensor(zeros: [1, 3, 32, 32]))]
+            let (csym, cargs, caux) = try mx.contrib.neuron.compile(symbol, args, aux, inputs: example, cores: cores)
             let prefix = scratch.path + "/" + letter
-            try mx.model.saveCheckpoint(prefix, 0, Symbol(graph: compiled.hostGraph), compiled.argParameters.mapValues(NDArray.init),
-                                        compiled.auxParameters.mapValues(NDArray.init))
+            try mx.model.saveCheckpoint(prefix, 0, csym, cargs, caux)
             models[letter] = Model(
                 prefix: prefix, plainPrefix: directory + "/" + source,
                 input: NDArray(try fixture.inputs()["data"]!), expected: try fixture.expectedOutputs()[0], tolerance: fixture.manifest.tolerance)
@@ -178,6 +184,29 @@ struct FacadeTests {
     }
 
     // MARK: Contexts and errors
+
+    /// A wrong input is the same `GraphError` whether the model runs on the CPU or on NeuronCores.
+    @Test func wrongInputsGiveTheSameErrorOnEveryContext() throws {
+        try withDevice { _ in
+            let model = models["B"]!
+            let (sym, args, aux) = try mx.model.loadCheckpoint(model.prefix, 0)
+            #expect(sym.isCompiled)
+            let onCPU = try sym.bind(ctx: mx.cpu(), args: args, auxStates: aux)
+            let onCores = try sym.bind(ctx: mx.neuron(2), args: args, auxStates: aux)
+            let wrongShape = NDArray(Tensor(zeros: [1, 3, 16, 16]))
+            let cases: [([String: NDArray], GraphError)] = [
+                (["data": wrongShape], .inputShapeMismatch(name: "data", expected: [1, 3, 32, 32], actual: [1, 3, 16, 16])),
+                (["image": model.input], .unknownInput(name: "image", known: ["data"])),
+                ([:], .missingInput(name: "data", expected: [1, 3, 32, 32])),
+            ]
+            for (inputs, expected) in cases {
+                #expect(throws: expected) { try onCPU.forward(inputs) }
+                #expect(throws: expected) { try onCores.forward(inputs) }
+            }
+            expectMXNetOutput(try onCPU.forward(data: model.input), "B")
+            expectMXNetOutput(try onCores.forward(data: model.input), "B")
+        }
+    }
 
     @Test func uncompiledSymbolOnANeuronCoreSaysToCompileFirst() throws {
         try withDevice { runtime in

@@ -1,5 +1,12 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import FlexTestSupport
+import MXNetFormat
 import Testing
 
 /// Every model MXNet 1.9.1 generated (`Tests/Fixtures/models`) runs through FlexEG's reference

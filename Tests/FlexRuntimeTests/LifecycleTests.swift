@@ -1,3 +1,4 @@
+import FlexRuntimeTesting
 import FlexRuntime
 import FlexTensor
 import Foundation

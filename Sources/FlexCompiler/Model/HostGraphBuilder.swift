@@ -1,4 +1,6 @@
+import FlexArtifact
 import FlexGraph
+import FlexKernels
 import FlexTensor
 
 /// Turns a partitioned program back into an MXNet graph: each maximal run of compiled steps becomes
@@ -9,6 +11,8 @@ import FlexTensor
 struct HostGraphBuilder {
     let program: Program
     let partition: StagePartition
+    /// The instruction set the artifacts' kernels are chosen for.
+    let target: Fast.InstructionSet
 
     struct Result {
         var graph: Graph
@@ -54,7 +58,7 @@ struct HostGraphBuilder {
             var end = index
             while end < program.steps.count && !program.steps[end].isHost { end += 1 }
             let (artifact, source) = CompiledArtifact.cut(region: index..<end, of: program, stageOfStep: partition.stageOfStep,
-                                                          cores: partition.stageCount)
+                                                          cores: partition.stageCount, target: target)
             let inputRefs = artifact.inputs.map { ref(source[$0]) }
             let name = "_neuron_subgraph_op\(subgraphCount)"
             subgraphCount += 1

@@ -1,3 +1,4 @@
+import FlexArtifact
 import FlexGraph
 import FlexKernels
 import FlexTensor
@@ -15,6 +16,8 @@ public struct CostModel: Sendable, Equatable {
     public var bytesPerSecond: Double
     /// Speed per direct FLOP of each convolution algorithm against the plain GEMM.
     public var convolutionSpeedups: [Fast.PreparedConvolution.Algorithm: Double]
+    /// The instruction set the model is compiled for (which convolution algorithms are available).
+    public var target: Fast.InstructionSet
 
     /// Measured on ResNet-50 v1 at batch 1 on one core (`flexeg bench --profile`, direct-equivalent
     /// GFLOP/s per kernel family): GEMM 205, transposed GEMM 193, Winograd F(4x4) 480 (4x fewer
@@ -24,7 +27,9 @@ public struct CostModel: Sendable, Equatable {
     ]
 
     public init(flopsPerSecond: Double = 50e9, bytesPerSecond: Double = 10e9,
-                convolutionSpeedups: [Fast.PreparedConvolution.Algorithm: Double] = measuredConvolutionSpeedups) {
+                convolutionSpeedups: [Fast.PreparedConvolution.Algorithm: Double] = measuredConvolutionSpeedups,
+                target: Fast.InstructionSet = .active) {
+        self.target = target
         self.flopsPerSecond = flopsPerSecond
         self.bytesPerSecond = bytesPerSecond
         self.convolutionSpeedups = convolutionSpeedups
@@ -36,21 +41,13 @@ public struct CostModel: Sendable, Equatable {
     /// The step's operator cost plus its epilogue (one flop per element per operation; a fused add
     /// reads its operand).
     public func cost(of step: Step, in program: Program) -> OperatorCost {
-        let inputs = step.inputs.map { program.values[$0].shape }
-        let outputs = step.outputs.map { program.values[$0].shape }
-        var cost = step.op.cost(inputs: inputs, outputs: outputs)
-        if let geometry = StepKernel.convolutionGeometry(step, values: program.values),
-           let speedup = convolutionSpeedups[Fast.PreparedConvolution.preferredAlgorithm(for: geometry)] {
+        var cost = step.operatorCost(values: program.values)
+        if let geometry = step.convolutionGeometry(values: program.values),
+           let speedup = convolutionSpeedups[KernelSelection.algorithm(for: geometry, target: target)] {
             cost.flops /= speedup
         }
-        if let first = step.outputs.first {
-            let value = program.values[first]
-            for operation in step.epilogue {
-                cost.flops += Double(value.shape.elementCount)
-                if operation.operand != nil { cost.bytes += Double(value.byteCount) }
-            }
-        }
-        return cost
+        let epilogue = step.epilogueCost(values: program.values)
+        return OperatorCost(flops: cost.flops + epilogue.flops, bytes: cost.bytes + epilogue.bytes)
     }
 
     /// Estimated seconds for `cost`.

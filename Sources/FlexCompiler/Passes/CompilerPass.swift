@@ -1,3 +1,5 @@
+import FlexArtifact
+
 /// One rewrite of a `Program`. Passes never touch host steps (`Step.isHost`) except to remove them
 /// when dead, and leave the program valid: topologically ordered, every operand produced before use.
 public protocol CompilerPass: Sendable {

@@ -1,3 +1,4 @@
+import FlexArtifact
 import FlexGraph
 import FlexTensor
 
@@ -20,7 +21,7 @@ public struct ConstantFolding: CompilerPass {
             }
             let inputs = step.inputs.map { program.constants[$0]! }
             let outputs = step.outputs.map { Tensor(zeros: program.values[$0].shape, dtype: program.values[$0].dtype) }
-            StepExecution.run(step, inputs: inputs, outputs: outputs, epilogueOperands: step.epilogue.map { $0.operand.map { program.constants[$0]! } })
+            step.execute(inputs: inputs, outputs: outputs, epilogueOperands: step.epilogue.map { $0.operand.map { program.constants[$0]! } })
             for (value, tensor) in zip(step.outputs, outputs) { program.constants[value] = tensor }
         }
         program.steps = kept

@@ -1,3 +1,5 @@
+import FlexArtifact
+
 /// Removes steps none of whose outputs reach a model output, then constants nothing reads.
 /// Model inputs stay, even unused: they are part of the model's calling convention.
 public struct DeadNodeRemoval: CompilerPass {

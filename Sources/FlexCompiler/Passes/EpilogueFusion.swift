@@ -1,3 +1,4 @@
+import FlexArtifact
 import FlexGraph
 import FlexTensor
 
@@ -22,10 +23,8 @@ public struct EpilogueFusion: CompilerPass {
     /// Whether `step` can take an epilogue: a convolution, dense layer or BatchNorm (any alias), or a
     /// residual add.
     static func acceptsEpilogue(_ step: Step) -> Bool {
-        step.op is ConvolutionOperator || step.op is FullyConnectedOperator || step.op is BatchNormOperator || addNames.contains(step.opName)
+        step.op is ConvolutionOperator || step.op is FullyConnectedOperator || step.op is BatchNormOperator || Step.addNames.contains(step.opName)
     }
-
-    static let addNames: Set<String> = ["elemwise_add", "_plus", "_add", "_Plus", "broadcast_add", "broadcast_plus"]
 
     public func run(on program: inout Program) throws(CompileError) {
         var producers = program.producers()
@@ -91,7 +90,7 @@ public struct EpilogueFusion: CompilerPass {
                 let low = try reader.requiredFloat("a_min")
                 let high = try reader.requiredFloat("a_max")
                 return Fusion(operation: .clip(min: low, max: high), candidates: step.inputs)
-            case _ where Self.addNames.contains(step.opName):
+            case _ where Step.addNames.contains(step.opName):
                 guard step.inputs.count == 2 else { return nil }
                 let (a, b) = (program.values[step.inputs[0]], program.values[step.inputs[1]])
                 guard a.shape == b.shape, a.dtype == .float32, b.dtype == .float32 else { return nil }

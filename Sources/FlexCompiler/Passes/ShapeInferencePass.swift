@@ -1,3 +1,4 @@
+import FlexArtifact
 import FlexGraph
 import FlexTensor
 

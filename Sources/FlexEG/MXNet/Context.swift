@@ -1,3 +1,12 @@
+import FlexArtifact
+import FlexCompiler
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
+import FlexTensor
+import MXNetFormat
+
 /// Where a bound symbol runs, as MXNet's `mx.cpu()` / `mx.neuron(i)` name it.
 public struct Context: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: Hashable, Sendable {

@@ -1,3 +1,12 @@
+import FlexArtifact
+import FlexCompiler
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
+import FlexTensor
+import MXNetFormat
+
 /// MXNet's `Executor`: a symbol bound to a context, ready for `forward`.
 ///
 /// On `mx.neuron(i)` it is a model loaded on NeuronCores: `forward` may be called from many threads
@@ -69,7 +78,7 @@ public final class Executor: Sendable {
             }
             return values
         case .neuron(let loaded):
-            return try loaded.infer(converted(inputs, for: loaded.model.inputs))
+            return try loaded.infer(checked(inputs, for: loaded.model.inputs))
         }
     }
 
@@ -82,7 +91,7 @@ public final class Executor: Sendable {
     /// cores complete the request. On the CPU it runs on the calling task's thread.
     public func forward(_ inputs: [String: NDArray]) async throws -> [NDArray] {
         if case .neuron(let loaded) = backend {
-            let tensors = try converted(inputs.mapValues(\.tensor), for: loaded.model.inputs)
+            let tensors = try checked(inputs.mapValues(\.tensor), for: loaded.model.inputs)
             return try await loaded.infer(tensors).map(NDArray.init)
         }
         return try forwardBlocking(inputs.mapValues(\.tensor)).map(NDArray.init)
@@ -98,7 +107,11 @@ public final class Executor: Sendable {
         if case .neuron(let loaded) = backend, loaded.isLoaded { try loaded.unload() }
     }
 
-    /// Inputs in `specs` order, checked by name and shape.
+    // A compiled model's inputs are checked here, for `mx.cpu()` and `mx.neuron(i)` alike, so the same
+    // wrong input gives the same `GraphError` in both (and as `GraphExecutor` gives for a plain graph).
+
+    /// Inputs in `specs` order, checked by name (unknown names first, sorted; then missing ones) and
+    /// shape, and converted to the specs' dtypes (as MXNet's copy into a bound array does).
     private func ordered(_ inputs: [String: Tensor], for specs: [TensorSpec]) throws -> [Tensor] {
         for name in inputs.keys.sorted() where !specs.contains(where: { $0.name == name }) {
             throw GraphError.unknownInput(name: name, known: specs.map(\.name))
@@ -112,12 +125,8 @@ public final class Executor: Sendable {
         }
     }
 
-    /// Inputs by name, converted to the dtypes in `specs` (the runtime checks names and shapes).
-    private func converted(_ inputs: [String: Tensor], for specs: [TensorSpec]) throws -> [String: Tensor] {
-        var result = inputs
-        for spec in specs {
-            if let tensor = inputs[spec.name], tensor.dtype != spec.dtype { result[spec.name] = tensor.converted(to: spec.dtype) }
-        }
-        return result
+    /// `ordered`, by name again (what `LoadedModel.infer` takes).
+    private func checked(_ inputs: [String: Tensor], for specs: [TensorSpec]) throws -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: zip(specs.map(\.name), try ordered(inputs, for: specs)))
     }
 }

@@ -1,3 +1,12 @@
+import FlexArtifact
+import FlexCompiler
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
+import FlexTensor
+import MXNetFormat
+
 /// Errors the MXNet-style facade detects itself; errors from lower layers (formats, graph, compiler,
 /// runtime) pass through unchanged.
 public enum FacadeError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,3 +1,12 @@
+import FlexArtifact
+import FlexCompiler
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
+import FlexTensor
+import MXNetFormat
+
 /// MXNet's `NDArray` as the facade shows it: a tensor with MXNet's conveniences.
 ///
 /// Value semantics for the handle, reference semantics for the elements (like `Tensor`): copies of

@@ -1,3 +1,12 @@
+import FlexArtifact
+import FlexCompiler
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
+import FlexTensor
+import MXNetFormat
+
 /// MXNet's `Symbol`: a graph read from `PREFIX-symbol.json` (plain or compiled), ready to bind.
 ///
 /// Binding a compiled symbol to `mx.neuron(i)` loads it onto NeuronCores; every executor bound from
@@ -38,6 +47,8 @@ public final class Symbol: Sendable {
     public func bind(ctx: Context, args: [String: NDArray], auxStates: [String: NDArray] = [:],
                      gradReq: GradReq = .null, runtime: NeuronRuntime? = nil) throws -> Executor {
         guard gradReq == .null else { throw FacadeError.trainingUnsupported(gradReq) }
+        // A malformed FLEXEG_MAX_ISA is an error here, not a silently ignored cap.
+        _ = try Fast.InstructionSet.environmentCap()
         var parameters = auxStates.mapValues(\.tensor)
         for (name, array) in args { parameters[name] = array.tensor }
         switch ctx.kind {

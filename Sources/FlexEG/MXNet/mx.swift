@@ -1,4 +1,12 @@
+import FlexArtifact
+import FlexCompiler
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
+import FlexTensor
 import Foundation
+import MXNetFormat
 
 /// The MXNet-style front end: the seed's Neuron-MXNet code, line by line in Swift.
 ///
@@ -51,4 +59,28 @@ public enum mx {
     }
 
     private static let processRuntime = Locked<NeuronRuntime?>(nil)
+}
+
+extension mx {
+    /// `mx.contrib`: Neuron-MXNet's extensions.
+    public enum contrib {
+        public enum neuron {
+            /// `mx.contrib.neuron.compile(sym, args, aux, inputs)`: compiles `symbol` for `cores`
+            /// NeuronCores (Neuron's `--neuroncore-pipeline-cores`) at the shapes of `inputs` (example
+            /// arrays by input name; their values are not used) and returns the compiled symbol and its
+            /// parameters, ready for `mx.model.saveCheckpoint` or `bind(ctx: mx.neuron(i))`.
+            /// `excludeNodeNames` (Neuron's `excl_node_names`) stay ordinary MXNet nodes on the host;
+            /// `target` is the instruction set the kernels are chosen for (default: this process's best).
+            public static func compile(_ symbol: Symbol, _ args: [String: NDArray], _ aux: [String: NDArray],
+                                       inputs: [String: NDArray], cores: Int = 1, excludeNodeNames: [String] = [],
+                                       target: InstructionSet = .active) throws -> (Symbol, [String: NDArray], [String: NDArray]) {
+                var parameters = aux.mapValues(\.tensor)
+                for (name, array) in args { parameters[name] = array.tensor }
+                let checkpoint = try Compiler.compile(graph: symbol.graph, parameters: parameters, inputShapes: inputs.mapValues(\.tensor.shape),
+                                                      cores: cores, exclude: Set(excludeNodeNames), target: target)
+                return (Symbol(graph: checkpoint.hostGraph, name: symbol.name),
+                        checkpoint.argParameters.mapValues(NDArray.init), checkpoint.auxParameters.mapValues(NDArray.init))
+            }
+        }
+    }
 }

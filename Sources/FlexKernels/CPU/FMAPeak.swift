@@ -1,4 +1,5 @@
 import CFlexKernels
+import FlexTensor
 
 /// Measures one core's peak float32 multiply-add throughput on the calling thread, so benchmarks can
 /// report GEMM speed as a percentage of what the core can do at all.
@@ -30,13 +31,5 @@ public enum FMAPeak {
         // The loop result feeds a branch nobody takes, so the work cannot be discarded.
         if sink.isNaN { best = .infinity }
         return flopsPerRound * Double(iterations) / best / 1e9
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a `Double`.
-    var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) * 1e-18
     }
 }

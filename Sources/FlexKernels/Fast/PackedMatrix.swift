@@ -102,6 +102,11 @@ extension Fast {
             storage = TensorBuffer(byteCount: count * MemoryLayout<Float>.stride)
         }
 
+        /// The panels' bytes where kernels read them (`packedCount` floats), for warming caches; read only.
+        public var packedBytes: UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: storage.baseAddress, count: packedCount * MemoryLayout<Float>.size)
+        }
+
         /// The panels as a flat array (see the type's layout), for storing in a compiled artifact.
         public var packedValues: [Float] { Array(UnsafeBufferPointer(start: values, count: packedCount)) }
 

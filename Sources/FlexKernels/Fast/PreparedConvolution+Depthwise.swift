@@ -90,5 +90,7 @@ extension Fast.PreparedConvolution {
     }
 
     /// The depthwise filters `[O, kh * kw]`.
-    var depthwiseFilters: UnsafePointer<Float> { UnsafePointer(planeWeights!.baseAddress.assumingMemoryBound(to: Float.self)) }
+    var depthwiseFilters: UnsafePointer<Float> {
+        UnsafePointer((planeWeights!.baseAddress + planeWeightsOffset).assumingMemoryBound(to: Float.self))
+    }
 }

@@ -45,8 +45,10 @@ extension Fast {
         /// matrix `[C * kh * kw, O]` (the weights transposed), as is `.direct`'s. `.depthwise`: none.
         /// `.winograd22`: 16 `.left` matrices `[O, C]`, matrix `p` holding element `(p / 4, p % 4)` of `G g G^T`.
         public let packedWeights: [PackedMatrix]
-        /// `.depthwise`: a copy of the weights `[O, kh * kw]`.
+        /// `.depthwise`: the weights `[O, kh * kw]`, at `planeWeightsOffset` bytes into the buffer (a copy
+        /// of the caller's, or the caller's own buffer for `init(depthwise:filters:byteOffset:)`).
         let planeWeights: TensorBuffer?
+        let planeWeightsOffset: Int
 
         /// Prepares `weights` (`geometry.weightCount` floats, layout `[O, C / groups, kh, kw]`).
         ///
@@ -71,6 +73,7 @@ extension Fast {
                                  rowStride: depth)
                 }
                 planeWeights = nil
+                planeWeightsOffset = 0
                 scratchCount = Self.gemmScratchCount(geometry)
             case .depthwise:
                 let count = geometry.weightCount
@@ -78,22 +81,36 @@ extension Fast {
                 buffer.baseAddress.assumingMemoryBound(to: Float.self).update(from: weights, count: count)
                 packedWeights = []
                 planeWeights = buffer
+                planeWeightsOffset = 0
                 scratchCount = 0
             case .winograd:
                 packedWeights = Winograd.transformWeights(weights, geometry: geometry)
                 planeWeights = nil
+                planeWeightsOffset = 0
                 scratchCount = Winograd.scratchCount(geometry: geometry)
             case .winograd22:
                 packedWeights = Winograd22.transformWeights(weights, geometry: geometry)
                 planeWeights = nil
+                planeWeightsOffset = 0
                 scratchCount = Winograd22.scratchCount(geometry: geometry)
             case .transposedGEMM, .direct:
                 let depth = geometry.inputChannels * geometry.kernelHeight * geometry.kernelWidth
                 packedWeights = [PackedMatrix(rows: depth, columns: geometry.outputChannels, role: .right, source: weights,
                                               rowStride: 1, columnStride: depth)]
                 planeWeights = nil
+                planeWeightsOffset = 0
                 scratchCount = algorithm == .direct ? Self.directScratchCount(geometry) : Self.transposedScratchCount(geometry)
             }
+        }
+
+        /// The weight bytes `run` reads, where it reads them: the packed or transformed panels, or the
+        /// depthwise filters.
+        public var weightRegions: [UnsafeRawBufferPointer] {
+            if let planeWeights {
+                return [UnsafeRawBufferPointer(start: planeWeights.baseAddress + planeWeightsOffset,
+                                               count: geometry.weightCount * MemoryLayout<Float>.size)]
+            }
+            return packedWeights.map(\.packedBytes)
         }
 
         /// Prepared weights that do not fit the convolution they are restored for.
@@ -143,6 +160,23 @@ extension Fast {
             self.instructionSet = instructionSet
             self.packedWeights = packedWeights
             planeWeights = nil
+            planeWeightsOffset = 0
+        }
+
+        /// A depthwise convolution reading its filters `[O, kh * kw]` (`geometry.weightCount` float32s at
+        /// `byteOffset` bytes into `filters`) in place: every convolution restored from one buffer shares
+        /// its weights. Precondition: `supports(.depthwise, geometry)`.
+        public init(depthwise geometry: Reference.ConvolutionGeometry, filters: TensorBuffer, byteOffset: Int,
+                    instructionSet: InstructionSet = .best) {
+            precondition(geometry.problem == nil && Self.supports(.depthwise, geometry: geometry), "not a depthwise convolution: \(geometry)")
+            precondition(byteOffset + geometry.weightCount * MemoryLayout<Float>.size <= filters.byteCount, "filters exceed their buffer")
+            self.geometry = geometry
+            algorithm = .depthwise
+            self.instructionSet = instructionSet
+            packedWeights = []
+            planeWeights = filters
+            planeWeightsOffset = byteOffset
+            scratchCount = 0
         }
 
         /// Whether `algorithm` can compute convolutions of `geometry`.

@@ -1,5 +1,12 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// The measurements of one `flexeg bench` run and their text and JSON forms.
 struct BenchResult {

@@ -1,5 +1,12 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 import Synchronization
 
 /// One benchmark run: a runtime of `cores × copies` NeuronCores, `copies` loaded instances of the model,

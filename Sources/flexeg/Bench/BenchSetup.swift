@@ -1,5 +1,12 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// What `flexeg bench` runs: the compiled model, its input tensors and its FLOPs per request.
 struct BenchSetup {
@@ -33,9 +40,9 @@ struct BenchSetup {
         let model: CompiledModel
         let compiledHere = !CompiledModel.isCompiled(graph)
         if compiledHere {
-            model = try Compiler.compile(graph: graph, parameters: parameters, inputShapes: tensors.mapValues(\.shape), cores: cores) { step in
+            model = try CompiledModel(Compiler.compile(graph: graph, parameters: parameters, inputShapes: tensors.mapValues(\.shape), cores: cores) { step in
                 progress.show("compiling for \(cores) core\(cores == 1 ? "" : "s"): \(step.pass) \(Int(step.fraction * 100))%")
-            }
+            })
         } else {
             model = try CompiledModel(graph: graph, parameters: parameters)
             guard model.stageCount == cores else {
@@ -87,13 +94,5 @@ struct BenchSetup {
             values[index] = Float(z >> 40) / Float(1 << 23) - 1
         }
         return tensor
-    }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) * 1e-18
     }
 }

@@ -1,6 +1,13 @@
 import ArgumentParser
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// `flexeg bench`: measures a model's throughput, latency and achieved GFLOP/s on NeuronCores.
 ///

@@ -1,6 +1,13 @@
 import ArgumentParser
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// `flexeg compile`: compiles a checkpoint for K NeuronCores into a Neuron-style compiled checkpoint.
 struct CompileCommand: ParsableCommand {
@@ -33,9 +40,13 @@ struct CompileCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Prefix of the compiled checkpoint to write (its directory must exist).", valueName: "outprefix"))
     var output: String
 
+    @Option(help: ArgumentHelp("Instruction set to choose kernels for: native (this process's best: the CPU's, capped by FLEXEG_MAX_ISA), avx512, avx2 or portable. The model then runs on CPUs that have it.", valueName: "isa"))
+    var target: String = "native"
+
     func run() throws {
         try reportingErrors {
             let shapes = try inputShapes()
+            let target = try Self.parseTarget(target)
             try checkOutputDirectory()
             let progress = TerminalProgress(title: "compiling")
             defer { progress.finish() }
@@ -46,7 +57,7 @@ struct CompileCommand: ParsableCommand {
             let parameters = checkpoint.argParams.merging(checkpoint.auxParams) { argument, _ in argument }
             try checkInputs(shapes, graph: graph, parameters: parameters)
 
-            let model = try compile(graph, parameters, shapes) {
+            let model = try compile(graph, parameters, shapes, target: target) {
                 // Writing the files is the last step, so the compiler's end ("done") is shown as "write".
                 if $0.fraction < 1 { progress.update(step: $0.pass, fraction: $0.fraction * 0.95) }
             }
@@ -54,8 +65,17 @@ struct CompileCommand: ParsableCommand {
             let compiled = Checkpoint(symbol: model.hostGraph.symbolFile(), argParams: model.argParameters, auxParams: model.auxParameters)
             try compiled.save(prefix: output, epoch: 0)
             progress.finish()
-            print(summaryLine(model.summary()))
+            print(summaryLine(try CompiledModel(describing: model).summary()))
         }
+    }
+
+    /// `--target`: `native` is the best instruction set this process may use.
+    static func parseTarget(_ text: String) throws -> Fast.InstructionSet {
+        if text == "native" { return .active }
+        guard let target = Fast.InstructionSet(name: text) else {
+            throw CommandLineError("--target '\(text)' is not an instruction set; use native, avx512, avx2 or portable")
+        }
+        return target
     }
 
     /// `--input` values by name, each a valid shape given once.
@@ -108,12 +128,12 @@ struct CompileCommand: ParsableCommand {
     /// Compiles; when shape inference fails, blames an input whose shape differs from the one the
     /// parameters imply (the weights fix the channel count, say), as `flexeg infer` does, rather than
     /// a node deep inside the graph.
-    private func compile(_ graph: Graph, _ parameters: [String: Tensor], _ shapes: [String: Shape],
-                         progress: @escaping (CompileProgress) -> Void) throws -> CompiledModel {
+    private func compile(_ graph: Graph, _ parameters: [String: Tensor], _ shapes: [String: Shape], target: Fast.InstructionSet,
+                         progress: @escaping (CompileProgress) -> Void) throws -> CompiledCheckpoint {
         let excluded = Set(exclude.flatMap { $0.split(separator: ",").map(String.init) })
         do {
             return try Compiler.compile(graph: graph, parameters: parameters, inputShapes: shapes, cores: cores,
-                                        exclude: excluded, progress: progress)
+                                        exclude: excluded, target: target, progress: progress)
         } catch {
             guard case .graph(let graphError) = error else { throw error }
             for input in ModelSummary.inputs(of: graph, parameters: parameters) {
@@ -140,7 +160,7 @@ struct CompileCommand: ParsableCommand {
         let activations = summary.stages.reduce(0) { $0 + $1.workspaceBytes + $1.activationBytes }
         let weights = summary.stages.reduce(0) { $0 + $1.weightBytes }
         let host = summary.hostNodes.isEmpty ? "" : ", \(counted(summary.hostNodes.count, "host node"))"
-        return "compiled for \(counted(summary.cores, "NeuronCore"))\(host); estimated cost per stage "
+        return "compiled for \(counted(summary.cores, "NeuronCore")) (target \(summary.target))\(host); estimated cost per stage "
             + shares.joined(separator: ", ") + "; peak memory \(formatBytes(activations)) workspace and activations + \(formatBytes(weights)) weights; wrote "
             + Checkpoint.symbolPath(prefix: output) + ", " + Checkpoint.paramsPath(prefix: output, epoch: 0)
     }

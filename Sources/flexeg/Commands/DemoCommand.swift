@@ -1,6 +1,13 @@
 import ArgumentParser
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// `flexeg demo`: the seed's example end to end. Four small MXNet models (shipped with flexeg) are
 /// compiled for 2, 4 and 3 and 4 NeuronCores and placed on an inf1.6xlarge's 16 cores the ways the

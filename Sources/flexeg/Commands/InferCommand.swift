@@ -1,6 +1,13 @@
 import ArgumentParser
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// `flexeg infer`: runs a checkpoint on the CPU and writes each output as `.npy`.
 struct InferCommand: ParsableCommand {

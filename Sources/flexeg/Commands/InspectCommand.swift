@@ -1,6 +1,13 @@
 import ArgumentParser
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// `flexeg inspect`: what a checkpoint holds and whether FlexEG can run it; for a compiled
 /// checkpoint, its pipeline stages (`CompiledModelSummary`).
@@ -28,7 +35,8 @@ struct InspectCommand: ParsableCommand {
             if ModelSummary.isCompiled(checkpoint.symbol) {
                 let graph = try Graph(symbol: checkpoint.symbol)
                 let parameters = checkpoint.argParams.merging(checkpoint.auxParams) { argument, _ in argument }
-                let summary = try CompiledModel(graph: graph, parameters: parameters).summary()
+                // Described without the target check: a model compiled for another CPU can be inspected anywhere.
+                let summary = try CompiledModel(describing: graph, parameters: parameters).summary()
                 print(json ? try encoded(summary) : render(summary))
                 return
             }
@@ -72,7 +80,7 @@ struct InspectCommand: ParsableCommand {
         let mean = total / Double(max(summary.stages.count, 1))
         let costliest = summary.stages.map(\.estimatedMicroseconds).max() ?? 0
         var lines: [String] = []
-        lines.append("Compiled for \(counted(summary.cores, "NeuronCore")) (artifact format version \(summary.formatVersion))")
+        lines.append("Compiled for \(counted(summary.cores, "NeuronCore")), target \(summary.target) (artifact format version \(summary.formatVersion))")
         lines.append("Inputs:")
         for input in summary.inputs { lines.append("  \(input)") }
         lines.append("Outputs:")
@@ -86,9 +94,13 @@ struct InspectCommand: ParsableCommand {
             lines.append("  operators: " + histogram.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
             lines.append("  receives: " + (stage.receives.isEmpty ? "nothing" : stage.receives.map(\.description).joined(separator: "; ")))
             lines.append("  sends:    " + (stage.sends.isEmpty ? "nothing" : stage.sends.map(\.description).joined(separator: "; ")))
-            lines.append("  memory: workspace \(formatBytes(stage.workspaceBytes)) per loaded copy, \(formatBytes(stage.activationBytes)) "
-                + "per request in flight, weights \(formatBytes(stage.weightBytes)) (compiled activation plan "
-                + "\(formatBytes(stage.peakArenaBytes)), \(formatBytes(stage.unsharedArenaBytes)) without sharing)")
+            lines.append("  memory: workspace \(formatBytes(stage.workspaceBytes)) per loaded copy (arena \(formatBytes(stage.peakArenaBytes)), "
+                + "\(formatBytes(stage.unsharedArenaBytes)) without sharing; kernel scratch \(formatBytes(stage.scratchBytes))), "
+                + "\(formatBytes(stage.activationBytes)) per request in flight, weights \(formatBytes(stage.weightBytes))")
+            if stage.samplesPerPass.contains(where: { $0 > 1 }) {
+                lines.append("  batch: parts run " + stage.samplesPerPass.map { $0 > 1 ? "\($0) samples one at a time, then batched" : "batched" }
+                    .joined(separator: "; "))
+            }
         }
         lines.append(String(format: "Balance: the costliest stage is %.2f× the mean stage cost", mean > 0 ? costliest / mean : 1))
         let activations = summary.stages.reduce(0) { $0 + $1.workspaceBytes + $1.activationBytes }

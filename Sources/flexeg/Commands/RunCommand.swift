@@ -1,6 +1,13 @@
 import ArgumentParser
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// `flexeg run`: a placement scenario. Loads compiled checkpoints at the contexts given (as
 /// `sym.bind(ctx: mx.neuron(i))` does), sends every model requests at once and reports what the

@@ -1,5 +1,12 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// One of the four example models shipped with `flexeg` (`DemoModels/model_{a,b,c,d}/`, made by
 /// MXNet 1.9.1: checkpoint, `in_data.npy`, MXNet's `out_0.npy`, `manifest.json`), compiled in memory

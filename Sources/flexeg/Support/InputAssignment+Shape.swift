@@ -1,4 +1,11 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
+import MXNetFormat
 
 extension InputAssignment {
     /// The value as a shape: positive sizes separated by commas (`data=1,3,224,224`), nothing else.

@@ -1,5 +1,12 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// What a placement scenario measured (`flexeg run`, each scene of `flexeg demo`): the device, every
 /// model's cores, inferences, throughput and latency, every core's executions, switches and busy

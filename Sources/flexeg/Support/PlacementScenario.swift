@@ -1,5 +1,12 @@
+import FlexArtifact
+import FlexCompiler
 import FlexEG
+import FlexExecution
+import FlexGraph
+import FlexKernels
+import FlexRuntime
 import Foundation
+import MXNetFormat
 
 /// Models bound to NeuronCores and driven at once, the way `flexeg run` and `flexeg demo` measure a
 /// placement: each model gets `requests` requests, `concurrency` at a time, every model at the same
@@ -47,7 +54,7 @@ struct PlacementScenario {
     /// Throws the first failed request's error (after every sender has stopped).
     func measure(requests: Int) throws -> PlacementReport {
         let before = runtime.snapshot()
-        let beforeAge = runtimeStarted.duration(to: .now).inSeconds
+        let beforeAge = runtimeStarted.duration(to: .now).seconds
         let start = ContinuousClock.now
 
         let progress = entries.map { _ in SenderProgress() }
@@ -64,8 +71,8 @@ struct PlacementScenario {
         }
         group.wait()
 
-        let seconds = start.duration(to: .now).inSeconds
-        let afterAge = runtimeStarted.duration(to: .now).inSeconds
+        let seconds = start.duration(to: .now).seconds
+        let afterAge = runtimeStarted.duration(to: .now).seconds
         let after = runtime.snapshot()
         let results = progress.map { $0.withLock { $0 } }
         if let error = results.lazy.compactMap(\.firstError).first { throw error }
@@ -75,7 +82,7 @@ struct PlacementScenario {
             guard let loaded = entry.executor.loadedModel,
                   let now = after.models.first(where: { $0.id == loaded.id }) else { return nil }
             let earlier = modelsBefore[loaded.id]
-            let elapsed = result.lastCompletion.map { start.duration(to: $0).inSeconds } ?? 0
+            let elapsed = result.lastCompletion.map { start.duration(to: $0).seconds } ?? 0
             return PlacementReport.Model(
                 name: entry.name, context: now.context, cores: now.cores,
                 inferences: now.inferences - (earlier?.inferences ?? 0),
@@ -149,9 +156,4 @@ struct PlacementScenario {
             }
         }
     }
-}
-
-private extension Duration {
-    /// The duration in (fractional) seconds.
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -1,0 +1,72 @@
+import FlexArtifact
+import FlexGraph
+import FlexKernels
+
+/// The one place that chooses kernels: which convolution algorithm runs a geometry on a target
+/// instruction set, and which kernel runs each step given how its weight is stored. The choices are
+/// recorded in the artifact (`KernelChoice`); loading only restores them.
+enum KernelSelection {
+    /// The algorithm expected to be fastest for `geometry` among those that run entirely at `target`
+    /// (none of their pieces falling to portable C there; see `Algorithm.instructionSet(running:)`).
+    static func algorithm(for geometry: Reference.ConvolutionGeometry, target: Fast.InstructionSet) -> Fast.PreparedConvolution.Algorithm {
+        Fast.PreparedConvolution.preferredAlgorithm(for: geometry, target: target)
+    }
+
+    /// The kernel for `step`, whose constant operands are stored as `weight(id)` says (packing has run).
+    static func choose(_ step: Step, values: [Program.Value], weight: (ValueID) -> ArtifactWeight?,
+                       target: Fast.InstructionSet) -> KernelChoice {
+        if let geometry = step.convolutionGeometry(values: values) {
+            switch weight(step.inputs[1]) {
+            case .dense(let tensor)?:
+                // Only depthwise filters run from MXNet's layout; any other dense convolution weight was
+                // left unpacked (read by steps that disagree on its layout) and runs in reference code.
+                return tensor.dtype == .float32 && algorithm(for: geometry, target: target) == .depthwise
+                    ? .convolution(.depthwise) : .reference
+            case .packed(let packed)?:
+                return Step.isDenseConvolution(geometry) && packed.role == .right && packed.rows == geometry.inputChannels
+                    && packed.columns == geometry.outputChannels ? .dense : .reference
+            case .convolution(let algorithm, _)?:
+                return .convolution(algorithm)
+            case nil:
+                return .reference
+            }
+        }
+        if let dense = step.op as? FullyConnectedOperator, step.isFastCandidate(values: values), case .packed(let packed)? = weight(step.inputs[1]) {
+            let (_, features) = dense.matrixShape(data: values[step.inputs[0]].shape)
+            return packed.role == .right && packed.rows == features && packed.columns == dense.numHidden ? .dense : .reference
+        }
+        return weightlessKernel(step, values: values) ?? .reference
+    }
+
+    /// The kernel of a step without weights (pooling, views, an unfused add), or nil.
+    static func weightlessKernel(_ step: Step, values: [Program.Value]) -> KernelChoice? {
+        guard step.isFloat32SingleOutput(values: values) else { return nil }
+        let input = values[step.inputs[0]], output = values[step.outputs[0]]
+        if let pooling = step.op as? PoolingOperator, step.epilogue.isEmpty, input.shape.rank >= 3 {
+            let geometry = pooling.geometry(data: input.shape, output: output.shape)
+            if Fast.Pooling.isGlobal(pooling.kind, geometry) { return .globalPooling }
+            if Fast.Pooling.supports(pooling.kind, geometry) { return .pooling }
+            return nil
+        }
+        if Step.isView(step.op), step.epilogue.isEmpty, step.inputs.count == 1, input.byteCount == output.byteCount {
+            return .copy
+        }
+        if Step.addNames.contains(step.opName), step.inputs.count == 2, values[step.inputs[1]].dtype == .float32,
+           input.shape == output.shape, values[step.inputs[1]].shape == output.shape,
+           let form = Step.kernelEpilogue(step.epilogue), !form.addsResidual {
+            return .add
+        }
+        return nil
+    }
+
+    /// Whether a 1x1 convolution (`first`, restored as `pointwise`) whose output only the depthwise
+    /// convolution `second` reads should run inside it band by band: no residual on the first, and an
+    /// output of at least `Fast.PointwiseDepthwise.fusionThreshold` bytes per image.
+    static func fuses(_ pointwise: PreparedKernel, _ first: Step, into depthwise: PreparedKernel, _ second: Step) -> Bool {
+        guard case .convolution(let p) = pointwise, case .convolution(let d) = depthwise,
+              first.outputs.count == 1, second.inputs.first == first.outputs[0],
+              Step.kernelEpilogue(first.epilogue)?.addsResidual == false,
+              p.geometry.outputImageCount * MemoryLayout<Float>.size >= Fast.PointwiseDepthwise.fusionThreshold else { return false }
+        return Fast.PointwiseDepthwise(pointwise: p, depthwise: d) != nil
+    }
+}

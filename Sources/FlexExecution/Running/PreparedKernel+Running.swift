@@ -1,0 +1,61 @@
+import FlexArtifact
+import FlexGraph
+import FlexKernels
+import FlexTensor
+
+/// Running a restored kernel on a step's bound tensors: the fast kernel with the step's epilogue fused
+/// (`clamp(result + bias + residual)`), or the operator's own `execute` followed by the epilogue in
+/// reference code. Runs on the calling thread with scratch it owns.
+extension PreparedKernel {
+    /// Runs `step` on tensors of its inferred shapes. `scratch` holds at least `scratchCount` floats.
+    func run(_ step: Step, inputs: [Tensor], outputs: [Tensor], epilogueOperands: [Tensor?], scratch: UnsafeMutablePointer<Float>?) {
+        switch self {
+        case .reference:
+            step.execute(inputs: inputs, outputs: outputs, epilogueOperands: epilogueOperands)
+        case .convolution(let prepared):
+            prepared.run(input: inputs[0].floats, output: outputs[0].floats,
+                         epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
+                         scratch: scratch)
+        case .dense(let packed, let rows):
+            let features = packed.rows, hidden = packed.columns
+            Fast.GEMM.multiply(m: rows, n: hidden, k: features,
+                               left: .strided(inputs[0].floats, rowStride: features, columnStride: 1), right: .packed(packed),
+                               output: outputs[0].floats, outputRowStride: hidden,
+                               epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .columns, rowStride: hidden),
+                               scratch: scratch!)
+        case .pooling(let kind, let geometry):
+            Fast.Pooling.run(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
+        case .globalPooling(let kind, let geometry):
+            Fast.Pooling.global(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
+        case .copy(let byteCount):
+            if inputs[0].rawPointer != UnsafeRawPointer(outputs[0].rawPointer) {
+                outputs[0].rawPointer.copyMemory(from: inputs[0].rawPointer, byteCount: byteCount)
+            }
+        case .add(let count, let activation):
+            Fast.Elementwise.add(inputs[0].floats, inputs[1].floats, output: outputs[0].floats, count: count)
+            if activation != .identity {
+                Fast.Elementwise.activation(activation, input: outputs[0].floats, output: outputs[0].floats, count: count)
+            }
+        case .pointwiseDepthwise, .deferred:
+            preconditionFailure("fused steps run through runFused")
+        }
+    }
+
+    /// Runs a `.pointwiseDepthwise` step: `producer` and `producerInputs` are the 1x1 convolution step and
+    /// its tensors; `step`, `inputs`, `outputs` and `epilogueOperands` the depthwise one's.
+    func runFused(_ step: Step, inputs: [Tensor], outputs: [Tensor], epilogueOperands: [Tensor?], producer: Step,
+                  producerInputs: [Tensor], scratch: UnsafeMutablePointer<Float>?) {
+        guard case .pointwiseDepthwise(let fused, _) = self else { preconditionFailure("not a fused step") }
+        fused.run(input: producerInputs[0].floats, output: outputs[0].floats,
+                  pointwiseEpilogue: epilogue(producer, inputs: producerInputs, operands: [], biasAxis: .rows, rowStride: 0),
+                  depthwiseEpilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
+                  scratch: scratch!)
+    }
+
+    private func epilogue(_ step: Step, inputs: [Tensor], operands: [Tensor?], biasAxis: Fast.Epilogue.BiasAxis, rowStride: Int) -> Fast.Epilogue {
+        let form = Step.kernelEpilogue(step.epilogue)!
+        let residual = form.addsResidual ? operands[0].map { UnsafePointer($0.floats) } : nil
+        return Fast.Epilogue(bias: inputs.count > 2 ? UnsafePointer(inputs[2].floats) : nil, biasAxis: biasAxis,
+                             residual: residual, residualRowStride: rowStride, activation: form.activation)
+    }
+}

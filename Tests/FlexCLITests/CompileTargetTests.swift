@@ -1,0 +1,84 @@
+import FlexKernels
+import FlexTensor
+import FlexTestSupport
+import Foundation
+import MXNetFormat
+import Testing
+
+/// `flexeg compile --target`: the artifact records the instruction set its kernels were chosen for,
+/// `flexeg inspect` shows it, a process whose CPU (or `FLEXEG_MAX_ISA`) lacks it refuses the model
+/// with the ISAs and the flag to recompile, and a model compiled for a lower target runs there and
+/// matches MXNet.
+@Suite("flexeg compile --target")
+struct CompileTargetTests {
+    let scratch: TemporaryDirectory
+
+    init() throws {
+        scratch = try TemporaryDirectory(prefix: "compile-target")
+    }
+
+    /// The depthwise CNN: it has a 3-channel stem (the direct kernel's case at AVX-512).
+    static let fixtureName = "zoo_mobilenet_v2"
+
+    func inspectJSON(_ prefix: String, environment: [String: String] = [:]) throws -> [String: Any] {
+        let result = try CLIRunner.run(["inspect", prefix, "--json"], environment: environment)
+        try #require(result.status == 0, "inspect: \(result.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test(arguments: ["avx2", "portable"])
+    func aLowerTargetIsRecordedAndRunsCappedAtIt(target: String) throws {
+        let fixture = try Fixture.named(Self.fixtureName)
+        let output = scratch.path + "/\(target)"
+        let compiled = try CompileCLI.compile(fixture, cores: 2, output: output, extra: ["--target", target])
+        try #require(compiled.status == 0, "\(compiled.stderr)")
+        #expect(compiled.stdout.contains("(target \(target))"), "\(compiled.stdout)")
+        let summary = try inspectJSON(output)
+        #expect(summary["target"] as? String == target)
+        // At AVX2 no layer was given an algorithm with pieces that only AVX-512 vectorises.
+        let operators = (summary["stages"] as? [[String: Any]] ?? []).flatMap { $0["operators"] as? [String] ?? [] }
+        #expect(!operators.isEmpty)
+        if target == "avx2" {
+            for algorithm in ["direct", "winograd22", "gemm-transposed"] {
+                #expect(!operators.contains { $0.contains("{\(algorithm)}") }, "\(algorithm) runs portable pieces at AVX2")
+            }
+        }
+        let text = try CLIRunner.run(["inspect", output])
+        #expect(text.stdout.contains("target \(target)"), "\(text.stdout)")
+
+        let outputs = scratch.path + "/\(target)-out"
+        let run = try CLIRunner.run(["infer", output] + CompileCLI.fileArguments(fixture) + ["--output-dir", outputs],
+                                    environment: ["FLEXEG_MAX_ISA": target])
+        try #require(run.status == 0, "infer capped at \(target): \(run.stderr)")
+        for (index, expected) in try fixture.expectedOutputs().enumerated() {
+            let actual = try Tensor(npyFile: outputs + "/out_\(index).npy")
+            #expect(relativeL2Error(actual, expected) <= 1e-3, "output \(index) at \(target) against MXNet")
+        }
+    }
+
+    @Test func aTargetAboveTheProcessCapIsRefusedWithTheFlagToRecompile() throws {
+        let fixture = try Fixture.named(Self.fixtureName)
+        let host = Fast.InstructionSet.host
+        let cap = Fast.InstructionSet.allCases.filter { $0 < host }.max() ?? .portable
+        try #require(cap < host, "the CPU has no instruction set above portable")
+        let output = scratch.path + "/host"
+        let compiled = try CompileCLI.compile(fixture, cores: 1, output: output, extra: ["--target", host.name])
+        try #require(compiled.status == 0, "\(compiled.stderr)")
+        // Inspecting works under any cap: it describes the model, it does not run it.
+        #expect(try inspectJSON(output, environment: ["FLEXEG_MAX_ISA": cap.name])["target"] as? String == host.name)
+
+        let run = try CLIRunner.run(["infer", output] + CompileCLI.fileArguments(fixture) + ["--output-dir", scratch.path + "/refused"],
+                                    environment: ["FLEXEG_MAX_ISA": cap.name])
+        CompileCLI.expectOneLineError(run, mentioning: ["compiled for \(host.name)", "runs at most \(cap.name)",
+                                                        "FLEXEG_MAX_ISA", "flexeg compile --target \(cap.name)"])
+    }
+
+    @Test func badTargetsAndCapsNameTheValidValues() throws {
+        let fixture = try Fixture.named(Self.fixtureName)
+        let badTarget = try CompileCLI.compile(fixture, cores: 1, output: scratch.path + "/bad", extra: ["--target", "sse4"])
+        CompileCLI.expectOneLineError(badTarget, mentioning: ["--target 'sse4'", "native, avx512, avx2 or portable"])
+        let badCap = try CLIRunner.run(["inspect", fixture.prefix], environment: ["FLEXEG_MAX_ISA": "avx1024"])
+        CompileCLI.expectOneLineError(badCap, mentioning: ["FLEXEG_MAX_ISA is 'avx1024'", "avx512, avx2, portable"])
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/bad-symbol.json"))
+    }
+}
