@@ -56,6 +56,27 @@ struct CompileTargetTests {
         }
     }
 
+    /// At AVX2 every compiled step runs AVX2 code: the profile names each step's instruction set.
+    @Test func anAVX2ModelRunsNoPortableLayersAtAVX2() throws {
+        let fixture = try Fixture.named(Self.fixtureName)
+        try #require(Fast.InstructionSet.host >= .avx2FMA, "the CPU has no AVX2")
+        let output = scratch.path + "/avx2-bench"
+        let compiled = try CompileCLI.compile(fixture, cores: 1, output: output, extra: ["--target", "avx2"])
+        try #require(compiled.status == 0, "\(compiled.stderr)")
+        let input = fixture.directory + "/" + fixture.manifest.inputs[0].file
+        let bench = try CLIRunner.run(["bench", output, "--input", "data=\(input)", "--iterations", "1", "--warmup", "0",
+                                       "--profile", "1", "--json"],
+                                      environment: ["FLEXEG_MAX_ISA": "avx2", "FLEXEG_RUNTIME_DIR": scratch.path + "/runtime"])
+        try #require(bench.status == 0, "\(bench.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any])
+        let steps = try #require(json["steps"] as? [[String: Any]])
+        let isas = Set(steps.compactMap { $0["isa"] as? String })
+        #expect(isas.contains("avx2"), "\(isas)")
+        #expect(isas.isSubset(of: ["avx2", "-"]), "steps at \(isas)")
+        let convolutions = steps.filter { $0["op"] as? String == "Convolution" && $0["kernel"] as? String != "fused" }
+        #expect(!convolutions.isEmpty && convolutions.allSatisfy { $0["isa"] as? String == "avx2" })
+    }
+
     @Test func aTargetAboveTheProcessCapIsRefusedWithTheFlagToRecompile() throws {
         let fixture = try Fixture.named(Self.fixtureName)
         let host = Fast.InstructionSet.host

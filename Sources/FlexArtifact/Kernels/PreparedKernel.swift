@@ -35,6 +35,18 @@ public enum PreparedKernel: @unchecked Sendable {
         }
     }
 
+    /// The instruction set the kernel's slowest piece runs at when the process uses `active`; nil for
+    /// Swift code (reference operators, copies, fused-away steps).
+    public func instructionSet(running active: Fast.InstructionSet) -> Fast.InstructionSet? {
+        switch self {
+        case .convolution(let prepared): prepared.algorithm.instructionSet(running: active)
+        case .dense, .pointwiseDepthwise: active
+        case .pooling, .globalPooling: Fast.Pooling.instructionSet(running: active)
+        case .add: Fast.Elementwise.instructionSet(running: active)
+        case .reference, .copy, .deferred: nil
+        }
+    }
+
     /// Floats of scratch one run needs.
     public var scratchCount: Int {
         switch self {

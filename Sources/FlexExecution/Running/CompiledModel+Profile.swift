@@ -11,6 +11,9 @@ public struct StepProfile: Sendable, Equatable {
     /// What runs it: `gemm`, `winograd`, `depthwise`, `packed-gemm`, `pooling`, …, `reference`, `host`;
     /// `fused` when the next step's kernel (`gemm+depthwise`) does its work, and its time is counted there.
     public var kernel: String
+    /// The instruction set the step's kernel runs at in this process (`avx512`, `avx2`, `portable`), or
+    /// `-` for Swift code (reference operators, host operators, copies, fused steps).
+    public var instructionSet: String
     /// Fused elementwise operations, as in the summary (`add`, `relu`, `clip(0.0,6.0)`).
     public var epilogue: [String]
     /// Mean seconds per run.
@@ -35,13 +38,13 @@ extension CompiledModel {
                     for step in artifact.steps[artifact.parts[partIndex].steps] {
                         steps.append(StepProfile(
                             stage: stage, name: step.name, opName: step.opName,
-                            kernel: "", epilogue: step.epilogue.map(\.summary), seconds: 0, flops: step.directCost(values: artifact.values).flops))
+                            kernel: "", instructionSet: "-", epilogue: step.epilogue.map(\.summary), seconds: 0, flops: step.directCost(values: artifact.values).flops))
                     }
                 case .host(let index):
                     let node = hostGraph.nodes[index]
                     let cost = node.op!.cost(inputs: node.inputs.map { inference.shape(of: $0) },
                                              outputs: (0..<node.outputCount).map { inference.shape(of: ValueRef(node: index, output: $0)) })
-                    steps.append(StepProfile(stage: stage, name: node.name, opName: node.opName, kernel: "host", epilogue: [],
+                    steps.append(StepProfile(stage: stage, name: node.name, opName: node.opName, kernel: "host", instructionSet: "-", epilogue: [],
                                              seconds: 0, flops: cost.flops))
                 }
             }
@@ -49,8 +52,9 @@ extension CompiledModel {
         }
         let runners = (0..<stageCount).map(makeStageRunner(stage:))
         for (stage, runner) in runners.enumerated() {
-            for (index, label) in runner.kernelLabels.enumerated() {
+            for (index, (label, isa)) in zip(runner.kernelLabels, runner.kernelInstructionSets).enumerated() {
                 profiles[stage][index].kernel = label
+                profiles[stage][index].instructionSet = isa?.name ?? "-"
                 // A fused step's work (and time) is the next step's.
                 if label == KernelChoice.deferred.label, index + 1 < profiles[stage].count {
                     profiles[stage][index + 1].flops += profiles[stage][index].flops

@@ -1,5 +1,6 @@
 import FlexArtifact
 import FlexGraph
+import FlexKernels
 import FlexTensor
 
 /// Runs one pipeline stage of a `CompiledModel`: its subgraph parts (each with its own arena) and any
@@ -102,6 +103,17 @@ public final class CompiledStageRunner: @unchecked Sendable {
             switch unit {
             case .part(let runner, _, _): runner.plan.kernels.map(\.label)
             case .host: ["host"]
+            }
+        }
+    }
+
+    /// The instruction set each step's kernel runs at in this process (order of `kernelLabels`; nil for
+    /// Swift code and host operators).
+    var kernelInstructionSets: [Fast.InstructionSet?] {
+        units.flatMap { unit -> [Fast.InstructionSet?] in
+            switch unit {
+            case .part(let runner, _, _): runner.steps.map { $0.kernel.instructionSet(running: .active) }
+            case .host: [nil]
             }
         }
     }

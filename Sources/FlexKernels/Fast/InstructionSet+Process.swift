@@ -76,3 +76,14 @@ extension Fast.PreparedConvolution {
         return .gemm
     }
 }
+
+extension Fast.Pooling {
+    /// The instruction set pooling kernels run at when the process uses `active` (AVX2 vectors at most;
+    /// max pooling's AVX-512 plane kernel aside, which the AVX2 one stands in for in this report).
+    public static func instructionSet(running active: Fast.InstructionSet) -> Fast.InstructionSet { min(active, .avx2FMA) }
+}
+
+extension Fast.Elementwise {
+    /// The instruction set the elementwise kernels (adds, clamps) run at: AVX2 vectors at most.
+    public static func instructionSet(running active: Fast.InstructionSet) -> Fast.InstructionSet { min(active, .avx2FMA) }
+}

@@ -99,7 +99,7 @@ struct BenchResult {
 
     static func stepObject(_ step: StepProfile) -> [String: Any] {
         let gflops = step.seconds > 0 ? step.flops / step.seconds / 1e9 : 0
-        return ["stage": step.stage, "name": step.name, "op": step.opName, "kernel": step.kernel, "epilogue": step.epilogue,
+        return ["stage": step.stage, "name": step.name, "op": step.opName, "kernel": step.kernel, "isa": step.instructionSet, "epilogue": step.epilogue,
                 "ms": step.seconds * 1000, "gflops": gflops]
     }
 
@@ -109,20 +109,22 @@ struct BenchResult {
         var lines = [String(format: "steps: %d, %.3f ms per run on the calling thread", steps.count, total * 1000)]
         var byKernel: [String: (seconds: Double, flops: Double, count: Int)] = [:]
         for step in steps {
-            byKernel[step.kernel, default: (0, 0, 0)].seconds += step.seconds
-            byKernel[step.kernel, default: (0, 0, 0)].flops += step.flops
-            byKernel[step.kernel, default: (0, 0, 0)].count += 1
+            let key = step.instructionSet == "-" ? step.kernel : step.kernel + "@" + step.instructionSet
+            byKernel[key, default: (0, 0, 0)].seconds += step.seconds
+            byKernel[key, default: (0, 0, 0)].flops += step.flops
+            byKernel[key, default: (0, 0, 0)].count += 1
         }
         for (kernel, sum) in byKernel.sorted(by: { $0.value.seconds > $1.value.seconds }) {
-            lines.append("  " + kernel.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%4d steps %9.3f ms %5.1f%% %8.1f GFLOP/s", sum.count, sum.seconds * 1000,
+            lines.append("  " + kernel.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%4d steps %9.3f ms %5.1f%% %8.1f GFLOP/s", sum.count, sum.seconds * 1000,
                                 total > 0 ? sum.seconds / total * 100 : 0, sum.seconds > 0 ? sum.flops / sum.seconds / 1e9 : 0))
         }
         lines.append("slowest steps:")
         for step in steps.sorted(by: { $0.seconds > $1.seconds }).prefix(25) {
             let epilogue = step.epilogue.isEmpty ? "" : " [" + step.epilogue.joined(separator: ", ") + "]"
+            let kernel = step.instructionSet == "-" ? step.kernel : step.kernel + "@" + step.instructionSet
             lines.append(String(format: "  %8.3f ms %8.1f GFLOP/s  %@ (%@) {%@}%@", step.seconds * 1000,
                                 step.seconds > 0 ? step.flops / step.seconds / 1e9 : 0, step.name as NSString, step.opName as NSString,
-                                step.kernel as NSString, epilogue as NSString))
+                                kernel as NSString, epilogue as NSString))
         }
         return lines.joined(separator: "\n")
     }
