@@ -8,7 +8,7 @@ import FlexTensor
 /// plans a part; the execution layer restores them to run it.
 ///
 /// Immutable; shareable between threads (each run passes scratch owned by the calling thread).
-public enum PreparedKernel: @unchecked Sendable {
+package enum PreparedKernel: @unchecked Sendable {
     case reference
     case convolution(Fast.PreparedConvolution)
     /// The GEMM `data (rows × packed.rows) · packed (packed.rows × packed.columns)`.
@@ -20,13 +20,13 @@ public enum PreparedKernel: @unchecked Sendable {
     case pointwiseDepthwise(Fast.PointwiseDepthwise, producer: Int)
     case deferred
 
-    public var isDeferred: Bool {
+    package var isDeferred: Bool {
         if case .deferred = self { true } else { false }
     }
 
     /// The stored weight bytes the kernel reads, where it reads them (none for reference code, which
     /// reads its step's dense weight tensors).
-    public var weightRegions: [UnsafeRawBufferPointer] {
+    package var weightRegions: [UnsafeRawBufferPointer] {
         switch self {
         case .convolution(let prepared): prepared.weightRegions
         case .dense(let packed, _): [packed.packedBytes]
@@ -37,7 +37,7 @@ public enum PreparedKernel: @unchecked Sendable {
 
     /// The instruction set the kernel's slowest piece runs at when the process uses `active`; nil for
     /// Swift code (reference operators, copies, fused-away steps).
-    public func instructionSet(running active: Fast.InstructionSet) -> Fast.InstructionSet? {
+    package func instructionSet(running active: Fast.InstructionSet) -> Fast.InstructionSet? {
         switch self {
         case .convolution(let prepared): prepared.algorithm.instructionSet(running: active)
         case .dense, .pointwiseDepthwise: active
@@ -48,7 +48,7 @@ public enum PreparedKernel: @unchecked Sendable {
     }
 
     /// Floats of scratch one run needs.
-    public var scratchCount: Int {
+    package var scratchCount: Int {
         switch self {
         case .reference, .pooling, .globalPooling, .copy, .add, .deferred: 0
         case .pointwiseDepthwise(let fused, _): fused.scratchCount
@@ -68,7 +68,7 @@ public enum PreparedKernel: @unchecked Sendable {
     /// Restores the kernels of a part's steps (`steps`, in order) for `choices`, seeing `values` (the
     /// part's prefix steps see one sample's shapes: pass `valuesForStep`). Throws `ArtifactError.inconsistent`
     /// naming the step when a choice does not fit its step or stored weight.
-    public static func restore(_ choices: [KernelChoice], steps: [Step], valuesForStep: (Int) -> [Program.Value],
+    package static func restore(_ choices: [KernelChoice], steps: [Step], valuesForStep: (Int) -> [Program.Value],
                                weight: (ValueID) -> ArtifactWeight?) throws(ArtifactError) -> [PreparedKernel] {
         var kernels: [PreparedKernel] = []
         for (position, (choice, step)) in zip(choices, steps).enumerated() {

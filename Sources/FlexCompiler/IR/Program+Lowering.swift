@@ -13,7 +13,7 @@ extension Program {
     ///
     /// Variables that inference never reads (`SoftmaxOutput`'s label) become empty constants, as the
     /// reference executor feeds them.
-    public init(graph: Graph, parameters: [String: Tensor], inputShapes: [String: Shape], exclude: Set<String> = []) throws(CompileError) {
+    package init(graph: Graph, parameters: [String: Tensor], inputShapes: [String: Shape], exclude: Set<String> = []) throws(CompileError) {
         try Self.checkEdges(of: graph)
         for name in exclude.sorted() {
             guard let index = graph.nodeIndex(named: name), !graph.nodes[index].isVariable else {

@@ -4,11 +4,11 @@
 ///
 /// Among the partitions with the optimal bottleneck, the one with the smallest sum of squared range
 /// costs is returned, so stages other than the bottleneck are balanced too.
-public enum LinearPartition {
+package enum LinearPartition {
     /// - `allowed`: whether a range may form a part (e.g. it must hold a compute step).
     /// - `cost`: a range's cost; need not be additive (boundary transfers depend on the cut).
     /// - Returns: the ranges in order, or nil when no partition into `parts` allowed ranges exists.
-    public static func minimizeBottleneck(count: Int, parts: Int, allowed: (Range<Int>) -> Bool,
+    package static func minimizeBottleneck(count: Int, parts: Int, allowed: (Range<Int>) -> Bool,
                                           cost: (Range<Int>) -> Double) -> [Range<Int>]? {
         guard parts >= 1, count >= parts else { return nil }
         // bottleneck[k][j]: best bottleneck splitting items 0..<j into k parts.

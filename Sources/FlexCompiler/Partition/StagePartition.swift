@@ -10,39 +10,39 @@ import FlexTensor
 /// step (one that is not a host step or a pure data movement such as `Reshape`). A host step then
 /// moves to the earliest stage its operands allow (the latest stage producing one of them), which is
 /// how a compiled checkpoint's loader places it too.
-public struct StagePartition: Sendable, Equatable {
-    public var stageCount: Int
+package struct StagePartition: Sendable, Equatable {
+    package var stageCount: Int
     /// Stage of every step.
-    public var stageOfStep: [Int]
+    package var stageOfStep: [Int]
     /// Estimated seconds of each stage (steps plus received boundary bytes).
-    public var estimatedSeconds: [Double]
+    package var estimatedSeconds: [Double]
 
-    public init(stageCount: Int, stageOfStep: [Int], estimatedSeconds: [Double]) {
+    package init(stageCount: Int, stageOfStep: [Int], estimatedSeconds: [Double]) {
         self.stageCount = stageCount
         self.stageOfStep = stageOfStep
         self.estimatedSeconds = estimatedSeconds
     }
 
     /// Operators that only move or relabel data: never worth a NeuronCore of their own.
-    public static let dataMovementOps: Set<String> = [
+    package static let dataMovementOps: Set<String> = [
         "Reshape", "reshape", "Flatten", "flatten", "expand_dims", "squeeze", "transpose", "SwapAxis", "swapaxes",
         "identity", "_copy", "BlockGrad", "stop_gradient", "Dropout", "Cast", "cast", "reshape_like", "shape_array",
         "size_array", "_contrib_quantize", "_contrib_dequantize",
     ]
 
     /// Whether `step` counts toward the stages a model can use.
-    public static func isComputeStep(_ step: Step) -> Bool {
+    package static func isComputeStep(_ step: Step) -> Bool {
         !step.isHost && !dataMovementOps.contains(step.opName)
     }
 
     /// The most stages `program` can be split into.
-    public static func maximumStages(of program: Program) -> Int {
+    package static func maximumStages(of program: Program) -> Int {
         program.steps.reduce(0) { $0 + (isComputeStep($1) ? 1 : 0) }
     }
 
     /// Partitions `program` into `stages` stages; throws `.invalidCoreCount` naming the maximum when
     /// `stages` is out of range.
-    public init(program: Program, stages: Int, costModel: CostModel = CostModel()) throws(CompileError) {
+    package init(program: Program, stages: Int, costModel: CostModel = CostModel()) throws(CompileError) {
         let computeSteps = Self.maximumStages(of: program)
         guard computeSteps > 0 else { throw .nothingToCompile(reason: "no operator is left to run on a NeuronCore") }
         guard stages >= 1, stages <= computeSteps else {
@@ -78,7 +78,7 @@ public struct StagePartition: Sendable, Equatable {
     /// `result[p]`: bytes of the non-constant values crossing cut position `p` (`0...steps.count`),
     /// i.e. produced before step `p` (model inputs before step 0) and read at or after it (model
     /// outputs count as read after the last step).
-    public static func boundaryBytes(of program: Program) -> [Int] {
+    package static func boundaryBytes(of program: Program) -> [Int] {
         let count = program.steps.count
         var delta = [Int](repeating: 0, count: count + 2)
         var defined = [Int](repeating: -1, count: program.values.count)

@@ -13,12 +13,12 @@ import FlexTensor
 /// output value. BatchNorm's channel axis must be the layer's channel axis (1 for NCHW convolution
 /// and flattened dense layers, the last axis for `flatten=False` dense layers). Every MXNet alias of
 /// the three operators (`_npx_batch_norm`, `_npx_convolution`, …) qualifies.
-public struct BatchNormFolding: CompilerPass {
-    public let name = "fold-batchnorm"
+package struct BatchNormFolding: CompilerPass {
+    package let name = "fold-batchnorm"
 
-    public init() {}
+    package init() {}
 
-    public func run(on program: inout Program) throws(CompileError) {
+    package func run(on program: inout Program) throws(CompileError) {
         var producers = program.producers()
         var uses = program.useCounts()
         var removed = Set<Int>()

@@ -2,20 +2,20 @@ import FlexArtifact
 
 /// One rewrite of a `Program`. Passes never touch host steps (`Step.isHost`) except to remove them
 /// when dead, and leave the program valid: topologically ordered, every operand produced before use.
-public protocol CompilerPass: Sendable {
+package protocol CompilerPass: Sendable {
     /// Short name shown in progress reports and errors (`"fold-batchnorm"`).
     var name: String { get }
     func run(on program: inout Program) throws(CompileError)
 }
 
 /// Passes run in order, reporting progress before each.
-public struct PassPipeline: Sendable {
-    public var passes: [any CompilerPass]
+package struct PassPipeline: Sendable {
+    package var passes: [any CompilerPass]
 
-    public init(_ passes: [any CompilerPass]) { self.passes = passes }
+    package init(_ passes: [any CompilerPass]) { self.passes = passes }
 
     /// The optimizations `Compiler.compile` runs, in order.
-    public static let standard = PassPipeline([
+    package static let standard = PassPipeline([
         ShapeInferencePass(),
         DeadNodeRemoval(),
         ConstantFolding(),
@@ -26,7 +26,7 @@ public struct PassPipeline: Sendable {
     ])
 
     /// Runs every pass. `progress` gets `(pass name, index)` before each pass.
-    public func run(on program: inout Program, progress: (String, Int) -> Void = { _, _ in }) throws(CompileError) {
+    package func run(on program: inout Program, progress: (String, Int) -> Void = { _, _ in }) throws(CompileError) {
         for (index, pass) in passes.enumerated() {
             progress(pass.name, index)
             try pass.run(on: &program)

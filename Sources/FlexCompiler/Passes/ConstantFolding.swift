@@ -5,12 +5,12 @@ import FlexTensor
 /// Evaluates steps whose operands are all constants (parameter-only subgraphs, such as a weight
 /// transposed or scaled in the graph) with the operators' own `execute`, replacing them by
 /// constants. Random-number operators are never folded.
-public struct ConstantFolding: CompilerPass {
-    public let name = "fold-constants"
+package struct ConstantFolding: CompilerPass {
+    package let name = "fold-constants"
 
-    public init() {}
+    package init() {}
 
-    public func run(on program: inout Program) throws(CompileError) {
+    package func run(on program: inout Program) throws(CompileError) {
         var kept: [Step] = []
         kept.reserveCapacity(program.steps.count)
         for step in program.steps {

@@ -2,12 +2,12 @@ import FlexArtifact
 
 /// Removes steps none of whose outputs reach a model output, then constants nothing reads.
 /// Model inputs stay, even unused: they are part of the model's calling convention.
-public struct DeadNodeRemoval: CompilerPass {
-    public let name = "remove-dead-nodes"
+package struct DeadNodeRemoval: CompilerPass {
+    package let name = "remove-dead-nodes"
 
-    public init() {}
+    package init() {}
 
-    public func run(on program: inout Program) throws(CompileError) {
+    package func run(on program: inout Program) throws(CompileError) {
         var live = [Bool](repeating: false, count: program.values.count)
         for value in program.outputs { live[value] = true }
         var keep = [Bool](repeating: false, count: program.steps.count)

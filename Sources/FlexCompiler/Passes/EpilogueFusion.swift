@@ -15,10 +15,10 @@ import FlexTensor
 /// The producer must be a `Convolution`, `FullyConnected`, `BatchNorm` or residual add step with a
 /// single output that nothing else reads and that is not a model output. The fused step takes over the
 /// elementwise operator's output value.
-public struct EpilogueFusion: CompilerPass {
-    public let name = "fuse-epilogues"
+package struct EpilogueFusion: CompilerPass {
+    package let name = "fuse-epilogues"
 
-    public init() {}
+    package init() {}
 
     /// Whether `step` can take an epilogue: a convolution, dense layer or BatchNorm (any alias), or a
     /// residual add.
@@ -26,7 +26,7 @@ public struct EpilogueFusion: CompilerPass {
         step.op is ConvolutionOperator || step.op is FullyConnectedOperator || step.op is BatchNormOperator || Step.addNames.contains(step.opName)
     }
 
-    public func run(on program: inout Program) throws(CompileError) {
+    package func run(on program: inout Program) throws(CompileError) {
         var producers = program.producers()
         let uses = program.useCounts()
         var removed = Set<Int>()

@@ -5,12 +5,12 @@ import FlexTensor
 /// Recomputes every step output's shape and dtype from its inputs with the operators' own inference
 /// (the same rules `GraphInference` applies to a graph), and checks each epilogue operand matches
 /// the output it is added to. Run after rewrites to catch any that broke the program.
-public struct ShapeInferencePass: CompilerPass {
-    public let name = "infer-shapes"
+package struct ShapeInferencePass: CompilerPass {
+    package let name = "infer-shapes"
 
-    public init() {}
+    package init() {}
 
-    public func run(on program: inout Program) throws(CompileError) {
+    package func run(on program: inout Program) throws(CompileError) {
         for step in program.steps {
             let shapes = step.inputs.map { program.values[$0].shape }
             let types = step.inputs.map { program.values[$0].dtype }

@@ -14,11 +14,11 @@ import FlexTensor
 /// Immutable and shared: any thread may read it and make runners; weights exist once per model.
 public final class CompiledModel: Sendable {
     /// One `_neuron_subgraph_op` node and its decoded artifact.
-    public struct Subgraph: Sendable {
+    package struct Subgraph: Sendable {
         /// Index of the node in `hostGraph.nodes`.
-        public var node: Int
-        public var name: String
-        public var artifact: CompiledArtifact
+        package var node: Int
+        package var name: String
+        package var artifact: CompiledArtifact
         /// Each part's kernels, restored once from the artifact's plan and weights and shared by every
         /// runner of the model.
         let kernels: [[PreparedKernel]]
@@ -37,7 +37,7 @@ public final class CompiledModel: Sendable {
     /// Arg and aux parameters of the compiled checkpoint, by name (host nodes' parameters and one
     /// `<node>_neuronbin` per subgraph).
     public let parameters: [String: Tensor]
-    public let subgraphs: [Subgraph]
+    package let subgraphs: [Subgraph]
     /// Pipeline stages (NeuronCores the model needs).
     public let stageCount: Int
     /// Model inputs, in the order `run` and stage 0 take them.

@@ -83,7 +83,7 @@ public final class CompiledStageRunner: @unchecked Sendable {
     }
 
     /// Bytes of the activation arenas this runner owns.
-    public var arenaBytes: Int {
+    package var arenaBytes: Int {
         units.reduce(0) { total, unit in
             if case .part(let runner, _, _) = unit { total + runner.arenaBytes } else { total }
         }
@@ -120,7 +120,7 @@ public final class CompiledStageRunner: @unchecked Sendable {
 
     /// For each of the stage's subgraph parts, in order: how many batch samples its first steps run one
     /// at a time (1: the whole batch step by step; see `SampleSplit`).
-    public var samplesPerPass: [Int] {
+    package var samplesPerPass: [Int] {
         units.compactMap { unit in
             if case .part(let runner, _, _) = unit { runner.samples } else { nil }
         }
@@ -128,7 +128,7 @@ public final class CompiledStageRunner: @unchecked Sendable {
 
     /// For each of the stage's subgraph parts, in order: how many of its steps run sample by sample (0 when
     /// it runs the whole batch step by step).
-    public var sampleSteps: [Int] {
+    package var sampleSteps: [Int] {
         units.compactMap { unit in
             if case .part(let runner, _, _) = unit { runner.samples > 1 ? runner.plan.prefix : 0 } else { nil }
         }
