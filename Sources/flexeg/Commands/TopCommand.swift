@@ -58,13 +58,16 @@ struct TopCommand: ParsableCommand {
         let directory = RuntimeStateReader.runtimeDirectory()
         let terminal = RawTerminal()
         defer { terminal.restore() }
+        // SIGTERM and SIGHUP end the loop (the poll wakes with EINTR) so the terminal is restored.
+        signal(SIGTERM) { _ in topStopRequested = 1 }
+        signal(SIGHUP) { _ in topStopRequested = 1 }
         var selected = 0
         var previous: MachineView?
         var system = (earlier: SystemUsage.now(), later: SystemUsage.now())
         var frames = 0
         var view = MachineView.read(runtimeDirectory: directory)
         var nextRefresh = Date()
-        while true {
+        while topStopRequested == 0 {
             if Date() >= nextRefresh {
                 if let count, frames >= count { return }
                 if frames > 0 {
@@ -93,6 +96,9 @@ struct TopCommand: ParsableCommand {
         }
     }
 }
+
+/// Set by `flexeg top`'s SIGTERM/SIGHUP handlers, read by its loop (one flag, written only by handlers).
+nonisolated(unsafe) var topStopRequested: sig_atomic_t = 0
 
 /// The terminal in raw mode on the alternate screen, for `flexeg top`: keys arrive one byte at a
 /// time without echo (Ctrl-C as byte 3, not a signal); `restore` puts everything back.
