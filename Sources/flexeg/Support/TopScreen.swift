@@ -24,7 +24,9 @@ struct TopScreen {
 
     func lines() -> [String] {
         var lines: [String] = []
-        let time = DateFormatter.localizedString(from: clock, dateStyle: .none, timeStyle: .medium)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        let time = formatter.string(from: clock)
         lines.append(Self.spread("flexeg top  \(view.deviceCoreCount) NeuronCores, \(view.processes.count) process\(view.processes.count == 1 ? "" : "es")  \(time)",
                                  "1-9 a d: tabs  q: quit", width: width))
         lines.append(tabBar())
@@ -36,17 +38,27 @@ struct TopScreen {
             guard let state = view.processes[index].state else { return [] }
             return zip(state.snapshot.models, state.models).map { (index, $0, $1) }
         }
-        let budget = max(4, height - lines.count - 3)
-        let modelRows = min(models.count, max(min(models.count, 3), budget - cores.count))
+        // Rows left under the two section headers. When everything does not fit, held cores without
+        // a model shrink to one summary line, then the core list is cut, keeping at least 3 model rows.
+        let budget = max(4, height - lines.count - 2)
+        let modelsWanted = max(1, models.count)
+        let idle = cores.filter { $0.models.isEmpty }
+        let listed = cores.count + modelsWanted > budget && !idle.isEmpty ? cores.filter { !$0.models.isEmpty } : cores
+        let coresWanted = max(1, listed.count + (listed.count < cores.count ? 1 : 0))
+        let modelRows = min(modelsWanted, max(min(modelsWanted, 3), budget - coresWanted))
         let coreRows = budget - modelRows
 
         lines.append(Self.fit(" NC     PID  UTILIZATION               EXEC/S  SW/S  MEMORY      MODELS", width))
         if cores.isEmpty {
             lines.append(Self.fit(view.processes.isEmpty ? "  no FlexEG runtime is publishing in \(view.runtimeDirectory)" : "  no NeuronCores held", width))
         }
-        let shown = cores.count > coreRows ? Array(cores.prefix(max(0, coreRows - 1))) : cores
+        let room = listed.count < cores.count ? coreRows - 1 : coreRows
+        let shown = listed.count > room ? Array(listed.prefix(max(0, room - 1))) : listed
         for core in shown { lines.append(coreLine(core)) }
-        if shown.count < cores.count { lines.append(Self.fit("  … \(cores.count - shown.count) more NeuronCores (a tab per process shows only its cores)", width)) }
+        if shown.count < listed.count { lines.append(Self.fit("  … \(listed.count - shown.count) more NeuronCores (a tab per process shows only its cores)", width)) }
+        if listed.count < cores.count {
+            lines.append(Self.fit("  no model on NeuronCores " + PlacementReport.coreRange(idle.map(\.deviceCore)), width))
+        }
 
         lines.append(Self.fit(" PID      MODEL         NC       STATE    EXEC/S   P50 MS   P99 MS  MEMORY", width))
         let shownModels = models.count > modelRows ? Array(models.prefix(max(0, modelRows - 1))) : models
