@@ -291,6 +291,22 @@ struct ObservabilityCommandTests {
         let height = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
         #expect(width == 16 * 48 + 32)
         #expect(height > 100 && height < 400)
+
+        // In the picture itself: core 5's cell is filled red, its neighbour's is not.
+        if let python = Support.tool("python3") {
+            func cellOrigin(_ core: Int) throws -> (Int, Int) {
+                let pattern = "data-core=\"\(core)\"><rect x=\"([0-9]+)\" y=\"([0-9]+)\""
+                let match = try #require(document.range(of: pattern, options: .regularExpression).map { String(document[$0]) })
+                let numbers = match.split(separator: "\"").compactMap { Int($0) }.dropFirst()
+                return (numbers.first ?? 0, numbers.dropFirst().first ?? 0)
+            }
+            let (x5, y5) = try cellOrigin(5)
+            let (x4, y4) = try cellOrigin(4)
+            let pixels = try ProcessRunner.run(python, ["-c", Support.pngPixelScript, png, "\(x5 + 8),\(y5 + 8)", "\(x4 + 8),\(y4 + 8)"])
+            try #require(pixels.status == 0, "\(pixels.stderr)")
+            let colours = pixels.stdout.split(separator: "\n").map(String.init)
+            #expect(colours == ["244,166,166", "238,241,245"], "core 5 red (#f4a6a6), core 4 grey (#eef1f5): \(colours)")
+        }
     }
 
     @Test func lsWithNoProcessAndMonitorWithABadConfig() throws {

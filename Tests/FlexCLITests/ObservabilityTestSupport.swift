@@ -115,6 +115,41 @@ enum ObservabilityTestSupport {
         _ = waitpid(pid, &status, WNOHANG)
     }
 
+    /// Python (standard library only) printing the RGB of each `x,y` argument in the PNG file argv[1]
+    /// (8-bit RGB or RGBA, not interlaced), one `r,g,b` line each.
+    static let pngPixelScript = #"""
+        import sys, struct, zlib
+        data = open(sys.argv[1], "rb").read()
+        pos, chunks = 8, {}
+        while pos < len(data):
+            length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+            chunks.setdefault(kind, b"")
+            chunks[kind] += data[pos + 8:pos + 8 + length]
+            pos += 12 + length
+        width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+        assert depth == 8 and colour in (2, 6), (depth, colour)
+        channels = 3 if colour == 2 else 4
+        raw, stride, rows, previous = zlib.decompress(chunks[b"IDAT"]), width * channels, [], bytearray(width * channels)
+        for y in range(height):
+            kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+            for i in range(stride):
+                a = line[i - channels] if i >= channels else 0
+                b = previous[i]
+                c = previous[i - channels] if i >= channels else 0
+                if kind == 1: line[i] = (line[i] + a) & 255
+                elif kind == 2: line[i] = (line[i] + b) & 255
+                elif kind == 3: line[i] = (line[i] + (a + b) // 2) & 255
+                elif kind == 4:
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            rows.append(line)
+            previous = line
+        for point in sys.argv[2:]:
+            x, y = map(int, point.split(","))
+            print(",".join(str(v) for v in rows[y][x * channels:x * channels + 3]))
+        """#
+
     /// The first executable named `name` on the usual paths, if any.
     static func tool(_ name: String) -> String? {
         ["/usr/bin/", "/usr/local/bin/", "/bin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
