@@ -215,8 +215,14 @@ struct ObservabilityCommandTests {
                      "system_vcpu_usage_ratio{usage_type=\"user\"}", "system_memory_total_bytes", "# TYPE execution_errors_total counter"] {
             #expect(metrics.contains(name), "metrics should have \(name)")
         }
-        let completed = metrics.split(separator: "\n").first { $0.hasPrefix("execution_status_total{status_type=\"completed\",runtime_tag=\"left\"}") }
-        #expect((completed?.split(separator: " ").last.flatMap { Double($0) } ?? 0) > 0)
+        func completed(_ text: String) -> Double {
+            let line = text.split(separator: "\n").first { $0.hasPrefix("execution_status_total{status_type=\"completed\",runtime_tag=\"left\"}") }
+            return line?.split(separator: " ").last.flatMap { Double($0) } ?? 0
+        }
+        let first = completed(metrics)
+        #expect(first > 0)
+        // A counter: each period's completions add up.
+        #expect(try Support.eventually(timeout: 10) { completed(try Support.httpGet(port: port, path: "/metrics").body) > first })
         #expect(try Support.httpGet(port: port, path: "/other").status.contains("404"))
     }
 
