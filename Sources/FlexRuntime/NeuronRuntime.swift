@@ -28,6 +28,8 @@ public final class NeuronRuntime: Sendable {
     let extraInFlight: Int
     let latencyWindow: Int
     private let onWarning: (@Sendable (RuntimeWarning) -> Void)?
+    /// Serves the live state to `flexeg ls/top/monitor` (nil when off or unavailable); taken out on shutdown.
+    private let publisher = Locked<StatePublisher?>(nil)
 
     struct State: Sendable {
         /// Loaded models (including ones being unloaded), in load order.
@@ -81,9 +83,12 @@ public final class NeuronRuntime: Sendable {
         let warnings = Self.startWarnings(cores: cores, hostCPUs: hostCPUs, pinned: configuration.pinThreads, pinningErrors: pinningErrors)
         self.state = Locked(State(memory: MemoryLedger(coreCount: cores.count, budgetPerCore: memoryPerCore), warnings: warnings))
         for warning in warnings { onWarning?(warning) }
+        let started = startPublishing(environment: configuration.environment, runtimeDirectory: environment.lockDirectory)
+        publisher.withLock { $0 = started }
     }
 
     deinit {
+        stopPublishing()
         // Reached only when no model is loaded (loaded models keep their runtime alive) and
         // `shutdown()` was not called: end the threads without waiting and free the cores.
         for core in neuronCores { core.enqueue(.stop(done: OneShot())) }
@@ -111,6 +116,7 @@ public final class NeuronRuntime: Sendable {
             return state.models
         }
         guard let models else { return }
+        stopPublishing()
         for model in models { try model.unload() }
         let stopped = neuronCores.map { core in
             let done = OneShot<Void>()
@@ -119,6 +125,13 @@ public final class NeuronRuntime: Sendable {
         }
         for done in stopped { _ = done.wait(until: nil) }
         locks.release()
+    }
+
+    private func stopPublishing() {
+        publisher.withLock { current in
+            defer { current = nil }
+            return current
+        }?.stop()
     }
 
     func raise(_ warnings: [RuntimeWarning]) {

@@ -10,6 +10,8 @@ public struct RuntimeWarning: Sendable, Equatable, CustomStringConvertible {
         case pinningUnavailable = "pinning_unavailable"
         /// A load placed a model on cores another model uses: they will take turns (model switching).
         case sharedCores = "shared_cores"
+        /// The runtime's state could not be published for `flexeg ls/top/monitor` (`StatePublisher`).
+        case statePublishingUnavailable = "state_publishing_unavailable"
     }
 
     public var kind: Kind

@@ -5,6 +5,7 @@ struct FlexEGCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flexeg",
         abstract: "Run MXNet models on NeuronCores placed at run time (Flexible Execution Groups).",
-        subcommands: [DemoCommand.self, RunCommand.self, CompileCommand.self, BenchCommand.self, InferCommand.self, InspectCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, CompileCommand.self, BenchCommand.self, InferCommand.self, InspectCommand.self,
+                      LsCommand.self, TopCommand.self, MonitorCommand.self]
     )
 }

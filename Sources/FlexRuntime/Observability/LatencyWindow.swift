@@ -27,6 +27,17 @@ struct LatencyWindow: Sendable {
         }
     }
 
+    /// The window's latencies, seconds, oldest first not guaranteed.
+    var latencySeconds: [Double] { samples.map { $0.latency.seconds } }
+
+    /// The value at each of `ranks` (percentiles 0...100, nearest rank; 0 is the smallest) of
+    /// `values`; nil when there are none.
+    static func percentiles(of values: [Double], ranks: [Double]) -> [Double]? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return ranks.map { p in sorted[min(max(Int((p / 100 * Double(sorted.count)).rounded(.up)), 1), sorted.count) - 1] }
+    }
+
     /// Percentiles (nearest rank) and throughput of the samples in the window.
     func summary() -> LatencySummary {
         guard !samples.isEmpty else { return LatencySummary(count: 0, p50: nil, p90: nil, p99: nil, throughput: nil) }

@@ -48,12 +48,21 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("Also draw the placement as an SVG picture into FILE.", valueName: "file"))
+    var svg: String?
+
+    @Option(help: ArgumentHelp(
+        "After the report, keep the models loaded and serving (one request at a time each) for SECONDS, for flexeg ls/top/monitor to watch.",
+        valueName: "seconds"))
+    var hold: Double?
+
     func validate() throws {
         guard !models.isEmpty else { throw ValidationError("give at least one --model NAME=PREFIX@INDEX") }
         if cores != nil && instance != nil { throw ValidationError("give either --cores or --instance, not both") }
         if let cores, cores < 1 { throw ValidationError("--cores must be at least 1; it is \(cores)") }
         guard requests >= 1 else { throw ValidationError("--requests must be at least 1; it is \(requests)") }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1; it is \(concurrency)") }
+        if let hold, !(hold >= 0 && hold.isFinite) { throw ValidationError("--hold must be 0 or more seconds; it is \(hold)") }
         var seen = Set<String>()
         for model in models where !seen.insert(model.name).inserted {
             throw ValidationError("model name '\(model.name)' is given twice; give each --model its own NAME")
@@ -84,6 +93,11 @@ struct RunCommand: ParsableCommand {
             }
             let report = try scenario.measure(requests: requests)
             print(json ? report.json() : report.text())
+            if let svg { try SVGCoreMap(map: report.coreMap, title: "flexeg run: \(report.device.processCores) NeuronCores").write(to: svg) }
+            if let hold {
+                fflush(nil)
+                scenario.serve(for: hold)
+            }
         }
     }
 }

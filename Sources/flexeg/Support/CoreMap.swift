@@ -57,7 +57,7 @@ struct CoreMap {
     }
 
     /// Placements spread over rows so none overlaps another in its row (first row that fits).
-    private static func lanes(of placements: [Placement]) -> [[Placement]] {
+    static func lanes(of placements: [Placement]) -> [[Placement]] {
         var lanes: [[Placement]] = []
         for placement in placements where !placement.cores.isEmpty {
             let cores = Set(placement.cores)
