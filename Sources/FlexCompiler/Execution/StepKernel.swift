@@ -118,7 +118,7 @@ enum StepKernel: @unchecked Sendable {
         if let geometry = convolutionGeometry(step, values: values) {
             switch weight(step.inputs[1]) {
             case .dense(let tensor)?:
-                return .convolution(Fast.PreparedConvolution(geometry: geometry, weights: tensor.floats))
+                return .convolution(Fast.PreparedConvolution(geometry: geometry, weights: tensor.floats, target: .active))
             case .packed(let packed)?:
                 guard isDenseConvolution(geometry), packed.role == .right, packed.rows == geometry.inputChannels,
                       packed.columns == geometry.outputChannels else { return .reference }
@@ -172,7 +172,7 @@ enum StepKernel: @unchecked Sendable {
     static func name(for step: Step, values: [Program.Value], weight: (ValueID) -> ArtifactWeight?) -> String {
         if let geometry = convolutionGeometry(step, values: values) {
             switch weight(step.inputs[1]) {
-            case .dense?: return Fast.PreparedConvolution.preferredAlgorithm(for: geometry).rawValue
+            case .dense?: return Fast.PreparedConvolution.preferredAlgorithm(for: geometry, target: .active).rawValue
             case .convolution(let algorithm, _)?: return algorithm.rawValue
             case .packed?: return isDenseConvolution(geometry) ? "packed-gemm" : "reference"
             default: return "reference"

@@ -40,7 +40,7 @@ public struct CostModel: Sendable, Equatable {
         let outputs = step.outputs.map { program.values[$0].shape }
         var cost = step.op.cost(inputs: inputs, outputs: outputs)
         if let geometry = StepKernel.convolutionGeometry(step, values: program.values),
-           let speedup = convolutionSpeedups[Fast.PreparedConvolution.preferredAlgorithm(for: geometry)] {
+           let speedup = convolutionSpeedups[Fast.PreparedConvolution.preferredAlgorithm(for: geometry, target: .active)] {
             cost.flops /= speedup
         }
         if let first = step.outputs.first {

@@ -30,7 +30,7 @@ public enum WeightPacking {
                 result[id] = .packed(Fast.PackedMatrix(rows: inputs, columns: outputs, role: .right, source: tensor.floats,
                                                        rowStride: 1, columnStride: inputs))
             } else if geometries.allSatisfy({ $0 != nil }) {
-                let prepared = geometries.map { Fast.PreparedConvolution(geometry: $0!, weights: tensor.floats) }
+                let prepared = geometries.map { Fast.PreparedConvolution(geometry: $0!, weights: tensor.floats, target: .active) }
                 let algorithm = prepared[0].algorithm
                 guard algorithm != .depthwise, prepared.allSatisfy({ $0.algorithm == algorithm }) else { continue }
                 result[id] = .convolution(algorithm: algorithm, matrices: prepared[0].packedWeights)
