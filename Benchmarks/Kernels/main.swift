@@ -1,30 +1,27 @@
-// flexeg-kernel-bench: speed of the fast CPU kernels on one core (or a few), against the core's
-// measured FMA peak. Run in release:
-// `swift run -c release flexeg-kernel-bench [--quick] [--threads N] [--instruction-set avx512|avx2FMA|portable]`.
-import Dispatch
+// flexeg-kernel-bench: speed of the fast CPU kernels on one core, against the core's measured FMA peak.
+// Run in release: `swift run -c release flexeg-kernel-bench [--quick] [--instruction-set avx512|avx2|portable]`
+// (default: the process's active set, `FLEXEG_MAX_ISA` caps it). `*` marks the algorithm chosen for that set.
 import FlexKernels
 import Foundation
 
 struct Options {
     var quick = false
-    var threads = 1
-    var instructionSet = Fast.InstructionSet.best
+    var instructionSet = Fast.InstructionSet.active
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let argument = iterator.next() {
             switch argument {
             case "--quick": quick = true
-            case "--threads": threads = iterator.next().flatMap(Int.init) ?? 1
             case "--instruction-set":
-                guard let set = iterator.next().flatMap(Fast.InstructionSet.init(rawValue:)), set.isSupported else {
+                guard let set = iterator.next().flatMap(Fast.InstructionSet.init(name:)), set.isSupported else {
                     print("--instruction-set takes one this CPU runs: "
                           + Fast.InstructionSet.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", "))
                     exit(2)
                 }
                 instructionSet = set
             default:
-                print("usage: flexeg-kernel-bench [--quick] [--threads N] [--instruction-set NAME]")
+                print("usage: flexeg-kernel-bench [--quick] [--instruction-set NAME]")
                 exit(2)
             }
         }
@@ -32,7 +29,7 @@ struct Options {
 }
 
 /// Seconds of CPU time the calling thread has used: unlike wall time it stops while the thread is
-/// preempted, which on a shared machine is most of what makes single-threaded timings noisy.
+/// preempted, which on a shared machine is most of what makes timings noisy.
 func threadCPUTime() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
@@ -45,11 +42,11 @@ func wallTime() -> Double {
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }
 
-/// Best time in seconds of `body` over repeated runs (at least 3, until about `budget` seconds of wall
-/// time): the calling thread's CPU time when it runs alone, wall time when several threads run.
+/// Best time in seconds (the calling thread's CPU time) of `body` over repeated runs (at least 3, until
+/// about `budget` seconds of wall time).
 func bestTime(budget: Double, _ body: () -> Void) -> Double {
     body()
-    let clock = threads == 1 ? threadCPUTime : wallTime
+    let clock = threadCPUTime
     let start = wallTime()
     var best = Double.infinity, runs = 0
     while runs < 3 || wallTime() - start < budget {
@@ -60,11 +57,6 @@ func bestTime(budget: Double, _ body: () -> Void) -> Double {
         if runs >= 500 { break }
     }
     return best
-}
-
-/// Runs parts `0 ..< count` of a kernel, on this thread or concurrently.
-func runParts(_ count: Int, _ part: @Sendable (Int) -> Void) {
-    if count == 1 { part(0) } else { DispatchQueue.concurrentPerform(iterations: count, execute: part) }
 }
 
 struct Buffer: @unchecked Sendable {
@@ -87,18 +79,16 @@ func pad(_ text: String, _ width: Int) -> String {
 
 let options = Options(CommandLine.arguments)
 let budget = options.quick ? 0.15 : 0.6
-let threads = options.threads
 let instructionSet = options.instructionSet
 
-print("CPU: \(CPUFeatures.current), kernels: \(instructionSet), threads: \(threads), timing: \(threads == 1 ? "thread CPU time" : "wall time"), best of runs")
+print("CPU: \(CPUFeatures.current), kernels: \(instructionSet), timing: thread CPU time, best of runs")
 let peak = FMAPeak.measure(instructionSet: instructionSet)
-let totalPeak = peak * Double(threads)
 print("measured FMA peak: \(format(peak)) GFLOP/s per core\n")
 
 func report(_ name: String, flops: Double, seconds: Double) {
     let gflops = flops / seconds / 1e9
     print(pad(name, 46) + pad("\(format(seconds * 1e3, 3)) ms", 14) + pad("\(format(gflops)) GFLOP/s", 18)
-          + "\(format(100 * gflops / totalPeak))% of peak")
+          + "\(format(100 * gflops / peak))% of peak")
 }
 
 // MARK: GEMM
@@ -114,13 +104,10 @@ for (m, n, k) in gemmSizes {
     let left = Fast.GEMM.Operand.packed(packed)
     let right = Fast.GEMM.Operand.strided(b.pointer, rowStride: n, columnStride: 1)
     let scratchCount = Fast.GEMM.scratchCount(m: m, n: n, k: k, left: left, right: right)
-    let scratch = Buffer(count: scratchCount * threads)
+    let scratch = Buffer(count: scratchCount)
     let seconds = bestTime(budget: budget) {
-        runParts(threads) { index in
-            Fast.GEMM.multiply(m: m, n: n, k: k, left: left, right: right, output: c.pointer, outputRowStride: n,
-                               scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads,
-                               instructionSet: instructionSet)
-        }
+        Fast.GEMM.multiply(m: m, n: n, k: k, left: left, right: right, output: c.pointer, outputRowStride: n,
+                           scratch: scratch.pointer, instructionSet: instructionSet)
     }
     report("\(m)x\(n)x\(k)", flops: 2.0 * Double(m * n * k), seconds: seconds)
 }
@@ -144,13 +131,10 @@ func timeConvolution(_ g: Geometry, _ algorithm: Fast.PreparedConvolution.Algori
     let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm,
                                             instructionSet: instructionSet)
     let scratchCount = prepared.scratchCount
-    let scratch = Buffer(count: scratchCount * threads)
+    let scratch = Buffer(count: scratchCount)
     let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu)
     return bestTime(budget: budget) {
-        runParts(threads) { index in
-            prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue,
-                         scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
-        }
+        prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue, scratch: scratch.pointer)
     }
 }
 
@@ -178,7 +162,7 @@ let layers: [(String, Geometry)] = [
 for (name, g) in layers {
     for algorithm in Fast.PreparedConvolution.Algorithm.allCases
     where Fast.PreparedConvolution.supports(algorithm, geometry: g) && (algorithm != .gemm || g.groups == 1) {
-        let chosen = Fast.PreparedConvolution.preferredAlgorithm(for: g) == algorithm ? "*" : " "
+        let chosen = Fast.PreparedConvolution.preferredAlgorithm(for: g, target: instructionSet) == algorithm ? "*" : " "
         report("\(chosen)\(name) [\(algorithm)]", flops: 2 * Double(g.multiplyAdds),
                seconds: timeConvolution(g, algorithm))
     }
@@ -252,7 +236,7 @@ func modelTotal(_ name: String, _ convolutions: [Geometry]) {
     var total = 0.0, flops = 0.0
     var seen: [(Geometry, Double)] = []
     for g in convolutions {
-        let seconds = seen.first { $0.0 == g }?.1 ?? timeConvolution(g, Fast.PreparedConvolution.preferredAlgorithm(for: g))
+        let seconds = seen.first { $0.0 == g }?.1 ?? timeConvolution(g, Fast.PreparedConvolution.preferredAlgorithm(for: g, target: instructionSet))
         seen.append((g, seconds))
         total += seconds
         flops += 2 * Double(g.multiplyAdds)
@@ -281,7 +265,7 @@ func timeBatchConvolution(_ g: Geometry, _ algorithm: Fast.PreparedConvolution.A
     let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm,
                                             instructionSet: instructionSet)
     let scratchCount = prepared.scratchCount
-    let scratch = Buffer(count: scratchCount * threads)
+    let scratch = Buffer(count: scratchCount)
     let epilogue = Fast.Epilogue(bias: bias.pointer, residual: residual.pointer, activation: .relu)
     let flushCount = cold ? 16 << 20 : 0
     let flush = UnsafeMutablePointer<Float>.allocate(capacity: max(flushCount, 1))
@@ -289,7 +273,7 @@ func timeBatchConvolution(_ g: Geometry, _ algorithm: Fast.PreparedConvolution.A
     // The sum of one float per cache line of the input and residual, read back into cache; used below so
     // that the reads stay.
     var sink: Float = 0
-    let clock = threads == 1 ? threadCPUTime : wallTime
+    let clock = threadCPUTime
     let start = wallTime()
     var best = Double.infinity, runs = 0
     while runs < 4 || wallTime() - start < budget {
@@ -299,10 +283,7 @@ func timeBatchConvolution(_ g: Geometry, _ algorithm: Fast.PreparedConvolution.A
             for index in stride(from: 0, to: outputCount, by: 16) { sink += residual.pointer[index] }
         }
         let before = clock()
-        runParts(threads) { index in
-            prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue,
-                         scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
-        }
+        prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue, scratch: scratch.pointer)
         if runs > 0 { best = min(best, clock() - before) }
         runs += 1
         if runs >= 200 { break }
@@ -329,7 +310,7 @@ for (name, layer) in batchLayers {
         g.batch = batch
         for algorithm in [Fast.PreparedConvolution.Algorithm.gemm, .transposedGEMM, .winograd]
         where Fast.PreparedConvolution.supports(algorithm, geometry: g) {
-            let chosen = Fast.PreparedConvolution.preferredAlgorithm(for: g) == algorithm ? "*" : " "
+            let chosen = Fast.PreparedConvolution.preferredAlgorithm(for: g, target: instructionSet) == algorithm ? "*" : " "
             let flops = 2 * Double(g.multiplyAdds)
             report("\(chosen)\(name) b\(batch) [\(algorithm)]", flops: flops, seconds: timeBatchConvolution(g, algorithm, cold: false))
             report("\(chosen)\(name) b\(batch) [\(algorithm), cold]", flops: flops,
@@ -397,13 +378,10 @@ func timeWinograd(_ g: Geometry, batch: Int, coldWeights: Bool = false,
     let prepared = Fast.PreparedConvolution(geometry: g, weights: weights.pointer, algorithm: algorithm,
                                             instructionSet: instructionSet)
     let scratchCount = prepared.scratchCount
-    let scratch = Buffer(count: scratchCount * threads)
+    let scratch = Buffer(count: scratchCount)
     let epilogue = Fast.Epilogue(bias: bias.pointer, activation: .relu)
     let run = {
-        runParts(threads) { index in
-            prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue,
-                         scratch: scratch.pointer + index * scratchCount, threadIndex: index, threadCount: threads)
-        }
+        prepared.run(input: input.pointer, output: output.pointer, epilogue: epilogue, scratch: scratch.pointer)
     }
     guard coldWeights else { return bestTime(budget: budget, run) / Double(batch) }
     let sweep = Buffer(count: 16 << 20)
@@ -412,8 +390,8 @@ func timeWinograd(_ g: Geometry, batch: Int, coldWeights: Bool = false,
         for index in stride(from: 0, to: 16 << 20, by: 16) { sink += sweep.pointer[index] }
         for index in stride(from: 0, to: batch * g.inputImageCount, by: 16) { sink += input.pointer[index] }
         for index in stride(from: 0, to: batch * g.outputImageCount, by: 16) { sink += output.pointer[index] }
-        for index in stride(from: 0, to: scratchCount * threads, by: 16) { sink += scratch.pointer[index] }
-        let clock = threads == 1 ? threadCPUTime : wallTime
+        for index in stride(from: 0, to: scratchCount, by: 16) { sink += scratch.pointer[index] }
+        let clock = threadCPUTime
         let before = clock()
         run()
         best = min(best, clock() - before)

@@ -264,7 +264,7 @@ func run() throws {
     defer { try? runtime.shutdown() }
 
     print("flexeg-placement-bench: \(options.rounds) rounds of \(options.seconds) s per measurement, \(copies) copies, host CPUs \(cpus.map(String.init).joined(separator: ","))")
-    print("loop: \(GEMMLoop.size)x\(GEMMLoop.size)x\(GEMMLoop.size) fast GEMM (\(Fast.InstructionSet.best.rawValue)); "
+    print("loop: \(GEMMLoop.size)x\(GEMMLoop.size)x\(GEMMLoop.size) fast GEMM (\(Fast.InstructionSet.active.rawValue)); "
         + "model: \(modelName) \(input.shape) compiled for 1 NeuronCore, output vs MXNet: relative L2 error \(String(format: "%.1e", error))")
     let cores = runtime.snapshot().cores.map { "NC\($0.index)→CPU\($0.cpu.map(String.init) ?? "?")" }.joined(separator: " ")
     print("NeuronCores: \(cores)")

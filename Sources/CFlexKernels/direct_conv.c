@@ -1,6 +1,6 @@
 #include <stddef.h>
 #include <string.h>
-#include "CFlexKernels.h"
+#include "kernels.h"
 #include "epilogue_scalar.h"
 
 /// Output rows per band: the input rows a band needs are split into column phases once for all its rows.

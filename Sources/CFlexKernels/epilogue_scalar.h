@@ -1,6 +1,6 @@
 #ifndef FLEX_EPILOGUE_SCALAR_H
 #define FLEX_EPILOGUE_SCALAR_H
-#include "CFlexKernels.h"
+#include "kernels.h"
 
 /// `value` limited to [lower, upper].
 static inline float flex_clamp_scalar(float value, float lower, float upper) {

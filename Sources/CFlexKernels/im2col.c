@@ -1,4 +1,4 @@
-#include "CFlexKernels.h"
+#include "kernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -1,5 +1,5 @@
 #include <float.h>
-#include "CFlexKernels.h"
+#include "kernels.h"
 
 /// Window rows (or columns) of output index `o`: the input range [*start, *end) it reads, and the
 /// divisor extent that counts padding (clipped to the padded input).

@@ -1,4 +1,4 @@
-#include "CFlexKernels.h"
+#include "kernels.h"
 #include "epilogue_scalar.h"
 
 enum { MR = FLEX_GEMM_MR, NR = FLEX_GEMM_NR };

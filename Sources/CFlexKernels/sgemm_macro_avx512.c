@@ -1,5 +1,5 @@
 #include <stddef.h>
-#include "CFlexKernels.h"
+#include "kernels.h"
 
 enum { MR = FLEX_GEMM_MR, NR = FLEX_GEMM_NR };
 

@@ -1,6 +1,6 @@
 #include <stddef.h>
 #include <stdint.h>
-#include "CFlexKernels.h"
+#include "kernels.h"
 #include "epilogue_scalar.h"
 #include "winograd_tiles.h"
 

@@ -1,5 +1,5 @@
 #include <stddef.h>
-#include "CFlexKernels.h"
+#include "kernels.h"
 #include "epilogue_scalar.h"
 #include "winograd_tiles.h"
 

@@ -7,7 +7,7 @@
 // (`step + 2`) from row `step * ty - pad_h` and column `step * tx - pad_w`.
 
 #include <stdint.h>
-#include "CFlexKernels.h"
+#include "kernels.h"
 #include "epilogue_scalar.h"
 
 /// The epilogue of image `offset / image_stride`: its residual plane moved by `offset` floats.

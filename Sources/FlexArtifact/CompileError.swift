@@ -42,9 +42,9 @@ public enum CompileError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidCompiledModel(let node, let message):
             "compiled model node '\(node)': \(message)"
         case .targetUnavailable(let node, let target, let available, let host):
-            "compiled model node '\(node)' was compiled for \(target.name), but this process runs at most \(available.name)"
-                + (available == host ? " (the CPU's best)" : " (the CPU has \(host.name); FLEXEG_MAX_ISA caps it)")
-                + ": recompile it with `flexeg compile --target \(available.name)`"
+            "compiled model node '\(node)' was compiled for \(target.rawValue), but this process runs at most \(available.rawValue)"
+                + (available == host ? " (the CPU's best)" : " (the CPU has \(host.rawValue); FLEXEG_MAX_ISA caps it)")
+                + ": recompile it with `flexeg compile --target \(available.rawValue)`"
         }
     }
 }

@@ -133,7 +133,7 @@ extension CompiledModel {
         }
         let hostNodes = hostGraph.nodes.filter { !$0.isVariable && !($0.op is NeuronSubgraphOperator) }.map(\.name)
         let target = subgraphs.map(\.artifact.target).max() ?? .portable
-        return CompiledModelSummary(compiled: true, cores: stageCount, target: target.name, formatVersion: Int(CompiledArtifact.formatVersion),
+        return CompiledModelSummary(compiled: true, cores: stageCount, target: target.rawValue, formatVersion: Int(CompiledArtifact.formatVersion),
                                     inputs: inputs, outputs: outputs, stages: stages, subgraphs: subgraphSummaries, hostNodes: hostNodes)
     }
 }

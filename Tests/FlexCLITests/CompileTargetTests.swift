@@ -59,7 +59,7 @@ struct CompileTargetTests {
     /// At AVX2 every compiled step runs AVX2 code: the profile names each step's instruction set.
     @Test func anAVX2ModelRunsNoPortableLayersAtAVX2() throws {
         let fixture = try Fixture.named(Self.fixtureName)
-        try #require(Fast.InstructionSet.host >= .avx2FMA, "the CPU has no AVX2")
+        try #require(Fast.InstructionSet.host >= .avx2, "the CPU has no AVX2")
         let output = scratch.path + "/avx2-bench"
         let compiled = try CompileCLI.compile(fixture, cores: 1, output: output, extra: ["--target", "avx2"])
         try #require(compiled.status == 0, "\(compiled.stderr)")
@@ -83,15 +83,15 @@ struct CompileTargetTests {
         let cap = Fast.InstructionSet.allCases.filter { $0 < host }.max() ?? .portable
         try #require(cap < host, "the CPU has no instruction set above portable")
         let output = scratch.path + "/host"
-        let compiled = try CompileCLI.compile(fixture, cores: 1, output: output, extra: ["--target", host.name])
+        let compiled = try CompileCLI.compile(fixture, cores: 1, output: output, extra: ["--target", host.rawValue])
         try #require(compiled.status == 0, "\(compiled.stderr)")
         // Inspecting works under any cap: it describes the model, it does not run it.
-        #expect(try inspectJSON(output, environment: ["FLEXEG_MAX_ISA": cap.name])["target"] as? String == host.name)
+        #expect(try inspectJSON(output, environment: ["FLEXEG_MAX_ISA": cap.rawValue])["target"] as? String == host.rawValue)
 
         let run = try CLIRunner.run(["infer", output] + CompileCLI.fileArguments(fixture) + ["--output-dir", scratch.path + "/refused"],
-                                    environment: ["FLEXEG_MAX_ISA": cap.name])
-        CompileCLI.expectOneLineError(run, mentioning: ["compiled for \(host.name)", "runs at most \(cap.name)",
-                                                        "FLEXEG_MAX_ISA", "flexeg compile --target \(cap.name)"])
+                                    environment: ["FLEXEG_MAX_ISA": cap.rawValue])
+        CompileCLI.expectOneLineError(run, mentioning: ["compiled for \(host.rawValue)", "runs at most \(cap.rawValue)",
+                                                        "FLEXEG_MAX_ISA", "flexeg compile --target \(cap.rawValue)"])
     }
 
     @Test func badTargetsAndCapsNameTheValidValues() throws {
@@ -99,7 +99,7 @@ struct CompileTargetTests {
         let badTarget = try CompileCLI.compile(fixture, cores: 1, output: scratch.path + "/bad", extra: ["--target", "sse4"])
         CompileCLI.expectOneLineError(badTarget, mentioning: ["--target 'sse4'", "native, avx512, avx2 or portable"])
         let badCap = try CLIRunner.run(["inspect", fixture.prefix], environment: ["FLEXEG_MAX_ISA": "avx1024"])
-        CompileCLI.expectOneLineError(badCap, mentioning: ["FLEXEG_MAX_ISA is 'avx1024'", "avx512, avx2, portable"])
+        CompileCLI.expectOneLineError(badCap, mentioning: ["FLEXEG_MAX_ISA=avx1024", "avx512, avx2, portable"])
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/bad-symbol.json"))
     }
 }

@@ -78,7 +78,7 @@ struct InspectCommandTests {
         let result = try CLIRunner.run(["inspect", prefix])
         #expect(result.status == 0, "\(result.stderr)")
         let text = result.stdout
-        for fragment in ["Compiled for 2 NeuronCores, target \(Fast.InstructionSet.active.name) (artifact format version \(CompiledArtifact.formatVersion))",
+        for fragment in ["Compiled for 2 NeuronCores, target \(Fast.InstructionSet.active.rawValue) (artifact format version \(CompiledArtifact.formatVersion))",
                          "kernel scratch", "batch: parts run 2 samples one at a time",
                          "data (2,3,32,32) float32", "resnetv10_dense0_fwd_output (2,10) float32",
                          "Stage 0:", "Stage 1:", "Convolution ×", "FullyConnected on host ×1", "estimated",

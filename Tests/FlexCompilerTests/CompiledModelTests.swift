@@ -159,7 +159,7 @@ import Testing
         let graph = try Self.branchyGraph()
         let model = try compileModel(graph: graph, parameters: [:], inputShapes: ["data": Self.shape], cores: 2)
         let summary = model.summary()
-        #expect(summary.compiled && summary.cores == 2 && summary.formatVersion == 2 && summary.target == Fast.InstructionSet.active.name)
+        #expect(summary.compiled && summary.cores == 2 && summary.formatVersion == 2 && summary.target == Fast.InstructionSet.active.rawValue)
         #expect(summary.stages.map(\.index) == [0, 1])
         #expect(summary.stages.reduce(0) { $0 + $1.nodes } == 6)
         #expect(summary.stages.allSatisfy { $0.flops > 0 && $0.bytes > 0 && $0.peakArenaBytes <= $0.unsharedArenaBytes })

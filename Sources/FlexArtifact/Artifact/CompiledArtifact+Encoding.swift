@@ -46,7 +46,7 @@ extension CompiledArtifact {
     static let convolutionAlgorithms: [Fast.PreparedConvolution.Algorithm] = [.gemm, .winograd, .transposedGEMM, .direct, .winograd22, .depthwise]
 
     /// Instruction sets by their code in the format.
-    static let targets: [Fast.InstructionSet] = [.portable, .avx2FMA, .avx512]
+    static let targets: [Fast.InstructionSet] = [.portable, .avx2, .avx512]
 
     /// The artifact's bytes.
     public func encoded() -> [UInt8] {

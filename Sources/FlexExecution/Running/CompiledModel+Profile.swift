@@ -54,7 +54,7 @@ extension CompiledModel {
         for (stage, runner) in runners.enumerated() {
             for (index, (label, isa)) in zip(runner.kernelLabels, runner.kernelInstructionSets).enumerated() {
                 profiles[stage][index].kernel = label
-                profiles[stage][index].instructionSet = isa?.name ?? "-"
+                profiles[stage][index].instructionSet = isa?.rawValue ?? "-"
                 // A fused step's work (and time) is the next step's.
                 if label == KernelChoice.deferred.label, index + 1 < profiles[stage].count {
                     profiles[stage][index + 1].flops += profiles[stage][index].flops

@@ -23,9 +23,6 @@ public struct CPUFeatures: Sendable, Hashable, CustomStringConvertible {
         )
     }()
 
-    /// Whether the AVX2+FMA micro-kernels can run.
-    public var supportsAVX2FMA: Bool { avx2 && fma }
-
     public var description: String {
         let names = [("avx2", avx2), ("fma", fma), ("avx512f", avx512f)].filter(\.1).map(\.0)
         return names.isEmpty ? "baseline" : names.joined(separator: ",")

@@ -59,20 +59,17 @@ extension Fast {
             return rightCount + leftCount
         }
 
-        /// Computes the `threadIndex`-th of `threadCount` disjoint parts of C (split along N when B has at
-        /// least as many 16-column panels as A has 6-row panels, else along M).
+        /// Computes C with `instructionSet`'s kernels (by default the process's).
         ///
         /// `scratch` holds `scratchCount(...)` floats owned by the calling thread for the duration of the
-        /// call. A, B, the epilogue's inputs and the other parts of C are only read, so parts may run
-        /// concurrently on different threads with different scratch.
+        /// call. A, B and the epilogue's inputs are only read.
         public static func multiply(
             m: Int, n: Int, k: Int,
             left: Operand, right: Operand,
             output: UnsafeMutablePointer<Float>, outputRowStride: Int,
             accumulate: Bool = false, epilogue: Epilogue = .none,
             scratch: UnsafeMutablePointer<Float>,
-            threadIndex: Int = 0, threadCount: Int = 1,
-            blocking: Blocking = .default, instructionSet: InstructionSet = .best
+            blocking: Blocking = .default, instructionSet: InstructionSet = .active
         ) {
             if case .packed(let a) = left {
                 precondition(a.role == .left && a.rows == m && a.columns == k,
@@ -93,8 +90,7 @@ extension Fast {
             }
             run(m: m, n: n, k: k, left: leftSource, right: rightSource, output: output,
                 outputRowStride: outputRowStride, accumulate: accumulate, epilogue: epilogue, scratch: scratch,
-                threadIndex: threadIndex, threadCount: threadCount, blocking: blocking,
-                instructionSet: instructionSet)
+                blocking: blocking, kernels: Kernels(instructionSet))
         }
 
         /// Whether a row-major B (column stride 1, `rowStride` floats between rows, `depth` rows) is read in
@@ -120,17 +116,17 @@ extension Fast {
             m: Int, n: Int, k: Int, left: LeftSource, right: RightSource,
             output: UnsafeMutablePointer<Float>, outputRowStride ldc: Int,
             accumulate: Bool, epilogue: Epilogue, scratch: UnsafeMutablePointer<Float>?,
-            threadIndex: Int, threadCount: Int, blocking: Blocking, instructionSet: InstructionSet
+            blocking: Blocking, kernels: Kernels
         ) {
             precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM size \(m)x\(n)x\(k)")
-            precondition(threadIndex >= 0 && threadIndex < threadCount, "thread \(threadIndex) of \(threadCount)")
-            let (rowRange, columnRange) = partition(m: m, n: n, threadIndex: threadIndex, threadCount: threadCount)
+            let rowRange = 0..<m, columnRange = 0..<n
             guard !rowRange.isEmpty, !columnRange.isEmpty else { return }
 
+            let slots = kernels.slots
             let kc = Swift.min(blocking.kc, Swift.max(k, 1))
             let rightScratch = scratch
-            // B is read in place only by the AVX-512 kernels; the others pack it.
-            let right = instructionSet == .avx512 ? right : right.packable
+            // B is read in place only by a macro-kernel (AVX-512); the micro-kernels read packed panels.
+            let right = slots.sgemm_macro != nil ? right : right.packable
             let leftScratch = scratch.map { $0 + (right.needsScratch ? kc * Swift.min(blocking.nc, roundUp(n, nr)) : 0) }
             let hasEpilogue = !epilogue.isNone
 
@@ -147,21 +143,22 @@ extension Fast {
                         let (aBase, aStride) = left.panels(
                             kStart: pc, kCount: kcur, rowStart: ic, rowCount: mcur, scratch: leftScratch)
                         let add: Int32 = (accumulate || !isFirst) ? 1 : 0
-                        if instructionSet == .avx512 {
+                        if let macro = slots.sgemm_macro {
                             let c = output + ic * ldc + jc
                             // Pre-packed A (weights) is streamed from memory: the macro-kernel prefetches the
                             // next block's first panel too.
                             let after = left.nextPanel(kStart: pc, kCount: kcur, rowStart: ic + blocking.mc, rows: rowRange, k: k)
                             if isLast && hasEpilogue {
                                 var tile = epilogue.tile(row: ic, column: jc)
-                                flex_sgemm_macro_avx512(Int64(mcur), Int64(ncur), Int64(kcur), aBase, Int64(aStride), bBase,
-                                                        Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, &tile, after)
+                                macro(Int64(mcur), Int64(ncur), Int64(kcur), aBase, Int64(aStride), bBase,
+                                      Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, &tile, after)
                             } else {
-                                flex_sgemm_macro_avx512(Int64(mcur), Int64(ncur), Int64(kcur), aBase, Int64(aStride), bBase,
-                                                        Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, nil, after)
+                                macro(Int64(mcur), Int64(ncur), Int64(kcur), aBase, Int64(aStride), bBase,
+                                      Int64(bStride), Int64(bRowStride), c, Int64(ldc), add, nil, after)
                             }
                             continue
                         }
+                        let kernel = slots.sgemm_kernel!
                         for jr in 0..<(ncur + nr - 1) / nr {
                             let column = jc + jr * nr
                             let cols = Swift.min(nr, jc + ncur - column)
@@ -173,9 +170,9 @@ extension Fast {
                                 let a = aBase + ir * aStride
                                 if isLast && hasEpilogue {
                                     var tile = epilogue.tile(row: row, column: column)
-                                    kernel(instructionSet, kcur, a, b, c, ldc, rows, cols, add, &tile)
+                                    kernel(Int64(kcur), a, b, c, Int64(ldc), Int64(rows), Int64(cols), add, &tile)
                                 } else {
-                                    kernel(instructionSet, kcur, a, b, c, ldc, rows, cols, add, nil)
+                                    kernel(Int64(kcur), a, b, c, Int64(ldc), Int64(rows), Int64(cols), add, nil)
                                 }
                             }
                         }
@@ -183,35 +180,6 @@ extension Fast {
                     pc += kcur
                 } while pc < k
             }
-        }
-
-        /// One micro-kernel call of the AVX2 or portable family: a tile of up to 6 rows and 16 columns.
-        @inline(__always)
-        static func kernel(
-            _ instructionSet: InstructionSet, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int, _ cols: Int,
-            _ accumulate: Int32, _ epilogue: UnsafePointer<flex_epilogue>?
-        ) {
-            switch instructionSet {
-            case .avx2FMA, .avx512:
-                flex_sgemm_kernel_avx2(Int64(k), a, b, c, Int64(ldc), Int64(rows), Int64(cols), accumulate, epilogue)
-            case .portable:
-                flex_sgemm_kernel_portable(Int64(k), a, b, c, Int64(ldc), Int64(rows), Int64(cols), accumulate, epilogue)
-            }
-        }
-
-        /// The rows and columns of C that part `threadIndex` of `threadCount` computes: panel-aligned
-        /// contiguous ranges along the dimension with more panels, the whole other dimension.
-        static func partition(m: Int, n: Int, threadIndex: Int, threadCount: Int) -> (Range<Int>, Range<Int>) {
-            let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
-            func share(_ panels: Int, width: Int, total: Int) -> Range<Int> {
-                let start = panels * threadIndex / threadCount, end = panels * (threadIndex + 1) / threadCount
-                return Swift.min(start * width, total)..<Swift.min(end * width, total)
-            }
-            if columnPanels >= rowPanels {
-                return (0..<m, share(columnPanels, width: nr, total: n))
-            }
-            return (share(rowPanels, width: mr, total: m), 0..<n)
         }
     }
 }

@@ -13,7 +13,7 @@ extension Fast {
         let paddedHeight: Int
         let paddedWidth: Int
         let geometry: Reference.ConvolutionGeometry
-        let instructionSet: InstructionSet
+        let kernels: Kernels
         /// Floats from one image's padded input to the next: columns `n` of several images follow one
         /// another, image `n / (OH * OW)` (0: one image).
         var imageStride = 0
@@ -32,21 +32,21 @@ extension Fast {
         ///
         /// Each panel's columns are fixed offsets into a channel plane; a row k adds one shift to all of
         /// them, so a row is a copy when the columns are consecutive input pixels, else loads at the
-        /// precomputed offsets (with AVX-512: a vector load at steps 1 and 2, else a gather).
+        /// precomputed offsets (with a family's `im2col_panel` kernel (AVX-512): a vector load at steps 1 and 2, else a gather).
         func pack(kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, width: Int = GEMM.nr,
                   into scratch: UnsafeMutablePointer<Float>) {
             let g = geometry
             let plane = paddedHeight * paddedWidth
             let rowStep = g.dilationHeight * paddedWidth, columnStep = g.dilationWidth
-            if instructionSet == .avx512 {
+            if let panel = kernels.slots.im2col_panel {
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: width) { offsets in
-                    for panel in 0..<(columnCount + width - 1) / width {
-                        let column0 = columnStart + panel * width
+                    for index in 0..<(columnCount + width - 1) / width {
+                        let column0 = columnStart + index * width
                         let columns = Swift.min(width, columnStart + columnCount - column0)
                         for lane in 0..<columns { offsets[lane] = Int32(offset(ofColumn: column0 + lane)) }
-                        flex_im2col_panel_avx512(input, Int64(plane), Int64(rowStep), Int64(columnStep), Int64(g.kernelHeight),
-                                                 Int64(g.kernelWidth), Int64(kStart), Int64(kCount), offsets.baseAddress!,
-                                                 Int64(columns), Int64(width), scratch + panel * kCount * width)
+                        panel(input, Int64(plane), Int64(rowStep), Int64(columnStep), Int64(g.kernelHeight),
+                              Int64(g.kernelWidth), Int64(kStart), Int64(kCount), offsets.baseAddress!,
+                              Int64(columns), Int64(width), scratch + index * kCount * width)
                     }
                 }
                 return
@@ -93,15 +93,9 @@ extension Fast {
             let plane = Int64(paddedHeight * paddedWidth), rowStep = Int64(g.dilationHeight * paddedWidth)
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: columnCount) { offsets in
                 for lane in 0..<columnCount { offsets[lane] = Int32(offset(ofColumn: columnStart + lane)) }
-                if instructionSet == .avx512 {
-                    flex_im2col_pixel_panels_avx512(input, plane, rowStep, Int64(g.dilationWidth), Int64(g.kernelHeight),
-                                                    Int64(g.kernelWidth), Int64(kCount), offsets.baseAddress!,
-                                                    Int64(columnCount), destination, Int64(panelStride))
-                } else {
-                    flex_im2col_pixel_panels(input, plane, rowStep, Int64(g.dilationWidth), Int64(g.kernelHeight),
-                                             Int64(g.kernelWidth), Int64(kCount), offsets.baseAddress!, Int64(columnCount),
-                                             destination, Int64(panelStride))
-                }
+                kernels.slots.im2col_pixel_panels!(input, plane, rowStep, Int64(g.dilationWidth), Int64(g.kernelHeight),
+                                                   Int64(g.kernelWidth), Int64(kCount), offsets.baseAddress!,
+                                                   Int64(columnCount), destination, Int64(panelStride))
             }
         }
     }

@@ -72,6 +72,7 @@ extension Fast {
             let buffer = scratch, packing = scratch + channels * bufferPlane
             let weights = pointwise.packedWeights[0]
             let filters = depthwise.depthwiseFilters
+            let kernels = Kernels(pointwise.instructionSet)
             let (sh, ph, span) = (d.strideHeight, d.padHeight, (d.kernelHeight - 1) * d.dilationHeight + 1)
             var pointwiseOutput = pointwiseEpilogue
             pointwiseOutput.biasAxis = .rows
@@ -101,8 +102,7 @@ extension Fast {
                             m: channels, n: (end - first) * width, k: p.inputChannels,
                             left: .panels(weights.values, panelStride: weights.panelStride), right: right,
                             output: buffer + (first - base) * width, outputRowStride: bufferPlane, accumulate: false,
-                            epilogue: pointwiseOutput, scratch: packing, threadIndex: 0, threadCount: 1, blocking: .default,
-                            instructionSet: pointwise.instructionSet)
+                            epilogue: pointwiseOutput, scratch: packing, blocking: .default, kernels: kernels)
                         computed = end
                     }
                     var plane = flex_plane_geometry(
@@ -116,7 +116,7 @@ extension Fast {
                     depthwise.depthwiseChannels(
                         0, count: d.outputChannels, input: buffer, inputStride: bufferPlane, filters: filters,
                         output: output + offset, outputStride: outputPlane, plane: &plane, epilogue: depthwiseEpilogue,
-                        residual: depthwiseEpilogue.residual.map { $0 + offset })
+                        residual: depthwiseEpilogue.residual.map { $0 + offset }, kernels: kernels)
                 }
             }
         }

@@ -19,13 +19,12 @@ extension Fast {
                 }
         }
 
-        /// Pools `geometry.planes` planes of `input` (`[planes, H, W]`) into `output` (`[planes, OH, OW]`);
-        /// the planes are split between the threads. Precondition: `supports(kind, geometry)`. `output` must
-        /// not alias `input`.
+        /// Pools `geometry.planes` planes of `input` (`[planes, H, W]`) into `output` (`[planes, OH, OW]`)
+        /// with `instructionSet`'s kernels. Precondition: `supports(kind, geometry)`. `output` must not alias
+        /// `input`.
         public static func run(
             _ kind: Reference.PoolingKind, _ geometry: Reference.PoolingGeometry,
-            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-            threadIndex: Int = 0, threadCount: Int = 1, instructionSet: InstructionSet = .best
+            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, instructionSet: InstructionSet = .active
         ) {
             precondition(supports(kind, geometry), "no fast pooling for \(kind) over \(geometry)")
             let g = geometry
@@ -41,13 +40,9 @@ extension Fast {
                 stride_h: Int64(g.stride[1]), stride_w: Int64(g.stride[2]),
                 pad_h: Int64(g.pad[1]), pad_w: Int64(g.pad[2]), dilation_h: 1, dilation_w: 1)
             let inputPlane = g.inputSize[1] * g.inputSize[2], outputPlane = g.outputSize[1] * g.outputSize[2]
-            for index in partition(g.planes, threadIndex: threadIndex, threadCount: threadCount) {
-                let source = input + index * inputPlane, destination = output + index * outputPlane
-                switch instructionSet {
-                case .avx512 where kind == .max: flex_max_pool_plane_avx512(source, destination, &plane)
-                case .avx2FMA, .avx512: flex_pool_plane_avx2(source, destination, &plane, code)
-                case .portable: flex_pool_plane_portable(source, destination, &plane, code)
-                }
+            let pool = Kernels(instructionSet).slots.pool_plane!
+            for index in 0..<g.planes {
+                pool(input + index * inputPlane, output + index * outputPlane, &plane, code)
             }
         }
 
@@ -63,22 +58,16 @@ extension Fast {
         }
 
         /// Global max or average pooling: `output[p]` is the max or mean of plane `p` of `input`
-        /// (`[planes, count]`, `count` = depth × height × width > 0); the planes are split between the
-        /// threads. Precondition: `isGlobal(kind, geometry)`.
+        /// (`[planes, count]`, `count` = depth × height × width > 0), with `instructionSet`'s kernels.
+        /// Precondition: `isGlobal(kind, geometry)`.
         public static func global(
             _ kind: Reference.PoolingKind, _ geometry: Reference.PoolingGeometry,
-            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-            threadIndex: Int = 0, threadCount: Int = 1, instructionSet: InstructionSet = .best
+            input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, instructionSet: InstructionSet = .active
         ) {
             precondition(isGlobal(kind, geometry), "no fast global pooling for \(kind) over \(geometry)")
             let code = kind == .max ? Int32(FLEX_POOL_MAX) : Int32(FLEX_POOL_AVG_INCLUDE_PAD)
             let count = geometry.inputSize.reduce(1, *)
-            let planes = partition(geometry.planes, threadIndex: threadIndex, threadCount: threadCount)
-            let source = input + planes.lowerBound * count, destination = output + planes.lowerBound
-            switch instructionSet {
-            case .avx2FMA, .avx512: flex_global_pool_avx2(source, destination, Int64(planes.count), Int64(count), code)
-            case .portable: flex_global_pool_portable(source, destination, Int64(planes.count), Int64(count), code)
-            }
+            Kernels(instructionSet).slots.global_pool!(input, output, Int64(geometry.planes), Int64(count), code)
         }
     }
 }

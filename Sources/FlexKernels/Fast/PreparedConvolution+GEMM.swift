@@ -1,12 +1,12 @@
 import CFlexKernels
 
 extension Fast.PreparedConvolution {
-    /// Per image and group: `out[O/g, OH*OW] = W_g[O/g, C/g*kh*kw] . im2col(x_g)[C/g*kh*kw, OH*OW]`, each
-    /// GEMM split between the threads (each thread pads its own copy of the group's input, or, for a strided
-    /// 1x1 kernel, samples it once into `[C/g, OH*OW]`, which the GEMM then packs like a stride-1 input).
+    /// Per image and group: `out[O/g, OH*OW] = W_g[O/g, C/g*kh*kw] . im2col(x_g)[C/g*kh*kw, OH*OW]` (a
+    /// padded convolution first copies the group's input with its zero border into scratch; a strided 1x1
+    /// one samples it once into `[C/g, OH*OW]`, which the GEMM then packs like a stride-1 input).
     func runGEMM(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
-        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
+        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, kernels: Fast.Kernels
     ) {
         let g = geometry
         let inputPlane = g.inputHeight * g.inputWidth, outputPlane = g.outputHeight * g.outputWidth
@@ -24,8 +24,7 @@ extension Fast.PreparedConvolution {
                 let right: Fast.GEMM.RightSource
                 if subsamples {
                     let sampled = scratch + Self.gemmPackingCount(g)
-                    let sample = instructionSet == .avx512 ? flex_subsample_planes_avx512 : flex_subsample_planes
-                    sample(groupInput, Int64(g.inputChannelsPerGroup), Int64(g.inputHeight), Int64(g.inputWidth),
+                    kernels.slots.subsample_planes!(groupInput, Int64(g.inputChannelsPerGroup), Int64(g.inputHeight), Int64(g.inputWidth),
                            Int64(g.strideHeight), Int64(g.strideWidth), Int64(g.outputHeight), Int64(g.outputWidth), sampled)
                     // Packed rather than read in place: measured 10% faster (1x1/2 256->512 at 56x56).
                     right = .strided(sampled, rowStride: outputPlane, columnStride: 1)
@@ -38,10 +37,10 @@ extension Fast.PreparedConvolution {
                                           width: g.inputWidth, padHeight: g.padHeight, padWidth: g.padWidth,
                                           into: paddedInput)
                     right = .im2col(Fast.Im2ColSource(input: paddedInput, paddedHeight: paddedHeight,
-                                                      paddedWidth: paddedWidth, geometry: g, instructionSet: instructionSet))
+                                                      paddedWidth: paddedWidth, geometry: g, kernels: kernels))
                 } else {
                     right = .im2col(Fast.Im2ColSource(input: groupInput, paddedHeight: g.inputHeight,
-                                                      paddedWidth: g.inputWidth, geometry: g, instructionSet: instructionSet))
+                                                      paddedWidth: g.inputWidth, geometry: g, kernels: kernels))
                 }
                 var groupEpilogue = epilogue
                 groupEpilogue.biasAxis = .rows
@@ -53,13 +52,12 @@ extension Fast.PreparedConvolution {
                     m: weights.rows, n: outputPlane, k: weights.columns,
                     left: .panels(weights.values, panelStride: weights.panelStride), right: right,
                     output: output + outputOffset, outputRowStride: outputPlane, accumulate: false,
-                    epilogue: groupEpilogue, scratch: scratch, threadIndex: threadIndex, threadCount: threadCount,
-                    blocking: .default, instructionSet: instructionSet)
+                    epilogue: groupEpilogue, scratch: scratch, blocking: .default, kernels: kernels)
             }
         }
     }
 
-    /// Per-thread scratch of the GEMM algorithm: packing space, then a zero-padded copy of one group's
+    /// Scratch of the GEMM algorithm: packing space, then a zero-padded copy of one group's
     /// input if the convolution pads, or its sampled copy if it is a strided 1x1.
     static func gemmScratchCount(_ g: Reference.ConvolutionGeometry) -> Int {
         gemmPackingCount(g) + gemmPaddedCount(g) + (gemmSubsamples(g) ? g.inputChannelsPerGroup * g.outputHeight * g.outputWidth : 0)
@@ -72,7 +70,7 @@ extension Fast.PreparedConvolution {
         g.kernelHeight == 1 && g.kernelWidth == 1 && (g.strideHeight > 1 || g.strideWidth > 1) && g.padHeight == 0 && g.padWidth == 0
     }
 
-    /// Floats of GEMM packing scratch per thread (the padded input copy follows them).
+    /// Floats of GEMM packing scratch (the padded input copy follows them).
     static func gemmPackingCount(_ g: Reference.ConvolutionGeometry) -> Int {
         Fast.GEMM.scratchCount(
             m: g.outputChannelsPerGroup, n: g.outputHeight * g.outputWidth, k: g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth,

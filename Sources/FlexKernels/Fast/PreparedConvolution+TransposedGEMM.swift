@@ -3,11 +3,10 @@ import CFlexKernels
 extension Fast.PreparedConvolution {
     /// The batch in chunks of `transposedChunkImages` images: per chunk, `D[n*OH*OW, O] = im2col(x)^T . W^T`
     /// into scratch (pixels are GEMM rows, so the weights, the pre-packed right operand, are read once per
-    /// chunk), then `out[n][o][p] = epilogue(D[n*OH*OW + p][o])` for the rows and output channels this thread
-    /// computed.
+    /// chunk), then `out[n][o][p] = epilogue(D[n*OH*OW + p][o])`.
     func runTransposedGEMM(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
-        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
+        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, kernels: Fast.Kernels
     ) {
         let g = geometry, chunk = Self.transposedChunkImages(g)
         for first in stride(from: 0, to: batch, by: chunk) {
@@ -15,14 +14,14 @@ extension Fast.PreparedConvolution {
             chunkEpilogue.residual = epilogue.residual.map { $0 + first * g.outputImageCount }
             runTransposedChunk(input: input + first * g.inputImageCount, output: output + first * g.outputImageCount,
                                batch: Swift.min(chunk, batch - first), epilogue: chunkEpilogue, scratch: scratch,
-                               threadIndex: threadIndex, threadCount: threadCount)
+                               kernels: kernels)
         }
     }
 
     /// The transposed GEMM and its transposing epilogue for `batch` images (at most a chunk's).
     private func runTransposedChunk(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
-        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
+        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, kernels: Fast.Kernels
     ) {
         let g = geometry
         let pixels = g.outputHeight * g.outputWidth, channels = g.outputChannels
@@ -43,42 +42,30 @@ extension Fast.PreparedConvolution {
             source = UnsafePointer(paddedInput)
         }
         var im2col = Fast.Im2ColSource(input: source, paddedHeight: padded ? paddedHeight : g.inputHeight,
-                                       paddedWidth: padded ? paddedWidth : g.inputWidth, geometry: g, instructionSet: instructionSet)
+                                       paddedWidth: padded ? paddedWidth : g.inputWidth, geometry: g, kernels: kernels)
         im2col.imageStride = imageStride
         let rowCount = batch * pixels
-        let (rows, columns) = Fast.GEMM.partition(m: rowCount, n: channels, threadIndex: threadIndex, threadCount: threadCount)
-        guard !rows.isEmpty, !columns.isEmpty else { return }
+        guard rowCount > 0 else { return }
         var left = Fast.GEMM.LeftSource.im2col(im2col)
         if Self.transposedPrepacksLeft(g) {
-            // All of this thread's pixel panels over all K, packed once instead of once per NC block.
+            // All pixel panels over all K, packed once instead of once per NC block.
             let panelStride = depth * Fast.GEMM.mr
-            im2col.packPixelPanels(kCount: depth, columnStart: rows.lowerBound, columnCount: rows.count,
-                                   into: scratch + rows.lowerBound / Fast.GEMM.mr * panelStride, panelStride: panelStride)
+            im2col.packPixelPanels(kCount: depth, columnStart: 0, columnCount: rowCount, into: scratch, panelStride: panelStride)
             left = .panels(scratch, panelStride: panelStride)
         }
         Fast.GEMM.run(
             m: rowCount, n: channels, k: depth, left: left,
             right: .panels(weights.values, panelStride: weights.panelStride),
             output: products, outputRowStride: channels, accumulate: false, epilogue: .none, scratch: scratch,
-            threadIndex: threadIndex, threadCount: threadCount, blocking: .default, instructionSet: instructionSet)
+            blocking: .default, kernels: kernels)
+        let transpose = kernels.slots.transpose_epilogue!
         for image in 0..<batch {
-            // This thread's rows of the image.
-            let start = Swift.max(rows.lowerBound, image * pixels), end = Swift.min(rows.upperBound, (image + 1) * pixels)
-            guard start < end else { continue }
-            let offset = image * g.outputImageCount + start - image * pixels
+            let offset = image * g.outputImageCount
             var tile = epilogue.tile(row: 0, column: 0)
             tile.residual = epilogue.residual.map { $0 + offset }
             withUnsafePointer(to: &tile) { tilePointer in
-                let e = epilogue.isNone ? nil : tilePointer
-                let d = UnsafePointer(products + start * channels)
-                switch instructionSet {
-                case .avx512:
-                    flex_transpose_epilogue_avx512(d, Int64(channels), Int64(end - start), Int64(columns.lowerBound),
-                                                   Int64(columns.count), output + offset, Int64(pixels), e)
-                case .avx2FMA, .portable:
-                    flex_transpose_epilogue_portable(d, Int64(channels), Int64(end - start), Int64(columns.lowerBound),
-                                                     Int64(columns.count), output + offset, Int64(pixels), e)
-                }
+                transpose(products + image * pixels * channels, Int64(channels), Int64(pixels), 0, Int64(channels),
+                          output + offset, Int64(pixels), epilogue.isNone ? nil : tilePointer)
             }
         }
     }
@@ -107,7 +94,7 @@ extension Fast.PreparedConvolution {
         return transposed >= 1.1 * plain
     }
 
-    /// Per-thread scratch of the transposed GEMM: packing space for the pixel panels, the products
+    /// Scratch of the transposed GEMM: packing space for the pixel panels, the products
     /// `[n*OH*OW, O]`, then zero-padded copies of the inputs if the convolution pads, for a chunk of n images.
     static func transposedScratchCount(_ g: Reference.ConvolutionGeometry) -> Int {
         transposedPackingCount(g)

@@ -6,7 +6,7 @@ extension Fast.PreparedConvolution {
     /// between several images.
     func runWinograd(
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
-        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, threadIndex: Int, threadCount: Int
+        epilogue: Fast.Epilogue, scratch: UnsafeMutablePointer<Float>, kernels: Fast.Kernels
     ) {
         typealias Winograd = Fast.Winograd
         let g = geometry, layout = Winograd.ScratchLayout(g)
@@ -17,23 +17,16 @@ extension Fast.PreparedConvolution {
             vMatrixStride: layout.vMatrixStride, mMatrixStride: layout.mMatrixStride)
         let vStride = Int64(layout.vMatrixStride), panelStride = Int64(layout.vPanelStride)
         let mStride = Int64(layout.mMatrixStride)
+        let transformInput = kernels.slots.winograd43_input!, transformOutput = kernels.slots.winograd43_output!
         runWinogradChunks(
             chunks, input: input, output: output, batch: batch, epilogue: epilogue,
-            threadIndex: threadIndex, threadCount: threadCount,
+            kernels: kernels,
             prepareInput: { _ in },
             transformInput: { plane, chunk, destination, next in
-                switch instructionSet {
-                case .avx512: flex_winograd43_input_avx512(plane, &chunk, destination, vStride, panelStride, rowBuffer, next)
-                case .avx2FMA: flex_winograd43_input_avx2(plane, &chunk, destination, vStride, panelStride, rowBuffer)
-                case .portable: flex_winograd43_input_portable(plane, &chunk, destination, vStride, panelStride, rowBuffer)
-                }
+                transformInput(plane, &chunk, destination, vStride, panelStride, rowBuffer, next)
             },
             transformOutput: { products, chunk, destination, e, nextPlane in
-                switch instructionSet {
-                case .avx512: flex_winograd43_output_avx512(products, mStride, &chunk, destination, e, nextPlane)
-                case .avx2FMA: flex_winograd43_output_avx2(products, mStride, &chunk, destination, e)
-                case .portable: flex_winograd43_output_portable(products, mStride, &chunk, destination, e)
-                }
+                transformOutput(products, mStride, &chunk, destination, e, nextPlane)
             })
     }
 }

@@ -1,7 +1,7 @@
 import CFlexKernels
 
 extension Fast.PreparedConvolution {
-    /// Where one Winograd variant (F(4x4, 3x3) or F(2x2, 3x3)) keeps its per-thread scratch, and how it
+    /// Where one Winograd variant (F(4x4, 3x3) or F(2x2, 3x3)) keeps its scratch, and how it
     /// tiles the batch: `positions` transformed matrices (36 or 16), V's GEMM B panels `vPanelStride`
     /// floats apart in matrices `vMatrixStride` apart, M's `[O, tiles]` matrices `mMatrixStride` apart.
     struct WinogradScratch {
@@ -16,20 +16,20 @@ extension Fast.PreparedConvolution {
         var mMatrixStride: Int
     }
 
-    /// The chunk loop both Winograd variants run. The batch's tile rows, numbered image by image, are
-    /// split between the threads; per chunk of `chunkRows` rows (which may span images) a thread
+    /// The chunk loop both Winograd variants run over the batch's tile rows, numbered image by image: per
+    /// chunk of `chunkRows` rows (which may span images) it
     ///
     /// 1. calls `prepareInput` once with the chunk, then `transformInput(plane, chunk, destination, next)`
     ///    for every input channel: channel `c`'s plane of the first image into V's panels at
     ///    `destination` (`next`: the following channel's plane, to prefetch; nil for the last);
     /// 2. runs the `positions` GEMMs `M_p[O, tiles] = U_p[O, C] . V_p[C, tiles]` (U the pre-packed
-    ///    weights; one V panel goes through the single-panel kernel streaming U);
+    ///    weights; one V panel goes through the family's single-panel kernel streaming U, if it has one);
     /// 3. calls `transformOutput(products, chunk, output, epilogue, nextPlane)` for every output channel:
     ///    M's row of that channel into the output plane with the epilogue fused (`nextPlane`: floats to
     ///    the next channel's plane, to prefetch; 0 for the last).
     func runWinogradChunks(
         _ scratch: WinogradScratch, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int,
-        epilogue: Fast.Epilogue, threadIndex: Int, threadCount: Int,
+        epilogue: Fast.Epilogue, kernels: Fast.Kernels,
         prepareInput: (inout flex_winograd_chunk) -> Void,
         transformInput: (UnsafePointer<Float>, inout flex_winograd_chunk, UnsafeMutablePointer<Float>, UnsafePointer<Float>?) -> Void,
         transformOutput: (UnsafePointer<Float>, inout flex_winograd_chunk, UnsafeMutablePointer<Float>,
@@ -39,11 +39,11 @@ extension Fast.PreparedConvolution {
         let channels = g.inputChannels, filters = g.outputChannels
         let inputPlane = g.inputHeight * g.inputWidth, outputPlane = g.outputHeight * g.outputWidth
         let totalRows = batch * s.tileRows
-        let firstRow = totalRows * threadIndex / threadCount, endRow = totalRows * (threadIndex + 1) / threadCount
+        let gemm16 = kernels.slots.winograd_gemm16
         let hasEpilogue = !epilogue.isNone
 
-        for chunkStart in stride(from: firstRow, to: endRow, by: s.chunkRows) {
-            let rows = Swift.min(s.chunkRows, endRow - chunkStart), tiles = rows * s.tilesPerRow
+        for chunkStart in stride(from: 0, to: totalRows, by: s.chunkRows) {
+            let rows = Swift.min(s.chunkRows, totalRows - chunkStart), tiles = rows * s.tilesPerRow
             // Input transform into V (with zeros past the tiles in V's last panels).
             var inputChunk = flex_winograd_chunk(
                 height: Int64(g.inputHeight), width: Int64(g.inputWidth),
@@ -57,11 +57,10 @@ extension Fast.PreparedConvolution {
             }
             for position in 0..<s.positions {
                 let weights = packedWeights[position]
-                if instructionSet == .avx512 && tiles <= Fast.GEMM.nr {
+                if let gemm16, tiles <= Fast.GEMM.nr {
                     // One V panel (batch 1 at 14x14 for F(4x4), 7x7 for F(2x2)): a kernel streaming U.
-                    flex_winograd43_gemm16_avx512(Int64(filters), Int64(tiles), Int64(channels), weights.values,
-                                                  Int64(weights.panelStride), s.v + position * s.vMatrixStride,
-                                                  s.m + position * s.mMatrixStride, Int64(tiles))
+                    gemm16(Int64(filters), Int64(tiles), Int64(channels), weights.values, Int64(weights.panelStride),
+                           s.v + position * s.vMatrixStride, s.m + position * s.mMatrixStride, Int64(tiles))
                     continue
                 }
                 Fast.GEMM.run(
@@ -69,8 +68,7 @@ extension Fast.PreparedConvolution {
                     left: .panels(weights.values, panelStride: weights.panelStride),
                     right: .panels(s.v + position * s.vMatrixStride, panelStride: s.vPanelStride),
                     output: s.m + position * s.mMatrixStride, outputRowStride: tiles, accumulate: false,
-                    epilogue: .none, scratch: nil, threadIndex: 0, threadCount: 1, blocking: .default,
-                    instructionSet: instructionSet)
+                    epilogue: .none, scratch: nil, blocking: .default, kernels: kernels)
             }
             // Output transform with the epilogue, one output channel at a time.
             var outputChunk = flex_winograd_chunk(

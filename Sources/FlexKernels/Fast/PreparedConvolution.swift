@@ -8,9 +8,8 @@ extension Fast {
     /// up to float rounding.
     ///
     /// Ownership: the value is immutable after `init` and may be shared by any number of threads. Each
-    /// `run` call writes only its part of `output` and uses only the `scratch` the caller passes, which
-    /// must hold `scratchCount` floats and belong to the calling thread for the call's duration (give each
-    /// concurrently running part its own scratch).
+    /// `run` call uses only the `scratch` the caller passes, which must hold `scratchCount` floats and
+    /// belong to the calling thread for the call's duration (give each concurrent call its own scratch).
     public struct PreparedConvolution: Sendable {
         /// How the convolution is computed.
         public enum Algorithm: String, Sendable, CaseIterable {
@@ -34,8 +33,9 @@ extension Fast {
 
         public let geometry: Reference.ConvolutionGeometry
         public let algorithm: Algorithm
+        /// The family whose kernels `run` uses (the running CPU must support it).
         public let instructionSet: InstructionSet
-        /// Floats of scratch each thread passes to `run`.
+        /// Floats of scratch each `run` call needs.
         public let scratchCount: Int
 
         /// The prepared weights, for storing in a compiled artifact (restore with
@@ -50,16 +50,30 @@ extension Fast {
         let planeWeights: TensorBuffer?
         let planeWeightsOffset: Int
 
-        /// Prepares `weights` (`geometry.weightCount` floats, layout `[O, C / groups, kh, kw]`).
+        /// Prepares `weights` (`geometry.weightCount` floats, layout `[O, C / groups, kh, kw]`) for the
+        /// algorithm `preferredAlgorithm(for:target:)` picks for the instruction set `target`, to run with
+        /// `instructionSet`'s kernels (by default the process's; packed weights do not depend on it).
         ///
-        /// `algorithm` nil picks `preferredAlgorithm(for:)`. Preconditions: `geometry.problem == nil` and
-        /// `supports(algorithm, geometry)`; check them first to report bad input.
+        /// Precondition: `geometry.problem == nil`; check it first to report bad input.
         public init(
-            geometry: Reference.ConvolutionGeometry, weights: UnsafePointer<Float>, algorithm: Algorithm? = nil,
-            instructionSet: InstructionSet = .best
+            geometry: Reference.ConvolutionGeometry, weights: UnsafePointer<Float>, target: InstructionSet,
+            instructionSet: InstructionSet = .active
         ) {
             if let problem = geometry.problem { preconditionFailure("invalid convolution: \(problem)") }
-            let algorithm = algorithm ?? Self.preferredAlgorithm(for: geometry)
+            self.init(geometry: geometry, weights: weights, algorithm: Self.preferredAlgorithm(for: geometry, target: target),
+                      instructionSet: instructionSet)
+        }
+
+        /// Prepares `weights` (`geometry.weightCount` floats, layout `[O, C / groups, kh, kw]`) for
+        /// `algorithm`, to run with `instructionSet`'s kernels.
+        ///
+        /// Preconditions: `geometry.problem == nil` and `supports(algorithm, geometry)`; check them first to
+        /// report bad input.
+        public init(
+            geometry: Reference.ConvolutionGeometry, weights: UnsafePointer<Float>, algorithm: Algorithm,
+            instructionSet: InstructionSet = .active
+        ) {
+            if let problem = geometry.problem { preconditionFailure("invalid convolution: \(problem)") }
             precondition(Self.supports(algorithm, geometry: geometry), "\(algorithm) cannot compute \(geometry)")
             self.geometry = geometry
             self.algorithm = algorithm
@@ -123,7 +137,7 @@ extension Fast {
         /// dimensions differ from what the algorithm needs; `.depthwise` is prepared from raw weights only.
         public init(
             geometry: Reference.ConvolutionGeometry, algorithm: Algorithm, packedWeights: [PackedMatrix],
-            instructionSet: InstructionSet = .best
+            instructionSet: InstructionSet = .active
         ) throws(WeightsError) {
             if let problem = geometry.problem { throw WeightsError(description: "invalid convolution: \(problem)") }
             guard Self.supports(algorithm, geometry: geometry) else {
@@ -167,7 +181,7 @@ extension Fast {
         /// `byteOffset` bytes into `filters`) in place: every convolution restored from one buffer shares
         /// its weights. Precondition: `supports(.depthwise, geometry)`.
         public init(depthwise geometry: Reference.ConvolutionGeometry, filters: TensorBuffer, byteOffset: Int,
-                    instructionSet: InstructionSet = .best) {
+                    instructionSet: InstructionSet = .active) {
             precondition(geometry.problem == nil && Self.supports(.depthwise, geometry: geometry), "not a depthwise convolution: \(geometry)")
             precondition(byteOffset + geometry.weightCount * MemoryLayout<Float>.size <= filters.byteCount, "filters exceed their buffer")
             self.geometry = geometry
@@ -190,51 +204,65 @@ extension Fast {
             }
         }
 
-        /// The algorithm expected to be fastest: depthwise for one input channel per group, direct where
-        /// `directIsProfitable` says so, Winograd F(2x2) where `Winograd22.isProfitable` does, F(4x4)
-        /// where `Winograd.isProfitable` does, the transposed GEMM
-        /// where `transposedIsProfitable` does, else GEMM.
-        public static func preferredAlgorithm(for geometry: Reference.ConvolutionGeometry) -> Algorithm {
+        /// The algorithm expected to be fastest on CPUs of the family `target`: depthwise for one input channel
+        /// per group, direct where `directIsProfitable` says so, Winograd F(2x2) where `Winograd22.isProfitable`
+        /// does, F(4x4) where `Winograd.isProfitable` does, the transposed GEMM where `transposedIsProfitable`
+        /// does, else GEMM; never one whose `minimumTarget` is above `target`. Depends on nothing but its
+        /// arguments (not on the CPU it runs on), so a compiler can choose for another machine.
+        public static func preferredAlgorithm(for geometry: Reference.ConvolutionGeometry, target: InstructionSet) -> Algorithm {
             if geometry.inputChannelsPerGroup == 1 && geometry.groups > 1 { return .depthwise }
-            if directIsProfitable(geometry) { return .direct }
-            if Winograd22.supports(geometry) && Winograd22.isProfitable(geometry) { return .winograd22 }
+            if directIsProfitable(geometry, target: target) { return .direct }
+            if Algorithm.winograd22.minimumTarget <= target && Winograd22.supports(geometry) && Winograd22.isProfitable(geometry) {
+                return .winograd22
+            }
             if Winograd.supports(geometry) && Winograd.isProfitable(geometry) { return .winograd }
-            if geometry.groups == 1 && transposedIsProfitable(geometry) { return .transposedGEMM }
+            if Algorithm.transposedGEMM.minimumTarget <= target && geometry.groups == 1 && transposedIsProfitable(geometry) {
+                return .transposedGEMM
+            }
             return .gemm
         }
 
-        /// Computes part `threadIndex` of `threadCount` of the convolution of `geometry.batch` images.
+        /// Computes the convolution of `geometry.batch` images with `instructionSet`'s kernels.
         ///
         /// `input` is `[N, C, H, W]` and `output` `[N, O, OH, OW]`, both dense NCHW; the epilogue's bias has
         /// O values and its residual the output's layout. `scratch` holds `scratchCount` floats (nil is
         /// allowed when that is 0).
         public func run(
             input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
-            scratch: UnsafeMutablePointer<Float>?, threadIndex: Int = 0, threadCount: Int = 1
+            scratch: UnsafeMutablePointer<Float>?
         ) {
-            precondition(threadIndex >= 0 && threadIndex < threadCount, "thread \(threadIndex) of \(threadCount)")
             precondition(scratchCount == 0 || scratch != nil, "convolution needs \(scratchCount) floats of scratch")
-            let batch = geometry.batch
+            let batch = geometry.batch, kernels = Kernels(instructionSet)
             switch algorithm {
             case .gemm:
-                runGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
-                        threadIndex: threadIndex, threadCount: threadCount)
+                runGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!, kernels: kernels)
             case .depthwise:
-                runDepthwise(input: input, output: output, batch: batch, epilogue: epilogue,
-                             threadIndex: threadIndex, threadCount: threadCount)
+                runDepthwise(input: input, output: output, batch: batch, epilogue: epilogue, kernels: kernels)
             case .winograd:
-                runWinograd(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
-                            threadIndex: threadIndex, threadCount: threadCount)
+                runWinograd(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!, kernels: kernels)
             case .winograd22:
-                runWinograd22(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
-                              threadIndex: threadIndex, threadCount: threadCount)
+                runWinograd22(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!, kernels: kernels)
             case .transposedGEMM:
                 runTransposedGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
-                                  threadIndex: threadIndex, threadCount: threadCount)
+                                  kernels: kernels)
             case .direct:
-                runDirect(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!,
-                          threadIndex: threadIndex, threadCount: threadCount)
+                runDirect(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!, kernels: kernels)
             }
+        }
+    }
+}
+
+extension Fast.PreparedConvolution.Algorithm {
+    /// The lowest instruction-set family that has this algorithm's fast kernels, below which
+    /// `preferredAlgorithm(for:target:)` never picks it (every algorithm still runs, correctly, on every
+    /// family). `.direct`'s kernel is AVX-512 only (below it a scalar loop); `.winograd22` is chosen for
+    /// at most 16 tiles, whose GEMMs run AVX-512's single-panel kernel, and its transforms have no AVX2
+    /// version; `.transposedGEMM`'s transposing epilogue has AVX-512 and portable versions only. The
+    /// others' kernels exist for every family.
+    public var minimumTarget: Fast.InstructionSet {
+        switch self {
+        case .direct, .winograd22, .transposedGEMM: .avx512
+        case .gemm, .depthwise, .winograd: .portable
         }
     }
 }

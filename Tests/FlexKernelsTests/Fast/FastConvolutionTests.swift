@@ -1,9 +1,10 @@
 import FlexKernels
 import Testing
 
-/// Parity of `Fast.PreparedConvolution` (every algorithm, both instruction sets) against a direct Double
-/// convolution, over geometries with odd sizes, padding, strides, dilation, groups and tails of the
-/// vector loops, with each epilogue part and with the work split between threads.
+/// Parity of `Fast.PreparedConvolution` (every algorithm, every instruction set this CPU runs) against a
+/// direct Double convolution, over geometries with odd sizes, padding, strides, dilation, groups and tails
+/// of the vector loops, with each epilogue part; output and scratch are guarded against writes past their
+/// ends.
 @Suite("Fast.PreparedConvolution")
 struct FastConvolutionTests {
     typealias Geometry = Reference.ConvolutionGeometry
@@ -73,7 +74,7 @@ struct FastConvolutionTests {
     /// Runs one convolution; returns (worst scaled error, relative L2 error).
     static func errors(
         _ testCase: Case, algorithm: Fast.PreparedConvolution.Algorithm, instructionSet: Fast.InstructionSet,
-        epilogueKind: EpilogueKind, threadCount: Int = 1, concurrent: Bool = false
+        epilogueKind: EpilogueKind
     ) -> (Double, Double) {
         let g = testCase.geometry, batch = g.batch
         let input = randomFloats(batch * g.inputImageCount, seed: 11)
@@ -93,11 +94,8 @@ struct FastConvolutionTests {
             Fast.PreparedConvolution(geometry: g, weights: $0.baseAddress!, algorithm: algorithm,
                                      instructionSet: instructionSet)
         }
-        var output = [Float](repeating: .nan, count: batch * g.outputImageCount)
-        let scratchCount = prepared.scratchCount
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount * threadCount))
-        defer { scratch.deallocate() }
-        let sharedScratch = SharedPointer(scratch)
+        let output = GuardedBuffer(count: batch * g.outputImageCount)
+        let scratch = GuardedBuffer(count: prepared.scratchCount)
         input.withUnsafeBufferPointer { inputBuffer in
             bias.withUnsafeBufferPointer { biasBuffer in
                 residual.withUnsafeBufferPointer { residualBuffer in
@@ -105,22 +103,17 @@ struct FastConvolutionTests {
                         bias: epilogueKind == .none ? nil : biasBuffer.baseAddress,
                         residual: epilogueKind == .biasResidualClip ? residualBuffer.baseAddress : nil,
                         activation: activation)
-                    output.withUnsafeMutableBufferPointer { outputBuffer in
-                        let destination = SharedPointer(outputBuffer.baseAddress!)
-                        let source = inputBuffer.baseAddress!
-                        nonisolated(unsafe) let sourcePointer = source
-                        runParts(threadCount, concurrent: concurrent) { index in
-                            prepared.run(
-                                input: sourcePointer, output: destination.pointer, epilogue: epilogue,
-                                scratch: sharedScratch.pointer + index * scratchCount, threadIndex: index,
-                                threadCount: threadCount)
-                        }
-                    }
+                    prepared.run(input: inputBuffer.baseAddress!, output: output.pointer, epilogue: epilogue,
+                                 scratch: scratch.pointer)
                 }
             }
         }
-        return (worstScaledError(output, reference.values, magnitude: reference.magnitude),
-                relativeL2Error(output, reference.values))
+        let label = "\(algorithm) \(instructionSet) \(testCase.testDescription)"
+        output.expectIntact("\(label) output")
+        scratch.expectIntact("\(label) scratch")
+        let values = output.values
+        return (worstScaledError(values, reference.values, magnitude: reference.magnitude),
+                relativeL2Error(values, reference.values))
     }
 
     @Test("GEMM (im2col and pointwise)", arguments: runnableInstructionSets, EpilogueKind.allCases)
@@ -168,22 +161,6 @@ struct FastConvolutionTests {
         }
     }
 
-    @Test("split between threads", arguments: [2, 3], [false, true])
-    func threads(threadCount: Int, concurrent: Bool) {
-        let cases: [(Case, Fast.PreparedConvolution.Algorithm)] = [
-            (Self.gemmCases[2], .gemm), (Self.gemmCases[6], .gemm), (Self.depthwiseCases[0], .depthwise),
-            (Self.winogradCases[3], .winograd), (Self.winogradCases[5], .winograd),
-            (Self.transposedCases[Self.transposedCases.count - 4], .transposedGEMM), (Self.gemmCases[2], .transposedGEMM),
-        ]
-        for (testCase, algorithm) in cases {
-            let (worst, relative) = Self.errors(testCase, algorithm: algorithm, instructionSet: .best,
-                                                epilogueKind: .biasResidualClip, threadCount: threadCount,
-                                                concurrent: concurrent)
-            #expect(worst < (algorithm == .winograd ? 1e-3 : 1e-5), "\(algorithm) \(testCase.testDescription): \(worst)")
-            #expect(relative < 1e-4, "\(algorithm) \(testCase.testDescription): relative L2 error \(relative)")
-        }
-    }
-
     /// The fast paths against the project's own float reference kernel (what operators fall back to).
     @Test("agrees with Reference.convolution", arguments: runnableInstructionSets)
     func matchesReferenceKernel(instructionSet: Fast.InstructionSet) {
@@ -198,13 +175,14 @@ struct FastConvolutionTests {
             Reference.convolution(g, input: input, weight: weights, bias: bias, output: &expected)
             let prepared = Fast.PreparedConvolution(geometry: g, weights: weights, algorithm: algorithm,
                                                     instructionSet: instructionSet)
-            var actual = [Float](repeating: .nan, count: expected.count)
-            var scratch = [Float](repeating: 0, count: max(1, prepared.scratchCount))
+            let actual = GuardedBuffer(count: expected.count), scratch = GuardedBuffer(count: prepared.scratchCount)
             bias.withUnsafeBufferPointer { biasBuffer in
-                prepared.run(input: input, output: &actual, epilogue: Fast.Epilogue(bias: biasBuffer.baseAddress),
-                             scratch: &scratch)
+                prepared.run(input: input, output: actual.pointer, epilogue: Fast.Epilogue(bias: biasBuffer.baseAddress),
+                             scratch: scratch.pointer)
             }
-            let error = relativeL2Error(actual, expected.map(Double.init))
+            actual.expectIntact("\(algorithm) \(testCase.testDescription) output")
+            scratch.expectIntact("\(algorithm) \(testCase.testDescription) scratch")
+            let error = relativeL2Error(actual.values, expected.map(Double.init))
             #expect(error < (algorithm == .winograd ? 1e-4 : 1e-6), "\(algorithm) \(testCase.testDescription): \(error)")
         }
     }
@@ -241,36 +219,62 @@ struct FastConvolutionTests {
         }
     }
 
+    /// The algorithm chosen for an AVX-512 target (the measured choices below).
+    static func preferred(_ geometry: Geometry) -> Fast.PreparedConvolution.Algorithm {
+        Fast.PreparedConvolution.preferredAlgorithm(for: geometry, target: .avx512)
+    }
+
+    @Test("every algorithm chosen for a target has its fast kernels at that target", arguments: Fast.InstructionSet.allCases)
+    func choiceRespectsTarget(target: Fast.InstructionSet) {
+        let geometries = (Self.gemmCases + Self.depthwiseCases + Self.winogradCases + Self.transposedCases).map(\.geometry) + [
+            Self.conv(3, 64, 224, 224, kernel: (7, 7), stride: (2, 2), pad: (3, 3)).geometry,
+            Self.conv(3, 32, 224, 224, kernel: (3, 3), stride: (2, 2), pad: (1, 1)).geometry,
+            Self.conv(512, 512, 7, 7, kernel: (3, 3), pad: (1, 1)).geometry,
+            Self.conv(256, 256, 7, 7, kernel: (3, 3), pad: (1, 1)).geometry,
+        ]
+        var chosen = Set<Fast.PreparedConvolution.Algorithm>()
+        for g in geometries {
+            let algorithm = Fast.PreparedConvolution.preferredAlgorithm(for: g, target: target)
+            chosen.insert(algorithm)
+            #expect(algorithm.minimumTarget <= target, "\(algorithm) chosen for \(target)")
+            #expect(Fast.PreparedConvolution.supports(algorithm, geometry: g))
+        }
+        // The AVX-512-only algorithms are chosen where they pay, and only there.
+        #expect(chosen.isSuperset(of: [.direct, .winograd22]) == (target == .avx512), "\(target): \(chosen)")
+    }
+
     @Test("algorithm choice and support")
     func algorithms() {
         let depthwise = Self.depthwiseCases[0].geometry
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: depthwise) == .depthwise)
+        #expect(Self.preferred(depthwise) == .depthwise)
         #expect(!Fast.PreparedConvolution.supports(.winograd, geometry: Self.gemmCases[3].geometry))
         #expect(!Fast.PreparedConvolution.supports(.depthwise, geometry: Self.gemmCases[0].geometry))
         let resnet = Self.conv(64, 64, 56, 56, kernel: (3, 3), pad: (1, 1)).geometry
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: resnet) == .winograd)
+        #expect(Self.preferred(resnet) == .winograd)
         let stem = Self.conv(3, 64, 224, 224, kernel: (7, 7), stride: (2, 2), pad: (3, 3)).geometry
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: stem) == (Fast.InstructionSet.best == .avx512 ? .direct : .gemm))
+        #expect(Self.preferred(stem) == .direct)
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: stem, target: .avx2) == .gemm)
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: stem, target: .portable) == .gemm)
         // 7x7 planes fill a 32-column tile and a half-empty second one; as 6-pixel panels they waste 5 of 54.
         for (c, o, kernel, pad) in [(2048, 512, 1, 0), (960, 160, 1, 0)] {
             let small = Self.conv(c, o, 7, 7, kernel: (kernel, kernel), pad: (pad, pad)).geometry
-            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: small) == .transposedGEMM)
+            #expect(Self.preferred(small) == .transposedGEMM)
         }
         // ResNet's 3x3 512 -> 512 at 7x7 runs Winograd F(2x2) at batch 1 (FastWinograd22Tests).
         let resnet7x7 = Self.conv(512, 512, 7, 7, kernel: (3, 3), pad: (1, 1)).geometry
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: resnet7x7) == .winograd22)
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(256, 1024, 14, 14, kernel: (1, 1)).geometry) == .gemm)
+        #expect(Self.preferred(resnet7x7) == .winograd22)
+        #expect(Self.preferred(Self.conv(256, 1024, 14, 14, kernel: (1, 1)).geometry) == .gemm)
         // ResNet's strided 1x1s down to 14x14 and 7x7: the transposed GEMM samples their pixel panels once;
         // with few channels, or larger planes, GEMM is as fast.
         for (c, o, size) in [(512, 1024, 28), (512, 256, 28), (1024, 2048, 14), (1024, 512, 14)] {
             let strided = Self.conv(c, o, size, size, kernel: (1, 1), stride: (2, 2)).geometry
-            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: strided) == .transposedGEMM)
+            #expect(Self.preferred(strided) == .transposedGEMM)
         }
         for (c, o, size) in [(256, 128, 56), (256, 512, 56), (512, 128, 28)] {
             let strided = Self.conv(c, o, size, size, kernel: (1, 1), stride: (2, 2)).geometry
-            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: strided) == .gemm)
+            #expect(Self.preferred(strided) == .gemm)
         }
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(512, 8, 7, 7, kernel: (1, 1)).geometry) == .gemm)
+        #expect(Self.preferred(Self.conv(512, 8, 7, 7, kernel: (1, 1)).geometry) == .gemm)
         #expect(!Fast.PreparedConvolution.supports(.transposedGEMM, geometry: Self.gemmCases[6].geometry))
         #expect(stem.outputHeight == 112 && stem.outputWidth == 112)
         var bad = stem

@@ -64,16 +64,4 @@ struct FastConvolutionWideTests {
         // One image's products (and pixel panels) in scratch, not the batch's.
         #expect(prepared.scratchCount < 2 * g.outputImageCount + g.outputHeight * g.outputWidth * g.inputChannels + 6 * g.inputChannels)
     }
-
-    @Test("split between threads", arguments: [2, 3], [false, true])
-    func threads(threadCount: Int, concurrent: Bool) {
-        let cases = Self.wideCases.map { ($0, Fast.PreparedConvolution.Algorithm.transposedGEMM) }
-            + Self.stridedCases.prefix(2).map { ($0, .gemm) } + [(Self.stridedCases[4], .transposedGEMM)]
-        for (testCase, algorithm) in cases {
-            let (worst, _) = FastConvolutionTests.errors(testCase, algorithm: algorithm, instructionSet: .best,
-                                                         epilogueKind: .biasResidualClip, threadCount: threadCount,
-                                                         concurrent: concurrent)
-            #expect(worst < 1e-5, "\(algorithm) \(testCase.testDescription): \(worst)")
-        }
-    }
 }

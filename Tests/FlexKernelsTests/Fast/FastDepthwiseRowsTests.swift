@@ -40,14 +40,4 @@ struct FastDepthwiseRowsTests {
             #expect(worst < 1e-5, "\(testCase.testDescription): scaled error \(worst)")
         }
     }
-
-    @Test("split between threads", arguments: [2, 3, 5], [false, true])
-    func threads(threadCount: Int, concurrent: Bool) {
-        for testCase in [Self.cases[0], Self.cases[2], Self.cases[11]] {
-            let (worst, _) = FastConvolutionTests.errors(testCase, algorithm: .depthwise, instructionSet: .best,
-                                                         epilogueKind: .biasResidualClip, threadCount: threadCount,
-                                                         concurrent: concurrent)
-            #expect(worst < 1e-5, "\(testCase.testDescription): \(worst)")
-        }
-    }
 }

@@ -42,17 +42,6 @@ struct FastDirectConvolutionTests {
         }
     }
 
-    @Test("split between threads", arguments: [2, 3, 7], [false, true])
-    func threads(threadCount: Int, concurrent: Bool) {
-        for testCase in [Self.mobileNetStem, Self.wide, Self.batched] {
-            let (worst, relative) = FastConvolutionTests.errors(
-                testCase, algorithm: .direct, instructionSet: .best, epilogueKind: .biasResidualClip,
-                threadCount: threadCount, concurrent: concurrent)
-            #expect(worst < 1e-5, "\(testCase.testDescription): \(worst)")
-            #expect(relative < 1e-5, "\(testCase.testDescription): relative L2 error \(relative)")
-        }
-    }
-
     @Test("restores from saved packed weights")
     func restore() throws {
         let g = Self.resNetStem.geometry
@@ -73,13 +62,16 @@ struct FastDirectConvolutionTests {
         }
     }
 
-    @Test("chosen for stems only")
+    @Test("chosen for stems only, and only for an AVX-512 target")
     func choice() {
-        let avx512 = Fast.InstructionSet.best == .avx512
         let mobilenet = Self.conv(3, 32, 224, 224, kernel: (3, 3), stride: (2, 2), pad: (1, 1)).geometry
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: mobilenet) == (avx512 ? .direct : .gemm))
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(32, 32, 56, 56, kernel: (1, 1)).geometry) == .gemm)
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(3, 8, 56, 56, kernel: (3, 3)).geometry) == .gemm)
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: mobilenet, target: .avx512) == .direct)
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: mobilenet, target: .avx2) == .gemm)
+        #expect(!Fast.PreparedConvolution.directIsProfitable(mobilenet, target: .portable))
+        for target in Fast.InstructionSet.allCases {
+            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(32, 32, 56, 56, kernel: (1, 1)).geometry, target: target) == .gemm)
+            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(3, 8, 56, 56, kernel: (3, 3)).geometry, target: target) == .gemm)
+        }
         #expect(!Fast.PreparedConvolution.supports(.direct, geometry: Self.conv(4, 4, 8, 8, kernel: (3, 3)).geometry.grouped(2)))
     }
 }

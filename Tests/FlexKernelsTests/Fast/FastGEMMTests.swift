@@ -3,7 +3,7 @@ import Testing
 
 /// Parity of `Fast.GEMM.multiply` against a Double reference over shapes with tails (sizes not multiples
 /// of the 6x16 micro-tile or the cache blocks), transposes, leading dimensions, packed and on-the-fly
-/// operands, every epilogue part, and splits between threads.
+/// operands and every epilogue part, with C and the scratch guarded against writes past their ends.
 @Suite("Fast.GEMM")
 struct FastGEMMTests {
     /// Each combination the AVX-512 kernels specialise full tiles for, and some they do not.
@@ -27,8 +27,7 @@ struct FastGEMMTests {
 
     /// Runs `problem` and returns the worst scaled error against the reference.
     static func error(
-        _ p: Problem, instructionSet: Fast.InstructionSet, blocking: Fast.GEMM.Blocking,
-        threadCount: Int = 1, concurrent: Bool = false
+        _ p: Problem, instructionSet: Fast.InstructionSet, blocking: Fast.GEMM.Blocking
     ) -> Double {
         let (m, n, k) = (p.m, p.n, p.k)
         // Leading dimensions wider than the matrices, so strides are exercised.
@@ -70,7 +69,7 @@ struct FastGEMMTests {
             }
         }
 
-        var c = initialC
+        let guarded = GuardedBuffer(initialC)
         a.withUnsafeBufferPointer { aBuffer in
             b.withUnsafeBufferPointer { bBuffer in
                 bias.withUnsafeBufferPointer { biasBuffer in
@@ -114,25 +113,18 @@ struct FastGEMMTests {
                         case .accumulateReLU6: accumulate = true; epilogue = Fast.Epilogue(activation: .relu6)
                         }
                         let scratchCount = Fast.GEMM.scratchCount(m: m, n: n, k: k, left: left, right: right, blocking: blocking)
-                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchCount * threadCount))
-                        defer { scratch.deallocate() }
-                        let shared = SharedPointer(scratch)
-                        let (finalEpilogue, finalAccumulate) = (epilogue, accumulate)
-                        c.withUnsafeMutableBufferPointer { cBuffer in
-                            let output = SharedPointer(cBuffer.baseAddress!)
-                            runParts(threadCount, concurrent: concurrent) { index in
-                                Fast.GEMM.multiply(
-                                    m: m, n: n, k: k, left: left, right: right, output: output.pointer,
-                                    outputRowStride: ldc, accumulate: finalAccumulate, epilogue: finalEpilogue,
-                                    scratch: shared.pointer + index * scratchCount,
-                                    threadIndex: index, threadCount: threadCount, blocking: blocking,
-                                    instructionSet: instructionSet)
-                            }
-                        }
+                        let scratch = GuardedBuffer(count: scratchCount)
+                        Fast.GEMM.multiply(
+                            m: m, n: n, k: k, left: left, right: right, output: guarded.pointer, outputRowStride: ldc,
+                            accumulate: accumulate, epilogue: epilogue, scratch: scratch.pointer, blocking: blocking,
+                            instructionSet: instructionSet)
+                        scratch.expectIntact("\(m)x\(n)x\(k) GEMM scratch")
                     }
                 }
             }
         }
+        guarded.expectIntact("\(m)x\(n)x\(k) GEMM output")
+        let c = guarded.values
         // Padding columns of C beyond n must be untouched.
         for i in 0..<m {
             for j in n..<ldc where c[i * ldc + j] != initialC[i * ldc + j] { return .infinity }
@@ -170,20 +162,6 @@ struct FastGEMMTests {
                 problem.epilogue = kind
                 let error = Self.error(problem, instructionSet: instructionSet, blocking: blocking)
                 #expect(error < Self.tolerance, "\(m)x\(n)x\(k) \(kind): scaled error \(error)")
-            }
-        }
-    }
-
-    @Test("split between threads, sequentially and concurrently", arguments: [2, 3], [false, true])
-    func threads(threadCount: Int, concurrent: Bool) {
-        // Tall (split along M) and wide (split along N) shapes, both operand forms.
-        for (m, n, k) in [(61, 20, 33), (7, 150, 40), (13, 33, 300), (1, 1, 5)] {
-            for packLeft in [false, true] {
-                var problem = Problem(m: m, n: n, k: k, packLeft: packLeft, packRight: !packLeft)
-                problem.epilogue = .columnBiasResidualClip
-                let error = Self.error(problem, instructionSet: .best, blocking: Self.smallBlocking,
-                                       threadCount: threadCount, concurrent: concurrent)
-                #expect(error < Self.tolerance, "\(m)x\(n)x\(k) on \(threadCount) threads: scaled error \(error)")
             }
         }
     }

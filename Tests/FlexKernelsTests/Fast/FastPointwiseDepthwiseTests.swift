@@ -54,8 +54,9 @@ struct FastPointwiseDepthwiseTests {
                 continue
             }
             var expanded = [Float](repeating: .nan, count: c.batch * p.outputImageCount)
-            var expected = [Float](repeating: .nan, count: c.batch * d.outputImageCount), actual = expected
-            var scratch = [Float](repeating: .nan, count: max(pointwise.scratchCount, depthwise.scratchCount, fused.scratchCount, 1))
+            var expected = [Float](repeating: .nan, count: c.batch * d.outputImageCount)
+            var scratch = [Float](repeating: .nan, count: max(pointwise.scratchCount, depthwise.scratchCount, 1))
+            let actual = GuardedBuffer(count: expected.count), fusedScratch = GuardedBuffer(count: fused.scratchCount)
             pointwiseBias.withUnsafeBufferPointer { pb in
                 depthwiseBias.withUnsafeBufferPointer { db in
                     residual.withUnsafeBufferPointer { r in
@@ -63,11 +64,14 @@ struct FastPointwiseDepthwiseTests {
                         let second = Fast.Epilogue(bias: db.baseAddress, residual: r.baseAddress, activation: .clip(lower: -1, upper: 2))
                         pointwise.run(input: input, output: &expanded, epilogue: first, scratch: &scratch)
                         depthwise.run(input: expanded, output: &expected, epilogue: second, scratch: &scratch)
-                        fused.run(input: input, output: &actual, pointwiseEpilogue: first, depthwiseEpilogue: second, scratch: &scratch)
+                        fused.run(input: input, output: actual.pointer, pointwiseEpilogue: first, depthwiseEpilogue: second,
+                                  scratch: fusedScratch.pointer)
                     }
                 }
             }
-            let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+            actual.expectIntact("\(c.testDescription) fused output")
+            fusedScratch.expectIntact("\(c.testDescription) fused scratch")
+            let worst = zip(actual.values, expected).map { abs($0 - $1) }.max() ?? 0
             #expect(worst <= 1e-5, "\(c.testDescription), \(fused.bandRows)-row bands: \(worst)")
         }
     }

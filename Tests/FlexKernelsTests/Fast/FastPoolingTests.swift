@@ -44,13 +44,11 @@ struct FastPoolingTests {
     }
 
     static func pool(_ kind: Reference.PoolingKind, _ g: Geometry, input: [Float],
-                     instructionSet: Fast.InstructionSet = .best, threadCount: Int = 1) -> [Float] {
-        var output = [Float](repeating: .nan, count: g.planes * g.outputSize[1] * g.outputSize[2])
-        for index in 0..<threadCount {
-            Fast.Pooling.run(kind, g, input: input, output: &output, threadIndex: index, threadCount: threadCount,
-                             instructionSet: instructionSet)
-        }
-        return output
+                     instructionSet: Fast.InstructionSet = .active) -> [Float] {
+        let output = GuardedBuffer(count: g.planes * g.outputSize[1] * g.outputSize[2])
+        Fast.Pooling.run(kind, g, input: input, output: output.pointer, instructionSet: instructionSet)
+        output.expectIntact("\(kind) pooling \(g), \(instructionSet)")
+        return output.values
     }
 
     static let geometries: [Geometry] = [
@@ -71,13 +69,11 @@ struct FastPoolingTests {
             let expected = Self.reference(kind, g, input: input)
             var library = [Float](repeating: .nan, count: expected.count)
             Reference.pooling(kind, g, input: input, output: &library)
-            for threadCount in [1, 3] {
-                let actual = Self.pool(kind, g, input: input, instructionSet: instructionSet, threadCount: threadCount)
-                let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
-                let worstLibrary = zip(actual, library).map { abs($0 - $1) }.max() ?? 0
-                #expect(actual.count == expected.count && worst <= 1e-6 && worstLibrary <= 1e-6,
-                        "\(g), \(threadCount) threads: \(worst), vs Reference \(worstLibrary)")
-            }
+            let actual = Self.pool(kind, g, input: input, instructionSet: instructionSet)
+            let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+            let worstLibrary = zip(actual, library).map { abs($0 - $1) }.max() ?? 0
+            #expect(actual.count == expected.count && worst <= 1e-6 && worstLibrary <= 1e-6,
+                    "\(g): \(worst), vs Reference \(worstLibrary)")
         }
     }
 
@@ -100,15 +96,11 @@ struct FastPoolingTests {
             let input = randomFloats(g.planes * h * w, seed: UInt64(h * 100 + w), in: -3...3)
             var expected = [Float](repeating: .nan, count: g.planes)
             Reference.pooling(kind, g, input: input, output: &expected)
-            for threadCount in [1, 2] {
-                var actual = [Float](repeating: .nan, count: g.planes)
-                for index in 0..<threadCount {
-                    Fast.Pooling.global(kind, g, input: input, output: &actual, threadIndex: index, threadCount: threadCount,
-                                        instructionSet: instructionSet)
-                }
-                let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
-                #expect(worst <= 1e-5, "\(h)x\(w), \(threadCount) threads: \(worst)")
-            }
+            let actual = GuardedBuffer(count: g.planes)
+            Fast.Pooling.global(kind, g, input: input, output: actual.pointer, instructionSet: instructionSet)
+            actual.expectIntact("global \(kind) pooling \(h)x\(w)")
+            let worst = zip(actual.values, expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5, "\(h)x\(w): \(worst)")
         }
         #expect(!Fast.Pooling.isGlobal(kind, Self.geometries[0]))
         let padded = Geometry(planes: 1, inputSize: [1, 3, 3], outputSize: [1, 1, 1], kernel: [1, 3, 3], stride: [1, 1, 1], pad: [0, 1, 1])

@@ -1,5 +1,5 @@
-import Dispatch
 import FlexKernels
+import Testing
 
 /// Deterministic pseudo-random numbers (SplitMix64), so failures reproduce.
 struct SeededGenerator: RandomNumberGenerator {
@@ -98,17 +98,51 @@ func referenceConvolution(
     return (values, magnitude)
 }
 
-/// A pointer handed to parts of a kernel that run on other threads (each writes a disjoint region).
-struct SharedPointer<Pointee>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Pointee>
-    init(_ pointer: UnsafeMutablePointer<Pointee>) { self.pointer = pointer }
-}
+/// A float32 buffer of `count` elements with `guardCount` canary floats before and after it, so that a
+/// kernel test fails on any write past either end (outputs and scratch are handed to kernels this way).
+/// The canary is a signalling-NaN bit pattern no kernel computes; `damage` reports overwritten guards.
+final class GuardedBuffer: @unchecked Sendable {
+    /// Floats of guard on each side: 256 bytes, four 64-byte lines (more than one AVX-512 store).
+    static let guardCount = 64
+    static let canary = Float(bitPattern: 0x7FA5_A5A5)
 
-/// Calls `part(0 ..< count)` one after the other, or all at once on Dispatch's threads.
-func runParts(_ count: Int, concurrent: Bool, _ part: @Sendable (Int) -> Void) {
-    if concurrent {
-        DispatchQueue.concurrentPerform(iterations: count, execute: part)
-    } else {
-        for index in 0..<count { part(index) }
+    let count: Int
+    private let base: UnsafeMutablePointer<Float>
+
+    /// `count` elements set to `value` (NaN by default, so unwritten outputs fail comparisons).
+    init(count: Int, repeating value: Float = .nan) {
+        self.count = count
+        base = .allocate(capacity: count + 2 * Self.guardCount)
+        base.initialize(repeating: Self.canary, count: Self.guardCount)
+        (base + Self.guardCount).initialize(repeating: value, count: count)
+        (base + Self.guardCount + count).initialize(repeating: Self.canary, count: Self.guardCount)
+    }
+
+    /// A copy of `values`.
+    convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { base.deallocate() }
+
+    /// The first of the `count` elements.
+    var pointer: UnsafeMutablePointer<Float> { base + Self.guardCount }
+
+    var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    /// Which guard floats were written, as offsets from the first element (negative: before it, `count` or
+    /// more: after the end); nil when both guards are intact.
+    var damage: String? {
+        let before = (0..<Self.guardCount).filter { base[$0].bitPattern != Self.canary.bitPattern }.map { $0 - Self.guardCount }
+        let after = (0..<Self.guardCount).filter { pointer[count + $0].bitPattern != Self.canary.bitPattern }.map { count + $0 }
+        let written = before + after
+        guard let first = written.first, let last = written.last else { return nil }
+        return "\(written.count) guard floats of a \(count)-float buffer written, at offsets \(first)...\(last)"
+    }
+
+    /// Records an issue naming `what` when a guard was overwritten.
+    func expectIntact(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        if let damage { Issue.record("\(what): \(damage)", sourceLocation: sourceLocation) }
     }
 }

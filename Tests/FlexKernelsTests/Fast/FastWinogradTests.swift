@@ -3,7 +3,7 @@ import Testing
 
 /// Parity of Winograd F(4x4, 3x3) against a direct Double convolution where its chunks of tile rows span
 /// images (batches whose planes hold fewer tiles than a chunk, chunk boundaries inside an image), where
-/// a tile row holds more than one 16-tile vector, and with the batch's rows split between threads.
+/// a tile row holds more than one 16-tile vector.
 @Suite("Fast.PreparedConvolution Winograd batches")
 struct FastWinogradTests {
     typealias Case = FastConvolutionTests.Case
@@ -28,36 +28,24 @@ struct FastWinogradTests {
         }
     }
 
-    @Test("batch rows split between threads", arguments: runnableInstructionSets, [2, 3, 4])
-    func threads(instructionSet: Fast.InstructionSet, threadCount: Int) {
-        for testCase in Self.cases {
-            let (worst, relative) = FastConvolutionTests.errors(
-                testCase, algorithm: .winograd, instructionSet: instructionSet, epilogueKind: .biasResidualClip,
-                threadCount: threadCount, concurrent: true)
-            #expect(relative < 1e-4, "\(testCase.testDescription), \(threadCount) threads: relative L2 error \(relative)")
-            #expect(worst < 1e-3, "\(testCase.testDescription), \(threadCount) threads: scaled error \(worst)")
-        }
-    }
-
     /// Above 128 x 128 channels chunks hold 32 tiles: here 10 rows of 3 tiles, the second chunk starting
-    /// inside the fourth image. (One instruction set and epilogue: the Double reference is slow at this size.)
-    @Test("32-tile chunks", arguments: [1, 3])
-    func manyChannels(threadCount: Int) {
+    /// inside the fourth image. (One epilogue: the Double reference is slow at this size.)
+    @Test("32-tile chunks", arguments: runnableInstructionSets)
+    func manyChannels(instructionSet: Fast.InstructionSet) {
         let testCase = FastConvolutionTests.conv(130, 130, 10, 10, kernel: (3, 3), pad: (1, 1), batch: 4)
         let (worst, relative) = FastConvolutionTests.errors(
-            testCase, algorithm: .winograd, instructionSet: .best, epilogueKind: .biasResidualClip,
-            threadCount: threadCount, concurrent: true)
-        #expect(relative < 1e-4, "\(threadCount) threads: relative L2 error \(relative)")
-        #expect(worst < 1e-3, "\(threadCount) threads: scaled error \(worst)")
+            testCase, algorithm: .winograd, instructionSet: instructionSet, epilogueKind: .biasResidualClip)
+        #expect(relative < 1e-4, "\(instructionSet): relative L2 error \(relative)")
+        #expect(worst < 1e-3, "\(instructionSet): scaled error \(worst)")
     }
 
     @Test("chosen for small planes once the batch holds 8 tiles (16 at 512 channels, else F(2x2))")
     func choice() {
         for (batch, expected) in [(1, Fast.PreparedConvolution.Algorithm.winograd22), (2, .winograd22), (4, .winograd), (8, .winograd)] {
             let g = FastConvolutionTests.conv(512, 512, 7, 7, kernel: (3, 3), pad: (1, 1), batch: batch).geometry
-            #expect(Fast.PreparedConvolution.preferredAlgorithm(for: g) == expected, "batch \(batch)")
+            #expect(FastConvolutionTests.preferred(g) == expected, "batch \(batch)")
         }
         let resnet = FastConvolutionTests.conv(256, 256, 14, 14, kernel: (3, 3), pad: (1, 1)).geometry
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: resnet) == .winograd)
+        #expect(FastConvolutionTests.preferred(resnet) == .winograd)
     }
 }

@@ -36,15 +36,6 @@ import Testing
         #expect(output == [3, -0.1, -0.2, -0.2, -0.3, -0.3, -0.4, -0.4])
     }
 
-    @Test func fusedActivationAppliesInPlace() {
-        var values: [Float] = [-2, 0.5]
-        Reference.FusedActivation.activation(.relu).apply(to: &values, count: 2)
-        #expect(values == [0, 0.5])
-        values = [-2, 0.5]
-        Reference.FusedActivation.leakyReLU(.leaky(slope: 0.1)).apply(to: &values, count: 2)
-        #expect(values == [-0.2, 0.5])
-    }
-
     @Test func fullyConnectedIsDataTimesWeightTransposed() {
         // data (2, 3), weight (2, 3), bias (2,).
         var output = [Float](repeating: .nan, count: 4)

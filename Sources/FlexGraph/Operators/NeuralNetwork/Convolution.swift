@@ -9,7 +9,7 @@ import FlexTensor
 /// the channel-first one (NCW/NCHW). 3-D kernels are not implemented.
 ///
 /// The compiler may build instances directly (`init(kernel:...)`) to fold a following `BatchNorm` into
-/// the weights and bias, and to fuse a following activation (`activation`), which MXNet cannot express.
+/// the weights and bias.
 public struct ConvolutionOperator: Operator {
     public static let names = ["Convolution", "_npx_convolution"]
     public let opName: String
@@ -24,8 +24,6 @@ public struct ConvolutionOperator: Operator {
     public let numFilter: Int
     public let numGroup: Int
     public let noBias: Bool
-    /// Applied to every output element after the bias (set by the compiler's fusion, never by MXNet JSON).
-    public let activation: Reference.FusedActivation?
 
     public init(opName: String, attributes: inout AttributeReader) throws(OperatorError) {
         self.opName = opName
@@ -40,12 +38,11 @@ public struct ConvolutionOperator: Operator {
         try NeuralNetworkAttributes.requireChannelFirstLayout(&attributes, op: opName, rank: rank,
                                                               choices: ["NCW", "NCHW", "NCDHW", "NHWC", "NDHWC"])
         guard rank <= 2 else { throw .unsupported("\(opName) with a 3-D kernel \(NeuralNetworkAttributes.render(kernel)); FlexEG implements 1-D and 2-D") }
-        activation = nil
     }
 
     /// A convolution built by the compiler. Tuples have one value per spatial axis (1 or 2 axes).
     public init(kernel: [Int], stride: [Int], pad: [Int], dilate: [Int], numFilter: Int, numGroup: Int = 1,
-                noBias: Bool, activation: Reference.FusedActivation? = nil, opName: String = "Convolution") {
+                noBias: Bool, opName: String = "Convolution") {
         precondition((1...2).contains(kernel.count) && [stride, pad, dilate].allSatisfy { $0.count == kernel.count },
                      "convolution tuples must have one value per spatial axis (1 or 2)")
         precondition(numFilter >= 1 && numGroup >= 1 && numFilter % numGroup == 0, "num_filter must be a positive multiple of num_group")
@@ -57,7 +54,6 @@ public struct ConvolutionOperator: Operator {
         self.numFilter = numFilter
         self.numGroup = numGroup
         self.noBias = noBias
-        self.activation = activation
     }
 
     public func inputNames(inputCount: Int) -> [String] {
@@ -114,10 +110,10 @@ public struct ConvolutionOperator: Operator {
         return result
     }
 
-    /// 2 flops per multiply-add, plus the bias add and the activation per output element.
+    /// 2 flops per multiply-add, plus the bias add per output element.
     public func cost(inputs: [Shape], outputs: [Shape]) -> OperatorCost {
         let geometry = geometry(data: inputs[0])
-        let perOutput = (noBias ? 0 : 1) + (activation == nil ? 0 : 1)
+        let perOutput = noBias ? 0 : 1
         return OperatorCost(flops: Double(2 * geometry.multiplyAdds + perOutput * outputs[0].elementCount),
                             bytes: NeuralNetworkAttributes.bytes(inputs + outputs))
     }
@@ -140,6 +136,5 @@ public struct ConvolutionOperator: Operator {
     public func execute(inputs: [Tensor], outputs: [Tensor]) {
         Reference.convolution(geometry(data: inputs[0].shape), input: inputs[0].floats, weight: inputs[1].floats,
                               bias: noBias ? nil : UnsafePointer(inputs[2].floats), output: outputs[0].floats)
-        activation?.apply(to: outputs[0].floats, count: outputs[0].elementCount)
     }
 }

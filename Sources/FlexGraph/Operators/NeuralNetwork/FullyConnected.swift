@@ -9,15 +9,13 @@ import FlexTensor
 /// `(d0, ..., d_{n-2}, num_hidden)`. Weight `(num_hidden, features)`; bias `(num_hidden,)` (MXNet also
 /// accepts `(num_hidden, 1)`) unless `no_bias`.
 ///
-/// The compiler may build instances directly (`init(numHidden:...)`) to fuse a following activation.
+/// The compiler may build instances directly (`init(numHidden:...)`).
 public struct FullyConnectedOperator: Operator {
     public static let names = ["FullyConnected", "_npx_fully_connected", "_sparse_FullyConnected"]
     public let opName: String
     public let numHidden: Int
     public let noBias: Bool
     public let flatten: Bool
-    /// Applied to every output element after the bias (set by the compiler's fusion, never by MXNet JSON).
-    public let activation: Reference.FusedActivation?
 
     public init(opName: String, attributes: inout AttributeReader) throws(OperatorError) {
         self.opName = opName
@@ -25,18 +23,15 @@ public struct FullyConnectedOperator: Operator {
         guard numHidden >= 1 else { throw .invalidAttribute("num_hidden", value: String(numHidden), expected: "at least 1") }
         noBias = try attributes.bool("no_bias", default: false)
         flatten = try attributes.bool("flatten", default: true)
-        activation = nil
     }
 
     /// A dense layer built by the compiler.
-    public init(numHidden: Int, noBias: Bool, flatten: Bool = true, activation: Reference.FusedActivation? = nil,
-                opName: String = "FullyConnected") {
+    public init(numHidden: Int, noBias: Bool, flatten: Bool = true, opName: String = "FullyConnected") {
         precondition(numHidden >= 1, "num_hidden must be positive")
         self.opName = opName
         self.numHidden = numHidden
         self.noBias = noBias
         self.flatten = flatten
-        self.activation = activation
     }
 
     public func inputNames(inputCount: Int) -> [String] {
@@ -82,7 +77,7 @@ public struct FullyConnectedOperator: Operator {
 
     public func cost(inputs: [Shape], outputs: [Shape]) -> OperatorCost {
         let (rows, features) = matrixShape(data: inputs[0])
-        let perOutput = (noBias ? 0 : 1) + (activation == nil ? 0 : 1)
+        let perOutput = noBias ? 0 : 1
         return OperatorCost(flops: Double(2 * rows * features * numHidden + perOutput * rows * numHidden),
                             bytes: NeuralNetworkAttributes.bytes(inputs + outputs))
     }
@@ -91,6 +86,5 @@ public struct FullyConnectedOperator: Operator {
         let (rows, features) = matrixShape(data: inputs[0].shape)
         Reference.fullyConnected(input: inputs[0].floats, weight: inputs[1].floats, bias: noBias ? nil : UnsafePointer(inputs[2].floats),
                                  output: outputs[0].floats, rows: rows, inputFeatures: features, outputFeatures: numHidden)
-        activation?.apply(to: outputs[0].floats, count: outputs[0].elementCount)
     }
 }
