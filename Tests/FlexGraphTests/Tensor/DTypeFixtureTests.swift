@@ -9,7 +9,7 @@ import Testing
 /// MXNet's dtype, integer outputs must be equal element for element, floating-point ones within the
 /// manifest's relative L2 tolerance (1e-4).
 @Suite struct DTypeFixtureTests {
-    static let names = ["ops_compare", "ops_fill", "ops_int_arith", "ops_int_unary"]
+    static let names = ["ops_compare", "ops_fill", "ops_indexing", "ops_int_arith", "ops_int_unary"]
 
     @Test(arguments: names)
     func matchesMXNet(_ name: String) throws {
