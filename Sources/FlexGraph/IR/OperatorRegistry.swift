@@ -3,7 +3,7 @@
 /// Swift has no static registration, so the lists are explicit: each family of operators lives in
 /// `Operators/` and contributes one list here.
 public enum OperatorRegistry {
-    public static let operatorTypes: [any Operator.Type] = neuralNetworkOperators + tensorOperators + indexingOperators + compiledOperators
+    public static let operatorTypes: [any Operator.Type] = neuralNetworkOperators + tensorOperators + indexingOperators + contribOperators + compiledOperators
 
     /// MXNet op name → operator type.
     public static let byName: [String: any Operator.Type] = {

@@ -32,3 +32,4 @@ extension FillLikeOperator: LenientAttributesOperator {}
 extension ShapeArrayOperator: LenientAttributesOperator {}
 extension WhereOperator: LenientAttributesOperator {}
 extension GatherNDOperator: LenientAttributesOperator {}
+extension DivSqrtDimOperator: LenientAttributesOperator {}

@@ -3,7 +3,7 @@ import FlexTensor
 import Testing
 
 /// Shapes, dtypes and the configurations MXNet 1.9.1 refuses, for the indexing operators (their
-/// values are checked against MXNet in `DTypeFixtureTests`, fixture `ops_indexing`).
+/// values are checked against MXNet in `ZooOperatorFixtureTests`, fixture `ops_indexing`).
 @Suite struct IndexingShapeTests {
     typealias H = TensorOperatorHarness
 

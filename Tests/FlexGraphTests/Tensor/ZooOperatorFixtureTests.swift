@@ -8,8 +8,8 @@ import Testing
 /// by `GraphExecutor` and compared head by head with MXNet 1.9.1's outputs: every output must have
 /// MXNet's dtype, integer outputs must be equal element for element, floating-point ones within the
 /// manifest's relative L2 tolerance (1e-4).
-@Suite struct DTypeFixtureTests {
-    static let names = ["ops_compare", "ops_fill", "ops_indexing", "ops_int_arith", "ops_int_unary"]
+@Suite struct ZooOperatorFixtureTests {
+    static let names = ["ops_compare", "ops_fill", "ops_indexing", "ops_int_arith", "ops_int_unary", "ops_nn_zoo"]
 
     @Test(arguments: names)
     func matchesMXNet(_ name: String) throws {
