@@ -8,5 +8,7 @@ extension OperatorRegistry {
         L2NormalizationOperator.self,
         DivSqrtDimOperator.self,
         InterleavedMatMulOperator.self,
+        BoxNMSOperator.self,
+        BoxDecodeOperator.self,
     ]
 }
