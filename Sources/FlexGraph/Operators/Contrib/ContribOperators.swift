@@ -10,5 +10,6 @@ extension OperatorRegistry {
         InterleavedMatMulOperator.self,
         BoxNMSOperator.self,
         BoxDecodeOperator.self,
+        ROIAlignOperator.self,
     ]
 }
