@@ -12,6 +12,8 @@ extension OperatorRegistry {
         LeakyReLUOperator.self,
         LRNOperator.self,
         PoolingOperator.self,
+        RNNOperator.self,
+        RNNParamConcatOperator.self,
         SoftmaxActivationOperator.self,
         SoftmaxOperator.self,
         SoftmaxOutputOperator.self,
