@@ -15,6 +15,13 @@ import Testing
     func matchesMXNet(_ name: String) throws {
         try ZooFixture.check(name)
     }
+
+    /// GluonCV's own code exported at toy size (`Scripts/fixtures/fx_gluoncv.py`): the CenterNet
+    /// decoder (int64 `zeros_like(dtype=…)`, `gather_nd`, `topk`) and a whole SSD ending in `box_nms`.
+    @Test(arguments: ["gluoncv_centernet_decoder", "gluoncv_ssd_tiny"])
+    func gluonCVModelsMatchMXNet(_ name: String) throws {
+        try ZooFixture.check(name)
+    }
 }
 
 /// Runs one fixture and compares dtypes and values with MXNet's (exact for integers).
