@@ -16,9 +16,10 @@ import Testing
         try ZooFixture.check(name)
     }
 
-    /// GluonCV's own code exported at toy size (`Scripts/fixtures/fx_gluoncv.py`): the CenterNet
-    /// decoder (int64 `zeros_like(dtype=…)`, `gather_nd`, `topk`) and a whole SSD ending in `box_nms`.
-    @Test(arguments: ["gluoncv_centernet_decoder", "gluoncv_ssd_tiny"])
+    /// GluonCV's and GluonNLP's own code exported at toy size (`fx_gluoncv.py`, `fx_gluonnlp.py`): the CenterNet
+    /// decoder (int64 `zeros_like(dtype=…)`, `gather_nd`, `topk`), a whole SSD ending in `box_nms`, a
+    /// 2-layer BERT (interleaved attention) and an LSTM language model (fused `RNN`).
+    @Test(arguments: ["gluoncv_centernet_decoder", "gluoncv_ssd_tiny", "gluonnlp_bert_tiny", "gluonnlp_lstm_lm_tiny"])
     func gluonCVModelsMatchMXNet(_ name: String) throws {
         try ZooFixture.check(name)
     }

@@ -9,6 +9,10 @@ import FlexTensor
 /// `lstm_state_clip_min/max` and `lstm_state_clip_nan`; `projection_size` and `use_sequence_length`
 /// are not implemented.
 ///
+/// Gluon's default begin state is `_zeros(shape=(L*D, 0, H))`, whose 0 MXNet's (backward) shape
+/// inference replaces by the batch size; FlexEG infers shapes forward only, so a state of that
+/// shape, 0 where the batch goes, is taken as the zero state MXNet makes of it.
+///
 /// The LSTM state clip is parsed but not applied, because MXNet 1.9.1 on a CPU does not apply it
 /// either: its native RNN kernel stops on its own input checks, and the oneDNN kernel that runs
 /// instead ignores the clip (checked in fixture `ops_rnn`, head `lstm2bi_clip`). Only cuDNN clips.
@@ -66,7 +70,8 @@ public struct RNNOperator: Operator {
             throw .invalidInputs("\(opName) needs parameters of shape (\(count),) for data \(data), got \(inputs[1])")
         }
         let state = Shape([layers * directions, data[1], hidden])
-        for index in 2..<inputs.count where inputs[index] != state {
+        let unknownBatch = Shape([layers * directions, 0, hidden])
+        for index in 2..<inputs.count where inputs[index] != state && inputs[index] != unknownBatch {
             throw .invalidInputs("\(opName) needs \(index == 2 ? "state" : "state_cell") of shape \(state), got \(inputs[index])")
         }
         return [Shape([data[0], data[1], directions * hidden])] + Array(repeating: state, count: outputCount - 1)
@@ -88,9 +93,12 @@ public struct RNNOperator: Operator {
 
     public func execute(inputs: [Tensor], outputs: [Tensor]) {
         let data = inputs[0].shape
+        // An empty begin state stands for zeros (see above).
+        let stateShape = Shape([layers * directions, data[1], hidden])
+        let states = inputs[2...].map { $0.elementCount == 0 ? Tensor(zeros: stateShape) : $0 }
         Reference.rnn(mode: mode, data: inputs[0].floats, steps: data[0], batch: data[1], inputSize: data[2], hidden: hidden,
-                      layers: layers, directions: directions, parameters: inputs[1].floats, state: inputs[2].floats,
-                      cell: mode == .lstm ? UnsafePointer(inputs[3].floats) : nil, output: outputs[0].floats,
+                      layers: layers, directions: directions, parameters: inputs[1].floats, state: states[0].floats,
+                      cell: mode == .lstm ? UnsafePointer(states[1].floats) : nil, output: outputs[0].floats,
                       finalState: stateOutputs ? outputs[1].floats : nil,
                       finalCell: stateOutputs && mode == .lstm ? outputs[2].floats : nil)
     }
