@@ -40,4 +40,15 @@ import Testing
                                               attributes: ["kernel": "(1, 1)", "num_filter": "1", "no_such_attribute": "1"])
         }
     }
+
+    /// `Pooling_v1` does not know `Pooling`'s newer attributes, and MXNet says so.
+    @Test func legacyPoolingRejectsTheNewerAttributes() {
+        #expect(throws: GraphError.unknownAttribute(node: "node", op: "Pooling_v1", attribute: "count_include_pad")) {
+            try OperatorRegistry.makeOperator(opName: "Pooling_v1", nodeName: "node",
+                                              attributes: ["kernel": "(2, 2)", "count_include_pad": "False"])
+        }
+        #expect(throws: GraphError.self) {
+            try OperatorRegistry.makeOperator(opName: "Pooling_v1", nodeName: "node", attributes: ["kernel": "(2,)", "pooling_convention": "same"])
+        }
+    }
 }

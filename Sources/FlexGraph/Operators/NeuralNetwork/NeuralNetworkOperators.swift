@@ -10,6 +10,7 @@ extension OperatorRegistry {
         InstanceNormOperator.self,
         LayerNormOperator.self,
         LeakyReLUOperator.self,
+        LegacyV1Operator.self,
         LRNOperator.self,
         PoolingOperator.self,
         RNNOperator.self,
