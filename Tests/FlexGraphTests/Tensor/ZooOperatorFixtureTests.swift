@@ -9,7 +9,7 @@ import Testing
 /// MXNet's dtype, integer outputs must be equal element for element, floating-point ones within the
 /// manifest's relative L2 tolerance (1e-4).
 @Suite struct ZooOperatorFixtureTests {
-    static let names = ["ops_compare", "ops_fill", "ops_indexing", "ops_int_arith", "ops_int_unary", "ops_nn_zoo", "ops_detection", "ops_roialign", "ops_rnn", "ops_v1"]
+    static let names = ["ops_compare", "ops_fill", "ops_indexing", "ops_int_arith", "ops_int_unary", "ops_nn_zoo", "ops_detection", "ops_roialign", "ops_rnn", "ops_v1", "ops_deformable"]
 
     @Test(arguments: names)
     func matchesMXNet(_ name: String) throws {

@@ -11,5 +11,6 @@ extension OperatorRegistry {
         BoxNMSOperator.self,
         BoxDecodeOperator.self,
         ROIAlignOperator.self,
+        ModulatedDeformableConvolutionOperator.self,
     ]
 }
