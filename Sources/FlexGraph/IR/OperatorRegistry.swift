@@ -3,7 +3,7 @@
 /// Swift has no static registration, so the lists are explicit: each family of operators lives in
 /// `Operators/` and contributes one list here.
 public enum OperatorRegistry {
-    public static let operatorTypes: [any Operator.Type] = neuralNetworkOperators + tensorOperators + compiledOperators
+    public static let operatorTypes: [any Operator.Type] = neuralNetworkOperators + tensorOperators + indexingOperators + contribOperators + compiledOperators
 
     /// MXNet op name → operator type.
     public static let byName: [String: any Operator.Type] = {
@@ -20,7 +20,8 @@ public enum OperatorRegistry {
     /// Every supported MXNet op name, sorted.
     public static var supportedNames: [String] { byName.keys.sorted() }
 
-    /// Parses a node's operator, rejecting unknown operators and attributes MXNet would reject.
+    /// Parses a node's operator, rejecting unknown operators and attributes MXNet would reject (an
+    /// operator MXNet parses without a schema ignores unknown attributes: `ignoresUnknownAttributes`).
     public static func makeOperator(opName: String, nodeName: String, attributes: [String: String]) throws(GraphError) -> any Operator {
         guard let type = byName[opName] else { throw .unknownOperator(op: opName, node: nodeName) }
         var reader = AttributeReader(attributes)
@@ -30,7 +31,7 @@ public enum OperatorRegistry {
         } catch {
             throw .invalidNode(node: nodeName, op: opName, error)
         }
-        if let unknown = reader.unconsumedKeys.first {
+        if let unknown = reader.unconsumedKeys.first, !ignoresUnknownAttributes(opName) {
             throw .unknownAttribute(node: nodeName, op: opName, attribute: unknown)
         }
         return op

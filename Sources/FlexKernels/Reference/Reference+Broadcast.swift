@@ -1,3 +1,5 @@
+import FlexTensor
+
 extension Reference {
     /// `output = function(lhs, rhs)` with NumPy broadcasting over dense row-major tensors. All three
     /// shapes have the same rank; on every axis each operand's size equals the output's or is 1
@@ -6,6 +8,15 @@ extension Reference {
                                        lhs: UnsafePointer<Float>, lhsShape: [Int],
                                        rhs: UnsafePointer<Float>, rhsShape: [Int],
                                        output: UnsafeMutablePointer<Float>, outputShape: [Int]) {
+        broadcastBinary(function, dtype: .float32, lhs: UnsafeRawPointer(lhs), lhsShape: lhsShape,
+                        rhs: UnsafeRawPointer(rhs), rhsShape: rhsShape, output: UnsafeMutableRawPointer(output), outputShape: outputShape)
+    }
+
+    /// `broadcastBinary` for operands and output of any one `dtype`, computed as the typed `binary` does.
+    public static func broadcastBinary(_ function: BinaryFunction, dtype: DType,
+                                       lhs: UnsafeRawPointer, lhsShape: [Int],
+                                       rhs: UnsafeRawPointer, rhsShape: [Int],
+                                       output: UnsafeMutableRawPointer, outputShape: [Int]) {
         precondition(lhsShape.count == outputShape.count && rhsShape.count == outputShape.count, "broadcast needs equal ranks")
         if outputShape.contains(0) { return }
         let lhsDense = contiguousStrides(lhsShape)
@@ -27,17 +38,18 @@ extension Reference {
             }
         }
         guard let rowLength = sizes.first else {
-            output[0] = function.apply(lhs[0], rhs[0])
+            binary(function, dtype: dtype, lhs: lhs, rhs: rhs, output: output, count: 1)
             return
         }
+        let size = dtype.size
         let outer = Array(sizes.dropFirst())
         var counter = [Int](repeating: 0, count: outer.count)
         var lhsOffset = 0
         var rhsOffset = 0
         let rows = outer.reduce(1, *)
         for row in 0..<rows {
-            binary(function, lhs: lhs + lhsOffset, lhsStride: lhsSteps[0], rhs: rhs + rhsOffset, rhsStride: rhsSteps[0],
-                   output: output + row * rowLength, count: rowLength)
+            binary(function, dtype: dtype, lhs: lhs + lhsOffset * size, lhsStride: lhsSteps[0],
+                   rhs: rhs + rhsOffset * size, rhsStride: rhsSteps[0], output: output + row * rowLength * size, count: rowLength)
             for level in 0..<outer.count {
                 counter[level] += 1
                 lhsOffset += lhsSteps[level + 1]

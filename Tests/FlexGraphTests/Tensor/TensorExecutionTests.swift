@@ -34,8 +34,19 @@ import Testing
         #expect(output.toFloatArray() == [1, 0, -2, 8, 3, 44])
     }
 
-    @Test func arithmeticRejectsNonFloatInputs() throws {
-        let g = try Self.graph(variables: ["x"], [("Cast", ["dtype": "int32"], [0]), ("exp", [:], [1])])
+    /// MXNet computes `Cast(x, int32) * 1.5` in int32 (`DType(1.5)` is 1) and keeps the dtype.
+    @Test func arithmeticComputesInTheIntegerDType() throws {
+        let g = try Self.graph(variables: ["x"], [("Cast", ["dtype": "int32"], [0]), ("_mul_scalar", ["scalar": "1.5"], [1])])
+        let executor = GraphExecutor(graph: g, parameters: [:])
+        #expect(try executor.infer(inputShapes: ["x": [3]]).dtypes.map { $0[0] } == [.float32, .int32, .int32])
+        let output = try executor.forward(["x": Tensor(shape: [3], floats: [7.9, -2.5, 300.7])])[0]
+        #expect(output.dtype == .int32)
+        #expect(output.integerElement(at: 0) == 7 && output.integerElement(at: 1) == -2 && output.integerElement(at: 2) == 300)
+    }
+
+    /// MXNet's legacy operators never mix dtypes: `broadcast_add(int32, float32)` fails type inference.
+    @Test func binaryOperatorsRejectMixedDTypes() throws {
+        let g = try Self.graph(variables: ["x"], [("Cast", ["dtype": "int32"], [0]), ("broadcast_add", [:], [1, 0])])
         #expect(throws: GraphError.self) { try GraphExecutor(graph: g, parameters: [:]).infer(inputShapes: ["x": [2]]) }
     }
 

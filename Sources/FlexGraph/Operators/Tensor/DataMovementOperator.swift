@@ -21,3 +21,19 @@ extension DataMovementOperator {
         return OperatorCost(flops: 0, bytes: Double(2 * moved * 4))
     }
 }
+
+/// A data-movement operator whose other inputs are only read for their shapes or as indices
+/// (`slice_like`, `broadcast_like`, `reshape_like`, `SequenceMask`): the output has the first
+/// input's dtype, whatever the others' are.
+public protocol FirstInputMovementOperator: Operator {}
+
+extension FirstInputMovementOperator {
+    public func inferTypes(_ inputs: [DType]) throws(OperatorError) -> [DType] {
+        Array(repeating: inputs.first ?? .float32, count: outputCount)
+    }
+
+    /// No arithmetic; every output element is read once and written once.
+    public func cost(inputs: [Shape], outputs: [Shape]) -> OperatorCost {
+        OperatorCost(flops: 0, bytes: Double(2 * outputs.reduce(0) { $0 + $1.elementCount } * 4))
+    }
+}

@@ -1,11 +1,16 @@
 import FlexKernels
 import FlexTensor
 
-/// MXNet's tensor–scalar arithmetic (`x + 2`, `1 / x` in Python): `_plus_scalar`, `_minus_scalar`,
-/// `_rminus_scalar` (`scalar - x`), `_mul_scalar`, `_div_scalar`, `_rdiv_scalar` (`scalar / x`),
-/// `_power_scalar` (`x ** scalar`), `_rpower_scalar` (`scalar ** x`), `_maximum_scalar`,
-/// `_minimum_scalar`, and their CamelCase aliases (`_PlusScalar`, …). `scalar` (default 1) is applied
-/// as float32, as MXNet casts it to the input's dtype; `is_int` only matters for integer inputs.
+/// MXNet's tensor–scalar arithmetic and comparisons (`x + 2`, `1 / x`, `x > 0.5` in Python):
+/// `_plus_scalar`, `_minus_scalar`, `_rminus_scalar` (`scalar - x`), `_mul_scalar`, `_div_scalar`,
+/// `_rdiv_scalar` (`scalar / x`), `_power_scalar` (`x ** scalar`), `_rpower_scalar` (`scalar ** x`),
+/// `_mod_scalar`, `_rmod_scalar`, `_maximum_scalar`, `_minimum_scalar`, `_equal_scalar`,
+/// `_not_equal_scalar`, `_greater_scalar`, `_greater_equal_scalar`, `_lesser_scalar`,
+/// `_lesser_equal_scalar`, and their CamelCase aliases (`_PlusScalar`, `_EqualScalar`, …).
+///
+/// The output has the input's dtype (comparisons give 1 or 0 in it). `scalar` (a double, default 1)
+/// is first converted to that dtype, as MXNet's `DType(scalar)` does: for an int32 input `x * 1.5`
+/// is `x * 1` and `x == 3.5` is `x == 3`. `is_int` has no effect on these legacy operators.
 public struct ScalarArithmeticOperator: Operator {
     /// Function, and whether the scalar is the left operand.
     static let functions: [String: (Reference.BinaryFunction, scalarFirst: Bool)] = [
@@ -17,19 +22,27 @@ public struct ScalarArithmeticOperator: Operator {
         "_rdiv_scalar": (.divide, true), "_RDivScalar": (.divide, true),
         "_power_scalar": (.power, false), "_PowerScalar": (.power, false),
         "_rpower_scalar": (.power, true), "_RPowerScalar": (.power, true),
+        "_mod_scalar": (.modulo, false), "_ModScalar": (.modulo, false),
+        "_rmod_scalar": (.modulo, true), "_RModScalar": (.modulo, true),
         "_maximum_scalar": (.maximum, false), "_MaximumScalar": (.maximum, false),
         "_minimum_scalar": (.minimum, false), "_MinimumScalar": (.minimum, false),
+        "_equal_scalar": (.equal, false), "_EqualScalar": (.equal, false),
+        "_not_equal_scalar": (.notEqual, false), "_NotEqualScalar": (.notEqual, false),
+        "_greater_scalar": (.greater, false), "_GreaterScalar": (.greater, false),
+        "_greater_equal_scalar": (.greaterEqual, false), "_GreaterEqualScalar": (.greaterEqual, false),
+        "_lesser_scalar": (.lesser, false), "_LesserScalar": (.lesser, false),
+        "_lesser_equal_scalar": (.lesserEqual, false), "_LesserEqualScalar": (.lesserEqual, false),
     ]
     public static let names = functions.keys.sorted()
     public let opName: String
     public let function: Reference.BinaryFunction
     public let scalarFirst: Bool
-    public let scalar: Float
+    public let scalar: Double
 
     public init(opName: String, attributes: inout AttributeReader) throws(OperatorError) {
         self.opName = opName
         (function, scalarFirst) = Self.functions[opName]!
-        scalar = try attributes.float("scalar", default: 1)
+        scalar = try attributes.double("scalar", default: 1)
         _ = try attributes.bool("is_int", default: true)
     }
 
@@ -38,13 +51,21 @@ public struct ScalarArithmeticOperator: Operator {
         return inputs
     }
 
+    public func inferTypes(_ inputs: [DType]) throws(OperatorError) -> [DType] { try commonType(inputs, names: ["data"]) }
+
     public func execute(inputs: [Tensor], outputs: [Tensor]) {
-        let count = outputs[0].elementCount
-        withUnsafePointer(to: scalar) { scalar in
+        let dtype = inputs[0].dtype
+        var storage: UInt64 = 0
+        withUnsafeMutableBytes(of: &storage) { bytes in
+            let value = bytes.baseAddress!
+            Reference.storeReal(scalar, value, dtype, 0)
+            let data = UnsafeRawPointer(inputs[0].rawPointer)
+            let output = outputs[0].rawPointer
+            let count = outputs[0].elementCount
             if scalarFirst {
-                Reference.binary(function, lhs: scalar, lhsStride: 0, rhs: inputs[0].floats, output: outputs[0].floats, count: count)
+                Reference.binary(function, dtype: dtype, lhs: value, lhsStride: 0, rhs: data, output: output, count: count)
             } else {
-                Reference.binary(function, lhs: inputs[0].floats, rhs: scalar, rhsStride: 0, output: outputs[0].floats, count: count)
+                Reference.binary(function, dtype: dtype, lhs: data, rhs: value, rhsStride: 0, output: output, count: count)
             }
         }
     }

@@ -13,10 +13,13 @@ extension OperatorRegistry {
         SliceAxisOperator.self,
         IdentityOperator.self,
         FillLikeOperator.self,
+        FullOperator.self,
+        WhereOperator.self,
         // Indexing and conversion
         TakeOperator.self,
         EmbeddingOperator.self,
         CastOperator.self,
+        AmpCastOperator.self,
         // Matrix products
         DotOperator.self,
         BatchDotOperator.self,

@@ -2,7 +2,9 @@ import FlexKernels
 import FlexTensor
 
 /// MXNet's pointwise math operators `exp`, `log`, `sqrt`, `rsqrt`, `square`, `abs`, `negative`,
-/// `sigmoid`, `tanh` and `relu` (see `Reference.UnaryFunction`).
+/// `sigmoid`, `tanh`, `relu`, `ceil`, `floor`, `sin`, `cos`, `arctan`, `erf` and `log2` (see
+/// `Reference.UnaryFunction`). The output has the input's dtype; integer inputs compute as MXNet's
+/// kernels do (`Reference.unary(_:dtype:…)`: `sqrt` of an int32 is `Int32(sqrtf(Float(x)))`).
 public struct UnaryMathOperator: Operator {
     public static let names = Reference.UnaryFunction.allCases.map(\.rawValue)
     public let opName: String
@@ -18,7 +20,10 @@ public struct UnaryMathOperator: Operator {
         return inputs
     }
 
+    public func inferTypes(_ inputs: [DType]) throws(OperatorError) -> [DType] { try commonType(inputs, names: ["data"]) }
+
     public func execute(inputs: [Tensor], outputs: [Tensor]) {
-        Reference.unary(function, input: inputs[0].floats, output: outputs[0].floats, count: outputs[0].elementCount)
+        Reference.unary(function, dtype: outputs[0].dtype, input: inputs[0].rawPointer, output: outputs[0].rawPointer,
+                        count: outputs[0].elementCount)
     }
 }
