@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layering (each module imports only those listed before it):
-// CFlexShims, CFlexKernels → FlexTensor → FlexKernels → MXNetFormat → FlexGraph → FlexCompiler → FlexRuntime → FlexEG → flexeg
+// CFlexShims, CFlexKernels → FlexTensor → FlexKernels → MXNetFormat → FlexGraph → FlexCompiler → FlexRuntime → FlexEG → FlexServer → flexeg
+// FlexServer (`flexeg serve`) depends on FlexEG only, through one adapter file (FlexServer/Host/ModelHost.swift).
 // No target uses `unsafeFlags`, so FlexEG stays usable as a SwiftPM dependency by URL; ISA-specific
 // micro-kernels are C functions with per-function target attributes, chosen at run time.
 let package = Package(
@@ -14,6 +15,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "CFlexShims"),
@@ -26,9 +32,24 @@ let package = Package(
         .target(name: "FlexRuntime", dependencies: ["FlexCompiler", "CFlexShims"]),
         .target(name: "FlexEG", dependencies: ["FlexRuntime"]),
         .target(name: "FlexTestSupport", dependencies: ["FlexEG"]),
+        .target(
+            name: "FlexServer",
+            dependencies: [
+                "FlexEG",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "flexeg",
-            dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "FlexEG", "FlexServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("DemoModels")]
         ),
         .executableTarget(name: "flexeg-kernel-bench", dependencies: ["FlexKernels"], path: "Benchmarks/Kernels"),
@@ -43,6 +64,8 @@ let package = Package(
         .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexTestSupport", "FlexRuntimeCoreHolder"]),
         .testTarget(name: "FlexEGTests", dependencies: ["FlexEG", "FlexTestSupport"]),
         .testTarget(name: "FlexCLITests", dependencies: ["flexeg", "FlexTestSupport"]),
+        // Runs the real `flexeg serve` binary; the tritonclient tests need `Scripts/setup-serve-venv.sh`'s .venv-serve.
+        .testTarget(name: "FlexServerTests", dependencies: ["FlexServer", "flexeg", "FlexTestSupport"], exclude: ["EndToEnd"]),
     ],
     swiftLanguageModes: [.v6]
 )

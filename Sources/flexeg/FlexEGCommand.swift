@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct FlexEGCommand: ParsableCommand {
+struct FlexEGCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flexeg",
         abstract: "Run MXNet models on NeuronCores placed at run time (Flexible Execution Groups).",
-        subcommands: [DemoCommand.self, RunCommand.self, CompileCommand.self, BenchCommand.self, InferCommand.self, InspectCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, CompileCommand.self, BenchCommand.self, InferCommand.self, InspectCommand.self, ServeCommand.self]
     )
 }
