@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     /// 0 picks a free port; the chosen one is printed (`listening` lines on stdout).
     public var httpPort: Int = 8000
     public var metricsPort: Int = 8002
+    /// nil: no gRPC server.
+    public var grpcPort: Int? = 8001
     public var allowMetrics: Bool = true
     public var controlMode: ModelControlMode = .none
     /// `explicit` mode: models to load at start (`*`: all).
@@ -24,7 +26,7 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// `flexeg serve`: the HTTP server and the metrics server as services of one `ServiceGroup`, which
+/// `flexeg serve`: the HTTP, gRPC and metrics servers as services of one `ServiceGroup`, which
 /// SIGTERM and SIGINT shut down gracefully: the listeners stop accepting, requests in flight finish,
 /// then every model is unloaded and the NeuronCores released.
 ///
@@ -47,6 +49,9 @@ public enum InferenceServer {
             onServerRunning: { channel in announce("HTTP", channel) },
             logger: logger)
         var services: [any Service] = [http]
+        if let grpcPort = configuration.grpcPort {
+            services.append(GRPCServerService(host: configuration.host, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state))
+        }
         if configuration.allowMetrics {
             let exposition = MetricsExposition(manager: manager)
             let router = Router(context: BasicRequestContext.self)

@@ -98,20 +98,34 @@ final class ServerState: Sendable {
 
     // MARK: Inference
 
-    /// Decodes a REST body, runs it on one of the model's instances, encodes the response. Counts
-    /// success and failure (with Triton's `reason`) in the model's statistics.
+    /// Decodes a REST body, runs it on one of the model's instances, encodes the response.
     func infer(_ name: String, version: String?, body: [UInt8], headerLength: Int?) async throws(ServerError) -> (body: [UInt8], headerLength: Int?) {
+        try await infer(name, version: version) { model throws(ServerError) in
+            try InferenceCodec.decode(body: body, headerLength: headerLength, model: model)
+        } encode: { outputs, request, model in
+            InferenceCodec.encode(outputs, request: request, model: model)
+        }
+    }
+
+    /// Runs one request of any protocol: `decode` turns the request into checked inputs for the
+    /// model found, the inputs run on one of its instances, `encode` makes the response. Counts
+    /// success and failure (with Triton's `reason`) in the model's statistics.
+    func infer<Response>(
+        _ name: String, version: String?,
+        decode: (ServingModel) throws(ServerError) -> DecodedInference,
+        encode: ([TensorData], DecodedInference, ServingModel) -> Response
+    ) async throws(ServerError) -> Response {
         let model = try manager.model(name, version: version)
         let stats = manager.statistics(of: name)
         stats.started(version: model.version)
         let clock = ContinuousClock()
         let received = clock.now
         do {
-            let request = try InferenceCodec.decode(body: body, headerLength: headerLength, model: model)
+            let request = try decode(model)
             let decoded = clock.now
             let (outputs, timing) = try await model.nextInstance().infer(request.inputs)
             let computed = clock.now
-            let response = InferenceCodec.encode(outputs, request: request, model: model)
+            let response = encode(outputs, request, model)
             let done = clock.now
             stats.succeeded(total: Self.ns(received, done), input: Self.ns(received, decoded), timing: timing,
                             output: Self.ns(computed, done), batch: request.batchSize)

@@ -18,29 +18,27 @@ struct TritonClientTests {
         let result = try ProcessRunner.run(Self.python, [
             root + "/Tests/FlexServerTests/EndToEnd/tritonclient_e2e.py", "--scenario", scenario,
             "--url", "127.0.0.1:\(server.httpPort)", "--metrics-url", "127.0.0.1:\(server.metricsPort)",
-            "--demo-dir", root + "/Sources/flexeg/DemoModels",
+            "--demo-dir", root + "/Sources/flexeg/DemoModels", "--grpc-url", "127.0.0.1:\(server.grpcPort)",
         ])
         #expect(result.status == 0, "tritonclient \(scenario) failed:\n\(result.stdout)\n\(result.stderr)\nserver log:\n\(server.stderr.suffix(4000))")
         #expect(result.stdout.contains("all checks passed"))
     }
 
-    @Test func seedPlacementsThroughTheManagementAPI() async throws {
-        let repository = try DemoRepository()
-        let server = try ServerProcess(arguments: [
-            "--model-repository", repository.path, "--instance", "inf1.6xlarge", "--model-control-mode", "explicit",
-        ])
-        defer { server.stop() }
-        try run("placements", server: server)
-        #expect(server.stop() == 0)
-    }
-
-    @Test func neuronCoreGroups() async throws {
+    /// Runs `scenario` against a fresh explicit-mode server on a 16-core inf1.6xlarge, then checks
+    /// that SIGTERM ends it cleanly.
+    private func serve(_ scenario: String, environment: [String: String] = [:]) throws {
         let repository = try DemoRepository()
         let server = try ServerProcess(
             arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge", "--model-control-mode", "explicit"],
-            environment: ["NEURONCORE_GROUP_SIZES": "2,4,3,4"])
+            environment: environment)
         defer { server.stop() }
-        try run("ncg", server: server)
+        try run(scenario, server: server)
         #expect(server.stop() == 0)
     }
+
+    @Test func seedPlacementsThroughTheManagementAPI() throws { try serve("placements") }
+
+    @Test func everyGRPCCall() throws { try serve("grpc") }
+
+    @Test func neuronCoreGroups() throws { try serve("ncg", environment: ["NEURONCORE_GROUP_SIZES": "2,4,3,4"]) }
 }

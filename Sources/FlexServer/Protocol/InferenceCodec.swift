@@ -61,27 +61,16 @@ enum InferenceCodec {
         for (index, item) in inputList.enumerated() {
             guard item.isObject else { throw .invalid("inputs[\(index)] must be an object, not \(item.kind)") }
             guard let name = item["name"]?.string else { throw .invalid("inputs[\(index)] needs a \"name\" string") }
-            guard let expected = model.inputs.first(where: { $0.name == name }) else {
-                throw .invalid("unexpected inference input '\(name)' for model '\(model.name)'; its inputs are " + ModelManager.list(model.inputs.map(\.name)))
-            }
             guard !inputs.contains(where: { $0.name == name }) else { throw .invalid("input '\(name)' is given twice") }
             guard let typeName = item["datatype"]?.string else { throw .invalid("input '\(name)' needs a \"datatype\" string (\(TensorDataType.validNames))") }
-            guard let datatype = TensorDataType(rawValue: typeName) else {
-                throw .invalid("input '\(name)' has datatype '\(typeName)'; valid datatypes: \(TensorDataType.validNames)")
-            }
-            guard datatype == expected.datatype else {
-                throw .invalid("input '\(name)' has datatype \(datatype.rawValue); model '\(model.name)' takes \(expected.datatype.rawValue)")
-            }
             guard let shapeList = item["shape"]?.array else { throw .invalid("input '\(name)' needs a \"shape\" array of whole numbers") }
             var shape: [Int] = []
             for dim in shapeList {
                 guard let value = dim.int, value >= 0 else { throw .invalid("input '\(name)' has shape \(JSONValue.array(shapeList).serialized); dims must be whole numbers >= 0") }
                 shape.append(value)
             }
-            guard shape == expected.shape else {
-                throw .invalid("input '\(name)' has shape \(shape); model '\(model.name)' takes \(expected.shape)")
-            }
-            let description = TensorDescription(name: name, datatype: datatype, shape: shape)
+            let description = try checkedInput(name: name, datatype: typeName, shape: shape, model: model)
+            let datatype = description.datatype
             let size = datatype.size ?? 1
             if let binarySize = try intParameter(item["parameters"], "binary_data_size", what: "input '\(name)'") {
                 guard binarySize == description.elementCount * size else {
@@ -107,9 +96,7 @@ enum InferenceCodec {
         guard binary.isEmpty else {
             throw .invalid("the body has \(binary.count) bytes of binary data that no input's binary_data_size accounts for")
         }
-        for expected in model.inputs where !inputs.contains(where: { $0.name == expected.name }) {
-            throw .invalid("model '\(model.name)' expects input '\(expected.name)' (\(expected.datatype.rawValue) \(expected.shape)), which the request lacks")
-        }
+        try checkComplete(inputs, model: model)
 
         var outputs: [DecodedInference.RequestedOutput]?
         if let list = json["outputs"] {
@@ -124,6 +111,30 @@ enum InferenceCodec {
             }
         }
         return DecodedInference(id: id, inputs: inputs, outputs: outputs, binaryByDefault: binaryByDefault)
+    }
+
+    /// An input's name, datatype and shape checked against `model`'s inputs.
+    static func checkedInput(name: String, datatype typeName: String, shape: [Int], model: ServingModel) throws(ServerError) -> TensorDescription {
+        guard let expected = model.inputs.first(where: { $0.name == name }) else {
+            throw .invalid("unexpected inference input '\(name)' for model '\(model.name)'; its inputs are " + ModelManager.list(model.inputs.map(\.name)))
+        }
+        guard let datatype = TensorDataType(rawValue: typeName) else {
+            throw .invalid("input '\(name)' has datatype '\(typeName)'; valid datatypes: \(TensorDataType.validNames)")
+        }
+        guard datatype == expected.datatype else {
+            throw .invalid("input '\(name)' has datatype \(datatype.rawValue); model '\(model.name)' takes \(expected.datatype.rawValue)")
+        }
+        guard shape == expected.shape else {
+            throw .invalid("input '\(name)' has shape \(shape); model '\(model.name)' takes \(expected.shape)")
+        }
+        return TensorDescription(name: name, datatype: datatype, shape: shape)
+    }
+
+    /// Every input of `model` is in `inputs`.
+    static func checkComplete(_ inputs: [TensorData], model: ServingModel) throws(ServerError) {
+        for expected in model.inputs where !inputs.contains(where: { $0.name == expected.name }) {
+            throw .invalid("model '\(model.name)' expects input '\(expected.name)' (\(expected.datatype.rawValue) \(expected.shape)), which the request lacks")
+        }
     }
 
     /// The response body: JSON alone, or (when any output is binary) the JSON header followed by

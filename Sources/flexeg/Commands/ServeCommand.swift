@@ -9,7 +9,7 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a model repository over the KServe v2 / Triton HTTP protocol, placing models on NeuronCores while serving.",
+        abstract: "Serve a model repository over the KServe v2 / Triton protocols (HTTP and gRPC), placing models on NeuronCores while serving.",
         discussion: """
             The repository is Triton's layout: DIR/<name>/config.pbtxt (optional) and \
             DIR/<name>/<version>/model-symbol.json + model-0000.params (a plain checkpoint is compiled at \
@@ -29,6 +29,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "HTTP port (0: any free port; the chosen one is printed).")
     var httpPort = 8000
+
+    @Option(help: "gRPC port (inference.GRPCInferenceService; 0: any free port).")
+    var grpcPort = 8001
+
+    @Option(help: "Serve gRPC on the gRPC port (true or false).")
+    var allowGrpc = true
 
     @Option(help: "Metrics port (0: any free port).")
     var metricsPort = 8002
@@ -60,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard cores == nil || instance == nil else { throw ValidationError("give --cores or --instance, not both") }
         if let cores, cores < 1 { throw ValidationError("--cores must be at least 1; it is \(cores)") }
-        for (name, port) in [("--http-port", httpPort), ("--metrics-port", metricsPort)] where !(0...65535).contains(port) {
+        for (name, port) in [("--http-port", httpPort), ("--grpc-port", grpcPort), ("--metrics-port", metricsPort)] where !(0...65535).contains(port) {
             throw ValidationError("\(name) must be 0...65535; it is \(port)")
         }
         guard maxRequestBytes >= 1 else { throw ValidationError("--max-request-bytes must be at least 1") }
@@ -77,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.httpPort = httpPort
         configuration.metricsPort = metricsPort
+        configuration.grpcPort = allowGrpc ? grpcPort : nil
         configuration.allowMetrics = allowMetrics
         configuration.controlMode = ModelControlMode(rawValue: modelControlMode)!
         configuration.loadModels = loadModel

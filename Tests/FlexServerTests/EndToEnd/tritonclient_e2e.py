@@ -11,6 +11,8 @@ Scenarios:
               failing start index (old version keeps serving; a new model leaves nothing behind),
               loads/unloads that do not disturb other models, unload with requests in flight.
   ncg         NEURONCORE_GROUP_SIZES=2,4,3,4: A B C D at groups 0 1 2 3, and a group that does not exist.
+  grpc        tritonclient.grpc, explicit mode: every RPC (live, ready, metadata, config, infer with raw
+              and typed contents, stream infer, statistics, index, load with a config, unload), errors.
 
 Every check is an assert with a message; the script exits non-zero on the first failure. Loops are
 bounded; everything is on loopback.
@@ -225,15 +227,101 @@ def ncg(c):
     c.infer("B")
 
 
+def grpc(c, url):
+    import queue
+
+    import tritonclient.grpc as grpcclient
+
+    g = grpcclient.InferenceServerClient(url)
+    assert g.is_server_live() and g.is_server_ready()
+    meta = g.get_server_metadata()
+    assert meta.name == "flexeg" and "binary_tensor_data" in meta.extensions, meta
+    assert not g.is_model_ready("A")
+    g.load_model("A", config=start_config(3))
+    g.load_model("B")
+    assert g.is_model_ready("A") and g.is_model_ready("A", "1") and not g.is_model_ready("A", "2")
+    index = {m.name: m for m in g.get_model_repository_index().models}
+    assert index["A"].state == "READY" and index["C"].state == "UNAVAILABLE", index
+    assert c.cores("A") == [3, 4], c.cores("A")
+    metadata = g.get_model_metadata("A")
+    assert metadata.inputs[0].name == "data" and list(metadata.inputs[0].shape) == [1, 3, 32, 32], metadata
+    config = g.get_model_config("A").config
+    assert config.parameters["NEURON_CORE_START_INDEX"].string_value == "3", config
+    assert config.input[0].data_type == 11 and list(config.input[0].dims) == [1, 3, 32, 32], config  # TYPE_FP32
+
+    x, expected = c.pairs["A"]
+    def check(result, name="A"):
+        y = result.as_numpy(f"{name.lower()}_prob_output")
+        error = np.linalg.norm(y - c.pairs[name][1]) / np.linalg.norm(c.pairs[name][1])
+        assert error <= TOLERANCE, f"{name}: {error}"
+
+    # Raw contents (tritonclient's default) and typed fp32_contents.
+    inp = grpcclient.InferInput("data", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x)
+    result = g.infer("A", [inp], request_id="g1", outputs=[grpcclient.InferRequestedOutput("a_prob_output")])
+    assert result.get_response().id == "g1"
+    check(result)
+    from tritonclient.grpc import service_pb2
+    request = service_pb2.ModelInferRequest(model_name="A", id="typed")
+    tensor = request.inputs.add(name="data", datatype="FP32", shape=list(x.shape))
+    tensor.contents.fp32_contents.extend(x.flatten().tolist())
+    response = g._client_stub.ModelInfer(request)
+    y = np.frombuffer(response.raw_output_contents[0], dtype=np.float32)
+    assert np.linalg.norm(y - expected.flatten()) / np.linalg.norm(expected) <= TOLERANCE
+
+    # Errors: wrong shape, unknown model, failing start index (old version keeps serving).
+    bad = grpcclient.InferInput("data", [1, 3], "FP32")
+    bad.set_data_from_numpy(np.zeros((1, 3), dtype=np.float32))
+    for model, inputs, text in [("A", [bad], "takes [1, 3, 32, 32]"), ("nope", [inp], "unknown model 'nope'")]:
+        try:
+            g.infer(model, inputs)
+            raise AssertionError(f"infer on {model} succeeded")
+        except InferenceServerException as error:
+            assert text in str(error), str(error)
+    try:
+        g.load_model("A", config=start_config(15))
+        raise AssertionError("loading A at 15 succeeded")
+    except InferenceServerException as error:
+        assert "valid start indexes: 0-14" in str(error), str(error)
+    assert c.cores("A") == [3, 4]
+
+    # Streaming: responses in order, errors in-band, the stream goes on.
+    results = queue.Queue()
+    g.start_stream(callback=lambda result, error: results.put((result, error)))
+    g.async_stream_infer("A", [inp], request_id="s1")
+    g.async_stream_infer("A", [bad], request_id="s2")
+    inp_b = grpcclient.InferInput("data", list(c.pairs["B"][0].shape), "FP32")
+    inp_b.set_data_from_numpy(c.pairs["B"][0])
+    g.async_stream_infer("B", [inp_b], request_id="s3")
+    got = [results.get(timeout=60) for _ in range(3)]
+    g.stop_stream()
+    assert got[0][1] is None and got[0][0].get_response().id == "s1", got[0]
+    check(got[0][0])
+    assert got[1][1] is not None and "takes [1, 3, 32, 32]" in str(got[1][1]), got[1]
+    assert got[2][1] is None
+    check(got[2][0], "B")
+
+    stats = g.get_inference_statistics("A").model_stats[0]
+    assert stats.inference_stats.success.count == 3 and stats.inference_stats.fail.count == 2, stats  # g1, typed, s1; bad shape, s2
+    assert len(g.get_inference_statistics().model_stats) == 2
+    g.unload_model("A")
+    assert not g.is_model_ready("A")
+    assert {m.name: m.state for m in g.get_model_repository_index().models}["A"] == "UNAVAILABLE"
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scenario", choices=["placements", "ncg"], required=True)
+    parser.add_argument("--scenario", choices=["placements", "ncg", "grpc"], required=True)
+    parser.add_argument("--grpc-url")
     parser.add_argument("--url", required=True)
     parser.add_argument("--metrics-url", required=True)
     parser.add_argument("--demo-dir", required=True)
     args = parser.parse_args()
     checks = Checks(args)
-    {"placements": placements, "ncg": ncg}[args.scenario](checks)
+    if args.scenario == "grpc":
+        grpc(checks, args.grpc_url)
+    else:
+        {"placements": placements, "ncg": ncg}[args.scenario](checks)
     print(f"tritonclient {args.scenario}: all checks passed")
 
 

@@ -12,6 +12,7 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let httpPort: Int
     let metricsPort: Int
+    let grpcPort: Int
     let output: String
     let errors: String
     private let directory: TemporaryDirectory
@@ -25,7 +26,7 @@ final class ServerProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
         try FileManager.default.createDirectory(atPath: directory.path + "/runtime", withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["serve", "--http-port", "0", "--metrics-port", "0"] + arguments
+        process.arguments = ["serve", "--http-port", "0", "--metrics-port", "0", "--grpc-port", "0"] + arguments
         var env = ProcessInfo.processInfo.environment
         for key in ["NEURON_RT_VISIBLE_CORES", "NEURON_RT_NUM_CORES", "NEURONCORE_GROUP_SIZES"] { env[key] = nil }
         env["FLEXEG_RUNTIME_DIR"] = directory.path + "/runtime"
@@ -35,12 +36,13 @@ final class ServerProcess: @unchecked Sendable {
         try process.run()
 
         let deadline = Date().addingTimeInterval(timeout)
-        var http: Int?, metrics: Int?
+        var http: Int?, metrics: Int?, grpc: Int?
         while Date() < deadline {
             let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
             http = Self.port(in: text, after: "HTTP listening on ")
             metrics = Self.port(in: text, after: "metrics listening on ")
-            if text.contains("flexeg serve: ready"), http != nil { break }
+            grpc = Self.port(in: text, after: "gRPC listening on ")
+            if text.contains("flexeg serve: ready"), http != nil, grpc != nil { break }
             guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -52,6 +54,7 @@ final class ServerProcess: @unchecked Sendable {
         }
         httpPort = http
         metricsPort = metrics ?? 0
+        grpcPort = grpc ?? 0
     }
 
     deinit {
