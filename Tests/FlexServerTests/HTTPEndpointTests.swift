@@ -169,3 +169,47 @@ struct HTTPEndpointTests {
         #expect(metrics.contains(#"nv_inference_request_success{model="A",version="1"} 1"#))
     }
 }
+
+/// `instance_group [{ count: N }]` loads N copies on consecutive core ranges; a plain checkpoint is
+/// compiled at load and its cache reused by the next load while the files are unchanged.
+@Suite(.serialized)
+struct InstanceGroupTests {
+    @Test func copiesOnConsecutiveRangesAndTheCompiledCache() async throws {
+        let repository = try DemoRepository()
+        let config = repository.path + "/A/config.pbtxt"
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try (text.replacingOccurrences(of: #"string_value: "0" }"#, with: #"string_value: "4" }"#) + "instance_group [ { count: 3 } ]\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge",
+                                                   "--model-control-mode", "explicit", "--load-model", "A"])
+        defer { server.stop() }
+        let metadata = try await server.get("v2/models/A").json as? [String: Any]
+        #expect(metadata?["neuron_cores"] as? [Int] == [4, 5, 6, 7, 8, 9])
+        let metrics = try await server.metrics()
+        for range in ["4-5", "6-7", "8-9"] {
+            #expect(metrics.contains(#"flexeg_model_neuroncores{model="A",version="1",neuroncores="\#(range)""#), "\(range)")
+        }
+        // Round robin over the copies: every copy's cores run.
+        let (input, expected) = try DemoRepository.mxnetPair("A")
+        let body = #"{"inputs":[{"name":"data","shape":[1,3,32,32],"datatype":"FP32","data":[\#(input.map { "\($0)" }.joined(separator: ","))]}]}"#
+        for _ in 0..<6 {
+            let reply = try await server.post("v2/models/A/infer", json: body)
+            let output = ((reply.json as? [String: Any])?["outputs"] as? [[String: Any]])?.first
+            let values = ((output?["data"] as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.floatValue }
+            #expect(relativeL2Error(values, expected) <= 1e-4)
+        }
+        let after = try await server.metrics()
+        for core in [4, 6, 8] {
+            let line = after.split(separator: "\n").first { $0.hasPrefix(#"flexeg_neuroncore_executions_total{neuroncore="\#(core)"}"#) }
+            #expect(line.map { !$0.hasSuffix(" 0") } == true, "core \(core): \(line ?? "missing")")
+        }
+        // The compiled cache was written beside the checkpoint, and a reload uses it.
+        let cache = repository.path + "/A/1/.flexeg-compiled/cores2-data=1x3x32x32"
+        #expect(FileManager.default.fileExists(atPath: cache + "/model-symbol.json"))
+        #expect(server.stderr.contains("origin=compiled at load"))
+        #expect(try await server.post("v2/repository/models/A/load").status == 200)
+        #expect(server.stderr.contains("origin=compiled cache"))
+        #expect(try await server.get("v2/models/A").json.flatMap { ($0 as? [String: Any])?["neuron_cores"] as? [Int] } == [4, 5, 6, 7, 8, 9])
+        #expect(server.stop() == 0)
+    }
+}
