@@ -213,3 +213,28 @@ struct InstanceGroupTests {
         #expect(server.stop() == 0)
     }
 }
+
+/// The process's NeuronCores are released however the server ends.
+@Suite(.serialized)
+struct ShutdownTests {
+    @Test func killNineFreesTheCoresForANewServerAtOnce() async throws {
+        let repository = try DemoRepository()
+        let runtime = try TemporaryDirectory(prefix: "flexeg-serve-locks")
+        let arguments = ["--model-repository", repository.path, "--cores", "16"]
+        let first = try ServerProcess(arguments: arguments, runtimeDirectory: runtime.path)
+        #expect(try await first.get("v2/health/ready").status == 200)
+        // A second server wanting the same 16 cores while the first holds them fails, naming the holder.
+        do {
+            _ = try ServerProcess(arguments: arguments, runtimeDirectory: runtime.path, timeout: 30)
+            Issue.record("a second server took the cores the first holds")
+        } catch {
+            #expect("\(error)".contains("held by process \(first.process.processIdentifier)"), "\(error)")
+        }
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let second = try ServerProcess(arguments: arguments, runtimeDirectory: runtime.path)
+        defer { second.stop() }
+        #expect(try await second.get("v2/models/D/ready").status == 200)
+        #expect(second.stop() == 0)
+    }
+}

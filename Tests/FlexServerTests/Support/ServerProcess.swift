@@ -18,7 +18,8 @@ final class ServerProcess: @unchecked Sendable {
     private let directory: TemporaryDirectory
 
     /// Starts the server and waits (at most `timeout` seconds) for its `ready` line.
-    init(arguments: [String], environment: [String: String] = [:], timeout: Double = 120) throws {
+    /// `runtimeDirectory`: the `FLEXEG_RUNTIME_DIR` to use (default: a private one).
+    init(arguments: [String], environment: [String: String] = [:], runtimeDirectory: String? = nil, timeout: Double = 120) throws {
         directory = try TemporaryDirectory(prefix: "flexeg-serve-test")
         output = directory.path + "/stdout"
         errors = directory.path + "/stderr"
@@ -29,7 +30,7 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = ["serve", "--http-port", "0", "--metrics-port", "0", "--grpc-port", "0"] + arguments
         var env = ProcessInfo.processInfo.environment
         for key in ["NEURON_RT_VISIBLE_CORES", "NEURON_RT_NUM_CORES", "NEURONCORE_GROUP_SIZES"] { env[key] = nil }
-        env["FLEXEG_RUNTIME_DIR"] = directory.path + "/runtime"
+        env["FLEXEG_RUNTIME_DIR"] = runtimeDirectory ?? directory.path + "/runtime"
         process.environment = env.merging(environment) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
