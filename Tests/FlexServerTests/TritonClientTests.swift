@@ -26,10 +26,10 @@ struct TritonClientTests {
 
     /// Runs `scenario` against a fresh explicit-mode server on a 16-core inf1.6xlarge, then checks
     /// that SIGTERM ends it cleanly.
-    private func serve(_ scenario: String, environment: [String: String] = [:]) throws {
+    private func serve(_ scenario: String, mode: String = "explicit", environment: [String: String] = [:]) throws {
         let repository = try DemoRepository()
         let server = try ServerProcess(
-            arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge", "--model-control-mode", "explicit"],
+            arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge", "--model-control-mode", mode],
             environment: environment)
         defer { server.stop() }
         try run(scenario, server: server)
@@ -39,6 +39,8 @@ struct TritonClientTests {
     @Test func seedPlacementsThroughTheManagementAPI() throws { try serve("placements") }
 
     @Test func everyGRPCCall() throws { try serve("grpc") }
+
+    @Test func manyConnectionsAndClientsThatHangUp() throws { try serve("abuse", mode: "none") }
 
     @Test func neuronCoreGroups() throws { try serve("ncg", environment: ["NEURONCORE_GROUP_SIZES": "2,4,3,4"]) }
 }

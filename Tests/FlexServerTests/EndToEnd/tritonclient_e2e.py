@@ -11,6 +11,8 @@ Scenarios:
               failing start index (old version keeps serving; a new model leaves nothing behind),
               loads/unloads that do not disturb other models, unload with requests in flight.
   ncg         NEURONCORE_GROUP_SIZES=2,4,3,4: A B C D at groups 0 1 2 3, and a group that does not exist.
+  abuse       500 connections at once, half of them sending half a request and hanging up, 64
+              concurrent inferences meanwhile; then the server still serves everything, correctly.
   grpc        tritonclient.grpc, explicit mode: every RPC (live, ready, metadata, config, infer with raw
               and typed contents, stream infer, statistics, index, load with a config, unload), errors.
 
@@ -309,9 +311,46 @@ def grpc(c, url):
     assert {m.name: m.state for m in g.get_model_repository_index().models}["A"] == "UNAVAILABLE"
 
 
+def abuse(c, url):
+    import socket
+    host, port = url.split(":")
+    sockets = []
+    try:
+        for i in range(500):
+            s = socket.create_connection((host, int(port)), timeout=10)
+            if i % 2 == 0:
+                s.sendall(b"POST /v2/models/A/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"inputs\": [")
+            sockets.append(s)
+        failures = []
+
+        def worker(name):
+            client = c.new_client()
+            for _ in range(4):
+                try:
+                    c.infer(name, client=client)
+                except Exception as error:  # noqa: BLE001
+                    failures.append(f"{name}: {error}")
+
+        threads = [threading.Thread(target=worker, args=("ABCD"[i % 4],)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for i, s in enumerate(sockets):
+            if i % 2 == 0:
+                s.close()  # hang up mid-request
+        for t in threads:
+            t.join(timeout=120)
+        assert not failures, failures[:5]
+    finally:
+        for s in sockets:
+            s.close()
+    assert c.client.is_server_ready()
+    for name in "ABCD":
+        c.infer(name)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scenario", choices=["placements", "ncg", "grpc"], required=True)
+    parser.add_argument("--scenario", choices=["placements", "ncg", "grpc", "abuse"], required=True)
     parser.add_argument("--grpc-url")
     parser.add_argument("--url", required=True)
     parser.add_argument("--metrics-url", required=True)
@@ -320,6 +359,8 @@ def main():
     checks = Checks(args)
     if args.scenario == "grpc":
         grpc(checks, args.grpc_url)
+    elif args.scenario == "abuse":
+        abuse(checks, args.url)
     else:
         {"placements": placements, "ncg": ncg}[args.scenario](checks)
     print(f"tritonclient {args.scenario}: all checks passed")
