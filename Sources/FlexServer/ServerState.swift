@@ -123,7 +123,7 @@ final class ServerState: Sendable {
         do {
             let request = try decode(model)
             let decoded = clock.now
-            let (outputs, timing) = try await model.nextInstance().infer(request.inputs)
+            let (outputs, timing) = try await model.run(request.inputs)
             let computed = clock.now
             let response = encode(outputs, request, model)
             let done = clock.now

@@ -27,9 +27,10 @@ enum InferenceCodec {
     /// whole body is JSON; 0: raw binary mode, the body is the one input's bytes).
     static func decode(body: [UInt8], headerLength: Int?, model: ServingModel) throws(ServerError) -> DecodedInference {
         if headerLength == 0 {
-            guard model.inputs.count == 1, let input = model.inputs.first else {
+            guard model.inputs.count == 1, var input = model.inputs.first else {
                 throw .invalid("raw binary request (Inference-Header-Content-Length: 0) for model '\(model.name)', which has \(model.inputs.count) inputs; raw mode needs exactly 1")
             }
+            if model.maxBatchSize > 0 { input.shape[0] = 1 }  // raw mode is batch 1
             let expected = input.elementCount * (input.datatype.size ?? 1)
             guard body.count == expected else {
                 throw .invalid("raw binary request for model '\(model.name)' has \(body.count) bytes; input '\(input.name)' (\(input.datatype.rawValue) \(input.shape)) takes \(expected)")
@@ -124,7 +125,14 @@ enum InferenceCodec {
         guard datatype == expected.datatype else {
             throw .invalid("input '\(name)' has datatype \(datatype.rawValue); model '\(model.name)' takes \(expected.datatype.rawValue)")
         }
-        guard shape == expected.shape else {
+        if model.maxBatchSize > 0 {
+            guard shape.count == expected.shape.count, shape.dropFirst() == expected.shape.dropFirst() else {
+                throw .invalid("input '\(name)' has shape \(shape); model '\(model.name)' takes \(expected.shape) (-1: a batch of 1 to \(model.maxBatchSize))")
+            }
+            guard (1...model.maxBatchSize).contains(shape[0]) else {
+                throw .invalid("input '\(name)' has batch \(shape[0]); model '\(model.name)' takes batches of 1 to its max_batch_size \(model.maxBatchSize)")
+            }
+        } else if shape != expected.shape {
             throw .invalid("input '\(name)' has shape \(shape); model '\(model.name)' takes \(expected.shape)")
         }
         return TensorDescription(name: name, datatype: datatype, shape: shape)
@@ -134,6 +142,9 @@ enum InferenceCodec {
     static func checkComplete(_ inputs: [TensorData], model: ServingModel) throws(ServerError) {
         for expected in model.inputs where !inputs.contains(where: { $0.name == expected.name }) {
             throw .invalid("model '\(model.name)' expects input '\(expected.name)' (\(expected.datatype.rawValue) \(expected.shape)), which the request lacks")
+        }
+        if model.maxBatchSize > 0, Set(inputs.compactMap { $0.shape.first }).count > 1 {
+            throw .invalid("the inputs of a request to model '\(model.name)' must have one batch size (leading dimension); they have \(inputs.map { $0.shape.first ?? 0 })")
         }
     }
 

@@ -15,6 +15,11 @@ public struct ModelConfig: Sendable, Equatable {
         public var dims: [Int]?
     }
 
+    public struct DynamicBatching: Sendable, Equatable {
+        public var maxQueueDelayMicroseconds: Int = 0
+        public var preferredBatchSizes: [Int] = []
+    }
+
     public var name: String?
     public var platform: String?
     public var backend: String?
@@ -23,6 +28,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var outputs: [TensorConfig]?
     /// `instance_group`'s total count (FlexEG supports one group).
     public var instanceCount: Int?
+    /// `dynamic_batching { max_queue_delay_microseconds, preferred_batch_size }`; nil: none.
+    public var dynamicBatching: DynamicBatching?
     /// `parameters`: key → `string_value`.
     public var parameters: [String: String] = [:]
 
@@ -50,6 +57,18 @@ public struct ModelConfig: Sendable, Equatable {
             let text = groups[0]["count"]?.text ?? "1"
             guard let count = Int(text), count >= 1 else { throw .invalid("\(what): instance_group count must be a whole number >= 1, not '\(text)'") }
             instanceCount = count
+        }
+        if let batching = node["dynamic_batching"] {
+            var value = DynamicBatching()
+            if let text = batching["max_queue_delay_microseconds"]?.text {
+                guard let delay = Int(text), delay >= 0 else { throw .invalid("\(what): max_queue_delay_microseconds must be a whole number >= 0, not '\(text)'") }
+                value.maxQueueDelayMicroseconds = delay
+            }
+            for size in batching.all("preferred_batch_size") {
+                guard let text = size.text, let number = Int(text), number >= 1 else { throw .invalid("\(what): preferred_batch_size must be whole numbers >= 1") }
+                value.preferredBatchSizes.append(number)
+            }
+            dynamicBatching = value
         }
         for (key, value) in node["parameters"]?.members ?? [] {
             guard let text = value["string_value"]?.text ?? value.text else {
@@ -98,6 +117,7 @@ public struct ModelConfig: Sendable, Equatable {
         if let value = override.inputs { result.inputs = value }
         if let value = override.outputs { result.outputs = value }
         if let value = override.instanceCount { result.instanceCount = value }
+        if let value = override.dynamicBatching { result.dynamicBatching = value }
         result.parameters.merge(override.parameters) { _, new in new }
         return result
     }
@@ -110,8 +130,9 @@ public struct ModelConfig: Sendable, Equatable {
         result.platform = platform ?? "flexeg_mxnet"
         result.backend = backend ?? "flexeg"
         result.maxBatchSize = maxBatchSize ?? 0
-        result.inputs = inputs.map { TensorConfig(name: $0.name, dataType: $0.datatype, dims: $0.shape) }
-        result.outputs = outputs.map { TensorConfig(name: $0.name, dataType: $0.datatype, dims: $0.shape) }
+        let batched = (maxBatchSize ?? 0) > 0
+        result.inputs = inputs.map { TensorConfig(name: $0.name, dataType: $0.datatype, dims: batched ? Array($0.shape.dropFirst()) : $0.shape) }
+        result.outputs = outputs.map { TensorConfig(name: $0.name, dataType: $0.datatype, dims: batched ? Array($0.shape.dropFirst()) : $0.shape) }
         result.instanceCount = instanceCount ?? 1
         result.parameters[Self.startIndexKey] = String(startIndex)
         result.parameters[Self.coresKey] = String(coreCount)
@@ -135,6 +156,12 @@ public struct ModelConfig: Sendable, Equatable {
         }
         members.append(("input", tensors(inputs)))
         members.append(("output", tensors(outputs)))
+        if let batching = dynamicBatching {
+            members.append(("dynamic_batching", .object([
+                ("preferred_batch_size", .array(batching.preferredBatchSizes.map { .int($0) })),
+                ("max_queue_delay_microseconds", .int(batching.maxQueueDelayMicroseconds)),
+            ])))
+        }
         members.append(("instance_group", .array([.object([
             ("name", .string(name ?? "")), ("kind", .string("KIND_MODEL")), ("count", .int(instanceCount ?? 1)),
         ])])))

@@ -185,11 +185,20 @@ final class ModelManager: Sendable {
     private func makeServingModel(_ name: String, override: ModelConfig?, started: ContinuousClock.Instant, clock: ContinuousClock) throws(ServerError) -> ServingModel {
         let files = try repository.files(of: name, override: override)
         var shapes: [String: [Int]] = [:]
+        // With max_batch_size B > 0 the config's dims exclude the batch dimension, and a plain
+        // checkpoint is compiled at batch B.
+        let maxBatch = files.config.maxBatchSize ?? 0
         for input in files.config.inputs ?? [] {
-            if let dims = input.dims { shapes[input.name] = dims }
+            if let dims = input.dims { shapes[input.name] = maxBatch > 0 ? [maxBatch] + dims : dims }
         }
         let prepared = try host.prepare(name: name, directory: files.versionDirectory, inputShapes: shapes, cores: files.config.coreCount)
         try Self.check(files.config, against: prepared)
+        if maxBatch > 0 {
+            for tensor in prepared.inputs + prepared.outputs where tensor.shape.first != maxBatch {
+                throw .invalid("model '\(name)': max_batch_size is \(maxBatch) but the model's '\(tensor.name)' has shape \(tensor.shape); "
+                    + "a batching model is compiled at batch \(maxBatch) (leading dimension)")
+            }
+        }
         let start = files.config.startIndex ?? 0
         let count = files.config.instanceCount ?? 1
         let ncg = host.groupSizes != nil
@@ -205,7 +214,8 @@ final class ModelManager: Sendable {
         let config = files.config.completed(name: name, inputs: prepared.inputs, outputs: prepared.outputs, coreCount: prepared.coreCount, startIndex: start)
         let (seconds, attoseconds) = started.duration(to: clock.now).components
         return ServingModel(name: name, version: files.version, config: config, instances: instances,
-                            loadSeconds: Double(seconds) + Double(attoseconds) * 1e-18)
+                            loadSeconds: Double(seconds) + Double(attoseconds) * 1e-18,
+                            maxBatchSize: maxBatch, batching: files.config.dynamicBatching)
     }
 
     /// A config's inputs and outputs, where it names them, must be the model's.
@@ -219,7 +229,8 @@ final class ModelManager: Sendable {
                 if let type = tensor.dataType, type != match.datatype {
                     throw .invalid("model '\(prepared.name)': its config gives \(field) '\(tensor.name)' data_type \(type.configName); the model's is \(match.datatype.configName)")
                 }
-                if let dims = tensor.dims, dims != match.shape, !(dims.count == match.shape.count && zip(dims, match.shape).allSatisfy { $0 == -1 || $0 == $1 }) {
+                let shape = (config.maxBatchSize ?? 0) > 0 ? Array(match.shape.dropFirst()) : match.shape
+                if let dims = tensor.dims, dims != shape, !(dims.count == shape.count && zip(dims, shape).allSatisfy { $0 == -1 || $0 == $1 }) {
                     throw .invalid("model '\(prepared.name)': its config gives \(field) '\(tensor.name)' dims \(dims); the model is compiled for \(match.shape)")
                 }
             }

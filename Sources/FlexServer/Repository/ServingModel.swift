@@ -10,19 +10,57 @@ final class ServingModel: Sendable {
     let version: Int
     let config: ModelConfig
     let instances: [HostedInstance]
+    /// What requests send and receive: the compiled shapes, with the leading (batch) dimension -1
+    /// when `maxBatchSize` > 0.
     let inputs: [TensorDescription]
     let outputs: [TensorDescription]
     let loadSeconds: Double
+    /// Triton's `max_batch_size`: 0, no batch dimension; B, compiled at batch B, requests of 1…B.
+    let maxBatchSize: Int
+    private let batcher: DynamicBatcher?
     private let cursor = Mutex<Int>(0)
 
-    init(name: String, version: Int, config: ModelConfig, instances: [HostedInstance], loadSeconds: Double) {
+    init(name: String, version: Int, config: ModelConfig, instances: [HostedInstance], loadSeconds: Double,
+         maxBatchSize: Int = 0, batching: ModelConfig.DynamicBatching? = nil) {
         self.name = name
         self.version = version
         self.config = config
         self.instances = instances
-        self.inputs = instances[0].prepared.inputs
-        self.outputs = instances[0].prepared.outputs
+        func requestShape(_ tensor: TensorDescription) -> TensorDescription {
+            guard maxBatchSize > 0, !tensor.shape.isEmpty else { return tensor }
+            return TensorDescription(name: tensor.name, datatype: tensor.datatype, shape: [-1] + tensor.shape.dropFirst())
+        }
+        self.inputs = instances[0].prepared.inputs.map(requestShape)
+        self.outputs = instances[0].prepared.outputs.map(requestShape)
         self.loadSeconds = loadSeconds
+        self.maxBatchSize = maxBatchSize
+        if maxBatchSize > 0, let batching {
+            let instances = instances
+            let cursor = Mutex<Int>(0)
+            batcher = DynamicBatcher(maxBatch: maxBatchSize, delayMicroseconds: batching.maxQueueDelayMicroseconds, preferred: batching.preferredBatchSizes) { inputs in
+                let index = cursor.withLock { value in
+                    defer { value &+= 1 }
+                    return value
+                }
+                do throws(ServerError) {
+                    return .success(try await instances[index % instances.count].infer(inputs))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } else {
+            batcher = nil
+        }
+    }
+
+    /// Runs one request's checked inputs: batched with others (dynamic batching), padded alone to the
+    /// compiled batch, or as is.
+    func run(_ inputs: [TensorData]) async throws(ServerError) -> ([TensorData], InferenceTiming) {
+        guard maxBatchSize > 0, let batch = inputs.first?.shape.first else { return try await nextInstance().infer(inputs) }
+        if let batcher { return try await batcher.submit(inputs, batch: batch).get() }
+        let padded = DynamicBatcher.concatenated([inputs], batches: [batch], to: maxBatchSize)
+        let (outputs, timing) = try await nextInstance().infer(padded)
+        return (outputs.map { DynamicBatcher.rows($0, from: 0, count: batch, of: maxBatchSize) }, timing)
     }
 
     /// Context indexes of every instance's cores, ascending.
