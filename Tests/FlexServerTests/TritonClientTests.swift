@@ -19,6 +19,7 @@ struct TritonClientTests {
             root + "/Tests/FlexServerTests/EndToEnd/tritonclient_e2e.py", "--scenario", scenario,
             "--url", "127.0.0.1:\(server.httpPort)", "--metrics-url", "127.0.0.1:\(server.metricsPort)",
             "--demo-dir", root + "/Sources/flexeg/DemoModels", "--grpc-url", "127.0.0.1:\(server.grpcPort)",
+            "--server-pid", "\(server.process.processIdentifier)", "--duration", ProcessInfo.processInfo.environment["FLEXEG_SOAK_SECONDS"] ?? "8",
         ])
         #expect(result.status == 0, "tritonclient \(scenario) failed:\n\(result.stdout)\n\(result.stderr)\nserver log:\n\(server.stderr.suffix(4000))")
         #expect(result.stdout.contains("all checks passed"))
@@ -39,6 +40,9 @@ struct TritonClientTests {
     @Test func seedPlacementsThroughTheManagementAPI() throws { try serve("placements") }
 
     @Test func everyGRPCCall() throws { try serve("grpc") }
+
+    /// The soak, shortened (8 s; FLEXEG_SOAK_SECONDS=60 for the full one).
+    @Test func soakLoadingAndUnloadingWhileThreeModelsServe() throws { try serve("soak") }
 
     @Test func manyConnectionsAndClientsThatHangUp() throws { try serve("abuse", mode: "none") }
 

@@ -13,6 +13,10 @@ Scenarios:
   ncg         NEURONCORE_GROUP_SIZES=2,4,3,4: A B C D at groups 0 1 2 3, and a group that does not exist.
   abuse       500 connections at once, half of them sending half a request and hanging up, 64
               concurrent inferences meanwhile; then the server still serves everything, correctly.
+  soak        explicit mode: A@0, B@2, C@6 serve 3 client threads for --duration seconds while D is
+              loaded at 9 and unloaded in a loop; zero failures on A B C; D's requests succeed or fail
+              as unavailable; after D's last unload the cores' memory is back to the baseline and
+              the server's RSS within 64 MiB of it.
   grpc        tritonclient.grpc, explicit mode: every RPC (live, ready, metadata, config, infer with raw
               and typed contents, stream infer, statistics, index, load with a config, unload), errors.
 
@@ -348,10 +352,72 @@ def abuse(c, url):
         c.infer(name)
 
 
+def rss(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def soak(c, duration, pid):
+    import time
+    for name, start in [("A", 0), ("B", 2), ("C", 6)]:
+        c.client.load_model(name, config=start_config(start))
+        c.infer(name)
+    def core_memory():
+        text = c.metrics()
+        return [c.metric(text, "flexeg_neuroncore_memory_used_bytes", neuroncore=str(i)) for i in range(16)]
+    baseline_memory, baseline_rss = core_memory(), rss(pid)
+    failures, counts, d_outcomes, done = [], {}, {"ok": 0, "unavailable": 0}, threading.Event()
+
+    def hammer(name):
+        client, count = c.new_client(), 0
+        while not done.is_set():
+            try:
+                c.infer(name, client=client)
+                count += 1
+            except Exception as error:  # noqa: BLE001
+                failures.append(f"{name}: {error}")
+        counts[name] = count
+
+    def d_client():
+        client = c.new_client()
+        while not done.is_set():
+            try:
+                c.infer("D", client=client)
+                d_outcomes["ok"] += 1
+            except InferenceServerException as error:
+                text = str(error)
+                assert "unloaded" in text or "not ready" in text or "not loaded" in text or "UNLOADING" in text or "LOADING" in text, text
+                d_outcomes["unavailable"] += 1
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in "ABC"] + [threading.Thread(target=d_client)]
+    for t in threads:
+        t.start()
+    cycles, end = 0, time.time() + duration
+    try:
+        while time.time() < end:
+            c.client.load_model("D", config=start_config(9))
+            time.sleep(0.05)
+            c.client.unload_model("D")
+            cycles += 1
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=120)
+    assert not failures, failures[:5]
+    assert cycles >= 3 and all(counts.get(n, 0) > 0 for n in "ABC"), (cycles, counts)
+    after_memory, after_rss = core_memory(), rss(pid)
+    assert after_memory == baseline_memory, f"core memory {baseline_memory} -> {after_memory}"
+    assert after_rss - baseline_rss < 64 << 20, f"RSS grew {baseline_rss} -> {after_rss}"
+    print(f"soak {duration}s: {cycles} load/unload cycles of D; A B C {counts}; D {d_outcomes}; "
+          f"RSS {baseline_rss >> 20} -> {after_rss >> 20} MiB")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scenario", choices=["placements", "ncg", "grpc", "abuse"], required=True)
+    parser.add_argument("--scenario", choices=["placements", "ncg", "grpc", "abuse", "soak"], required=True)
     parser.add_argument("--grpc-url")
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--server-pid", type=int)
     parser.add_argument("--url", required=True)
     parser.add_argument("--metrics-url", required=True)
     parser.add_argument("--demo-dir", required=True)
@@ -359,6 +425,8 @@ def main():
     checks = Checks(args)
     if args.scenario == "grpc":
         grpc(checks, args.grpc_url)
+    elif args.scenario == "soak":
+        soak(checks, args.duration, args.server_pid)
     elif args.scenario == "abuse":
         abuse(checks, args.url)
     else:
