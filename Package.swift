@@ -6,6 +6,8 @@ import PackageDescription
 //                                                       FlexArtifact → FlexExecution  (runs them)
 //   FlexTensor → FlexRuntime                           (NeuronCores; knows only PipelineModel/StageRunner)
 //   FlexCompiler, FlexExecution, FlexRuntime → FlexEG (the facade; adapts a CompiledModel to the runtime) → flexeg
+//   FlexEG → FlexServer (`flexeg serve`; depends on FlexEG only, through one adapter file,
+//   FlexServer/Host/ModelHost.swift) → flexeg
 // No target uses `unsafeFlags`, so FlexEG stays usable as a SwiftPM dependency by URL; ISA-specific
 // micro-kernels are C functions with per-function target attributes, chosen at run time.
 let package = Package(
@@ -17,6 +19,15 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "CFlexShims"),
@@ -33,9 +44,28 @@ let package = Package(
         // Test doubles: the null backend (`SyntheticModel`), for runtime tests without the compiler.
         .target(name: "FlexRuntimeTesting", dependencies: ["FlexRuntime"]),
         .target(name: "FlexTestSupport", dependencies: ["FlexEG", "FlexCompiler", "FlexExecution"]),
+        .target(
+            name: "FlexServer",
+            dependencies: [
+                "FlexEG",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .executableTarget(
             name: "flexeg",
-            dependencies: ["FlexEG", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "FlexEG", "FlexServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("DemoModels")]
         ),
         .executableTarget(name: "flexeg-kernel-bench", dependencies: ["FlexKernels"], path: "Benchmarks/Kernels"),
@@ -51,6 +81,8 @@ let package = Package(
         .testTarget(name: "FlexRuntimeTests", dependencies: ["FlexRuntime", "FlexRuntimeTesting", "FlexTestSupport", "FlexRuntimeCoreHolder"]),
         .testTarget(name: "FlexEGTests", dependencies: ["FlexEG", "FlexTestSupport"]),
         .testTarget(name: "FlexCLITests", dependencies: ["flexeg", "FlexTestSupport"]),
+        // Runs the real `flexeg serve` binary; the tritonclient tests need `Scripts/setup-serve-venv.sh`'s .venv-serve.
+        .testTarget(name: "FlexServerTests", dependencies: ["FlexServer", "flexeg", "FlexTestSupport"], exclude: ["EndToEnd"]),
     ],
     swiftLanguageModes: [.v6]
 )

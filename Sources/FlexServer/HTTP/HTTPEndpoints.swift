@@ -1,0 +1,162 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The Open Inference Protocol over HTTP/REST as Triton serves it, with Triton's model repository,
+/// configuration and statistics extensions. Every handler runs on the request's task; an error is
+/// answered as `{"error": "..."}` with Triton's status mapping, logged, and leaves the server serving.
+struct HTTPEndpoints: Sendable {
+    let state: ServerState
+    let maxRequestBytes: Int
+    let logger: Logger
+
+    static let inferenceHeaderLength = HTTPField.Name("Inference-Header-Content-Length")!
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("v2/health/live") { _, _ in Self.empty(.ok) }
+        router.get("v2/health/ready") { _, _ in Self.empty(state.isReady ? .ok : .badRequest) }
+        router.get("v2") { request, _ in respond(request) { Self.json(state.serverMetadata) } }
+        router.get("v2/models") { request, _ in
+            respond(request) { Self.json(.object([("models", .array(state.manager.servingModels.map { .string($0.name) }))])) }
+        }
+        router.get("v2/models/stats") { request, _ in respond(request) { Self.json(state.statistics(of: nil, version: nil)) } }
+        for versioned in [false, true] {
+            let base: RouterPath = versioned ? "v2/models/:name/versions/:version" : "v2/models/:name"
+            let version: @Sendable (BasicRequestContext) -> String? = { context in versioned ? context.parameters.get("version") : nil }
+            router.get(base) { request, context in
+                respond(request) {
+                    Self.json(try state.modelMetadata(try context.parameters.require("name"), version: version(context)))
+                }
+            }
+            router.get(RouterPath(stringLiteral: base.description + "/ready")) { _, context in
+                let name = context.parameters.get("name") ?? ""
+                return Self.empty(state.manager.isReady(name, version: version(context)) ? .ok : .badRequest)
+            }
+            router.get(RouterPath(stringLiteral: base.description + "/config")) { request, context in
+                respond(request) {
+                    Self.json(try state.manager.model(try context.parameters.require("name"), version: version(context)).config.json)
+                }
+            }
+            router.get(RouterPath(stringLiteral: base.description + "/stats")) { request, context in
+                respond(request) { Self.json(try state.statisticsChecked(of: try context.parameters.require("name"), version: version(context))) }
+            }
+            router.post(RouterPath(stringLiteral: base.description + "/infer")) { request, context in
+                let name = context.parameters.get("name") ?? ""
+                let requestVersion = version(context)
+                return await respondAsync(request) {
+                    let body = try await collect(request)
+                    let headerLength = try Self.headerLength(request, bodyCount: body.count)
+                    let result = try await state.infer(name, version: requestVersion, body: body, headerLength: headerLength)
+                    var headers = HTTPFields()
+                    if let length = result.headerLength {
+                        headers[.contentType] = "application/octet-stream"
+                        headers[Self.inferenceHeaderLength] = String(length)
+                    } else {
+                        headers[.contentType] = "application/json"
+                    }
+                    return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: result.body)))
+                }
+            }
+        }
+        router.post("v2/repository/index") { request, _ in
+            await respondAsync(request) {
+                let body = try await collect(request)
+                var readyOnly = false
+                if !body.isEmpty {
+                    let json: JSONValue
+                    do { json = try JSONValue.parse(body) } catch let error as JSONValue.ParseError { throw ServerError.invalid("malformed JSON in the repository index request: \(error.message)") }
+                    if let ready = json["ready"] {
+                        guard let flag = ready.bool else { throw ServerError.invalid("\"ready\" must be true or false, not \(ready.kind)") }
+                        readyOnly = flag
+                    }
+                }
+                return Self.json(state.repositoryIndex(readyOnly: readyOnly))
+            }
+        }
+        router.post("v2/repository/models/:name/load") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            return await respondAsync(request) {
+                let body = try await collect(request)
+                try await state.load(name, body: body)
+                return Self.empty(.ok)
+            }
+        }
+        router.post("v2/repository/models/:name/unload") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            return await respondAsync(request) {
+                let body = try await collect(request)
+                try await state.unload(name, body: body)
+                return Self.empty(.ok)
+            }
+        }
+        return router
+    }
+
+    // MARK: Bodies
+
+    /// The request body, at most `maxRequestBytes` (413 beyond).
+    private func collect(_ request: Request) async throws -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxRequestBytes {
+            throw Self.tooLarge(length, maxRequestBytes)
+        }
+        do {
+            var buffer = try await request.body.collect(upTo: maxRequestBytes)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLarge(nil, maxRequestBytes)
+        }
+    }
+
+    private static func tooLarge(_ length: Int?, _ limit: Int) -> ServerError {
+        ServerError(.tooLarge, "the request body" + (length.map { " (\($0) bytes)" } ?? "") + " is over the server's limit of \(limit) bytes (flexeg serve --max-request-bytes)")
+    }
+
+    private static func headerLength(_ request: Request, bodyCount: Int) throws(ServerError) -> Int? {
+        guard let text = request.headers[inferenceHeaderLength] else { return nil }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+            throw .invalid("Inference-Header-Content-Length must be a whole number of bytes >= 0, not '\(text)'")
+        }
+        guard value <= bodyCount else {
+            throw .invalid("Inference-Header-Content-Length is \(value) but the body has only \(bodyCount) bytes")
+        }
+        return value
+    }
+
+    // MARK: Responses
+
+    private func respond(_ request: Request, _ body: () throws -> Response) -> Response {
+        do { return try body() } catch { return failure(error, request) }
+    }
+
+    private func respondAsync(_ request: Request, _ body: () async throws -> Response) async -> Response {
+        do { return try await body() } catch { return failure(error, request) }
+    }
+
+    private func failure(_ error: any Error, _ request: Request) -> Response {
+        let serverError = error as? ServerError ?? ServerError(.internalError, "\(error)")
+        logger.warning("error response", metadata: [
+            "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(serverError.code.httpStatus)", "error": "\(serverError.message)",
+        ])
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        let body = JSONValue.object([("error", .string(serverError.message))]).serialized
+        return Response(status: HTTPResponse.Status(code: serverError.code.httpStatus), headers: headers,
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func json(_ value: JSONValue) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized)))
+    }
+
+    /// Triton answers health, readiness, load and unload with a status and no body.
+    static func empty(_ status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentLength] = "0"
+        return Response(status: status, headers: headers)
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// How `flexeg serve` runs.
+public struct ServerConfiguration: Sendable {
+    public var repository: String
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port; the chosen one is printed (`listening` lines on stdout).
+    public var httpPort: Int = 8000
+    public var metricsPort: Int = 8002
+    /// nil: no gRPC server.
+    public var grpcPort: Int? = 8001
+    public var allowMetrics: Bool = true
+    public var controlMode: ModelControlMode = .none
+    /// `explicit` mode: models to load at start (`*`: all).
+    public var loadModels: [String] = []
+    public var device: DeviceOptions = DeviceOptions()
+    public var maxRequestBytes: Int = 64 << 20
+    public var logLevel: Logger.Level = .info
+
+    public init(repository: String) {
+        self.repository = repository
+    }
+}
+
+/// `flexeg serve`: the HTTP, gRPC and metrics servers as services of one `ServiceGroup`, which
+/// SIGTERM and SIGINT shut down gracefully: the listeners stop accepting, requests in flight finish,
+/// then every model is unloaded and the NeuronCores released.
+///
+/// Thread ownership: `run` owns the server for its whole life, on the caller's task; requests run on
+/// SwiftNIO's event loops and Swift tasks; inference runs on the runtime's pinned core threads;
+/// loads on `ModelManager`'s loader queue.
+public enum InferenceServer {
+    public static func run(_ configuration: ServerConfiguration) async throws {
+        var logger = Logger(label: "flexeg.serve")
+        logger.logLevel = configuration.logLevel
+        let repository = try ModelRepository(path: configuration.repository)
+        let host = try ModelHost(configuration.device)
+        for warning in host.warnings { logger.notice("\(warning)") }
+        let manager = ModelManager(repository: repository, host: host, mode: configuration.controlMode, logger: logger)
+        let state = ServerState(manager: manager, logger: logger)
+
+        let http = Application(
+            router: HTTPEndpoints(state: state, maxRequestBytes: configuration.maxRequestBytes, logger: logger).router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.httpPort), serverName: "flexeg"),
+            onServerRunning: { channel in announce("HTTP", channel) },
+            logger: logger)
+        var services: [any Service] = [http]
+        if let grpcPort = configuration.grpcPort {
+            services.append(GRPCServerService(host: configuration.host, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state))
+        }
+        if configuration.allowMetrics {
+            let exposition = MetricsExposition(manager: manager)
+            let router = Router(context: BasicRequestContext.self)
+            router.get("metrics") { _, _ in
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: exposition.render())))
+            }
+            services.append(Application(
+                router: router,
+                configuration: .init(address: .hostname(configuration.host, port: configuration.metricsPort), serverName: "flexeg-metrics"),
+                onServerRunning: { channel in announce("metrics", channel) },
+                logger: logger))
+        }
+        services.append(StartupLoads(configuration: configuration, manager: manager, state: state, logger: logger))
+
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            state.setReady(false)
+            await manager.unloadAll()
+            host.shutdown()
+            throw error
+        }
+        state.setReady(false)
+        await manager.unloadAll()
+        host.shutdown()
+        logger.info("server stopped; models unloaded and NeuronCores released")
+    }
+
+    /// `flexeg serve: HTTP listening on 127.0.0.1:8000` on stdout (tests read the port from it).
+    private static func announce(_ what: String, _ channel: any Channel) {
+        let address = channel.localAddress
+        let line = "flexeg serve: \(what) listening on \(address?.ipAddress ?? "?"):\(address?.port ?? 0)\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }
+}
+
+/// Loads the start-up models (`none`: all of them; `explicit`: `--load-model`), then marks the
+/// server ready and waits for shutdown.
+private struct StartupLoads: Service {
+    let configuration: ServerConfiguration
+    let manager: ModelManager
+    let state: ServerState
+    let logger: Logger
+
+    func run() async throws {
+        let all = manager.repository.modelNames()
+        let names: [String]
+        switch configuration.controlMode {
+        case .none: names = all
+        case .explicit: names = configuration.loadModels.contains("*") ? all : configuration.loadModels
+        }
+        var failed: [String] = []
+        for name in names {
+            do { try await manager.load(name) } catch { failed.append(name) }
+        }
+        state.setReady(true)
+        let line = "flexeg serve: ready (" + (failed.isEmpty ? "all \(names.count) start-up models loaded" : "failed to load \(failed.joined(separator: ", "))") + ")\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+        try? await gracefulShutdown()
+        state.setReady(false)
+    }
+}

@@ -1,0 +1,438 @@
+"""End-to-end checks of a running `flexeg serve` with unmodified tritonclient (PyPI).
+
+Run by FlexServerTests (TritonClientTests.swift), which starts the server and passes its ports:
+
+    .venv-serve/bin/python Tests/FlexServerTests/EndToEnd/tritonclient_e2e.py \
+        --scenario placements --url 127.0.0.1:PORT --metrics-url 127.0.0.1:MPORT --demo-dir Sources/flexeg/DemoModels
+
+Scenarios:
+  placements  explicit mode on a 16-core inf1.6xlarge: the seed's A@0 B@2 C@6 D@9, remapped to C@0 A@3
+              D@5 B@9 without restart, the bad placement B@2 C@5 (switches on core 5 in /metrics), the
+              failing start index (old version keeps serving; a new model leaves nothing behind),
+              loads/unloads that do not disturb other models, unload with requests in flight.
+  ncg         NEURONCORE_GROUP_SIZES=2,4,3,4: A B C D at groups 0 1 2 3, and a group that does not exist.
+  abuse       500 connections at once, half of them sending half a request and hanging up, 64
+              concurrent inferences meanwhile; then the server still serves everything, correctly.
+  soak        explicit mode: A@0, B@2, C@6 serve 3 client threads for --duration seconds while D is
+              loaded at 9 and unloaded in a loop; zero failures on A B C; D's requests succeed or fail
+              as unavailable; after D's last unload the cores' memory is back to the baseline and
+              the server's RSS within 64 MiB of it.
+  grpc        tritonclient.grpc, explicit mode: every RPC (live, ready, metadata, config, infer with raw
+              and typed contents, stream infer, statistics, index, load with a config, unload), errors.
+
+Every check is an assert with a message; the script exits non-zero on the first failure. Loops are
+bounded; everything is on loopback.
+"""
+import argparse
+import json
+import re
+import sys
+import threading
+import urllib.request
+
+import numpy as np
+import tritonclient.http as http
+from tritonclient.utils import InferenceServerException
+
+MODELS = {"A": ("model_a", 2), "B": ("model_b", 4), "C": ("model_c", 3), "D": ("model_d", 4)}
+TOLERANCE = 1e-4
+
+
+def start_config(index):
+    return json.dumps({"parameters": {"NEURON_CORE_START_INDEX": {"string_value": str(index)}}})
+
+
+class Checks:
+    def __init__(self, args):
+        self.url = args.url
+        self.client = self.new_client()
+        self.metrics_url = "http://" + args.metrics_url + "/metrics"
+        self.pairs = {}
+        for name, (folder, _) in MODELS.items():
+            base = f"{args.demo_dir}/{folder}"
+            self.pairs[name] = (np.load(f"{base}/in_data.npy"), np.load(f"{base}/out_0.npy"))
+
+    def new_client(self):
+        # tritonclient.http runs on gevent: one client per thread.
+        return http.InferenceServerClient(self.url, concurrency=8, network_timeout=120)
+
+    def infer(self, name, binary=True, client=None):
+        x, expected = self.pairs[name]
+        inp = http.InferInput("data", list(x.shape), "FP32")
+        inp.set_data_from_numpy(x, binary_data=binary)
+        out = http.InferRequestedOutput(f"{name.lower()}_prob_output", binary_data=binary)
+        result = (client or self.client).infer(name, [inp], outputs=[out], request_id=f"{name}-req")
+        assert result.get_response()["id"] == f"{name}-req", result.get_response()
+        y = result.as_numpy(f"{name.lower()}_prob_output")
+        error = np.linalg.norm(y - expected) / np.linalg.norm(expected)
+        assert error <= TOLERANCE, f"model {name}: relative L2 error {error} against MXNet > {TOLERANCE}"
+        return y
+
+    def cores(self, name):
+        return self.client.get_model_metadata(name)["neuron_cores"]
+
+    def index(self):
+        return {e["name"]: e for e in self.client.get_model_repository_index()}
+
+    def metrics(self):
+        with urllib.request.urlopen(self.metrics_url, timeout=30) as response:
+            return response.read().decode()
+
+    def metric(self, text, name, **labels):
+        pattern = re.escape(name) + r"\{([^}]*)\} (\S+)"
+        for match in re.finditer(pattern, text):
+            found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+            if all(found.get(k) == v for k, v in labels.items()):
+                return float(match.group(2))
+        return None
+
+    def place(self, placements):
+        for name, start in placements:
+            self.client.load_model(name, config=start_config(start))
+        for name, start in placements:
+            want = list(range(start, start + MODELS[name][1]))
+            assert self.cores(name) == want, f"{name}: cores {self.cores(name)}, wanted {want}"
+            assert self.index()[name]["neuron_cores"] == want
+            config = self.client.get_model_config(name)
+            assert config["parameters"]["NEURON_CORE_START_INDEX"]["string_value"] == str(start), config
+            for binary in (True, False):
+                self.infer(name, binary)
+
+
+def placements(c):
+    assert c.client.is_server_live() and c.client.is_server_ready()
+    assert all(e["state"] == "UNAVAILABLE" for e in c.index().values()), c.index()
+    assert not c.client.is_model_ready("A")
+
+    # 1. The seed's disjoint placement.
+    c.place([("A", 0), ("B", 2), ("C", 6), ("D", 9)])
+    text = c.metrics()
+    for name, start in [("A", 0), ("B", 2), ("C", 6), ("D", 9)]:
+        cores = f"{start}-{start + MODELS[name][1] - 1}"
+        assert c.metric(text, "flexeg_model_neuroncores", model=name, neuroncores=cores) == 1, f"{name} {cores}\n{text}"
+    switches_before = c.metric(text, "flexeg_neuroncore_switches_total", neuroncore="5")
+    assert switches_before == 0, text
+
+    # 2. Remapped without a restart: each load moves the model (old version serves until the new is ready).
+    c.place([("C", 0), ("A", 3), ("D", 5), ("B", 9)])
+    assert c.index()["C"]["neuron_cores"] == [0, 1, 2]
+
+    # 3. The bad placement: B (2-5) and C (5-7) share NeuronCore 5; requests to both switch it.
+    c.place([("A", 0), ("B", 2), ("C", 5), ("D", 9)])
+    before = c.metric(c.metrics(), "flexeg_neuroncore_switches_total", neuroncore="5")
+    for _ in range(6):
+        c.infer("B")
+        c.infer("C")
+    text = c.metrics()
+    after = c.metric(text, "flexeg_neuroncore_switches_total", neuroncore="5")
+    assert after >= before + 10, f"switches on core 5: {before} -> {after}"
+    assert c.metric(text, "flexeg_neuroncore_switches_total", neuroncore="0") == 0, text
+    states = {c.metric(text, "flexeg_model_neuroncores", model=m, state=s) and s for m in ("B", "C") for s in ("READY", "STANDBY")}
+    assert "STANDBY" in states, f"one of B, C must be STANDBY on shared core 5:\n{text}"
+
+    # 4. The failing start index: A needs 2 cores, 15 leaves 1. The old version keeps serving.
+    try:
+        c.client.load_model("A", config=start_config(15))
+        raise AssertionError("loading A at 15 of 16 cores succeeded")
+    except InferenceServerException as error:
+        message = str(error)
+        assert "valid start indexes: 0-14" in message, message
+    assert c.cores("A") == [0, 1]
+    c.infer("A")
+    assert c.index()["A"]["state"] == "READY"
+
+    # A model that was not loaded and does not fit leaves nothing behind.
+    c.client.unload_model("D")
+    assert not c.client.is_model_ready("D")
+    assert c.index()["D"]["state"] == "UNAVAILABLE"
+    try:
+        c.client.load_model("D", config=start_config(13))
+        raise AssertionError("loading D at 13 succeeded")
+    except InferenceServerException as error:
+        assert "valid start indexes: 0-12" in str(error), str(error)
+    entry = c.index()["D"]
+    assert entry["state"] == "UNAVAILABLE" and "valid start indexes" in entry["reason"], entry
+    text = c.metrics()
+    for core in range(13, 16):
+        assert c.metric(text, "flexeg_neuroncore_memory_used_bytes", neuroncore=str(core)) == 0, f"core {core}\n{text}"
+    assert c.metric(text, "flexeg_model_neuroncores", model="D") is None, text
+
+    # 5. Loads and unloads of one model never fail another model's requests.
+    failures, done = [], threading.Event()
+
+    def hammer(name):
+        client, count = c.new_client(), 0
+        while not done.is_set() and count < 400:
+            try:
+                c.infer(name, client=client)
+            except Exception as error:  # noqa: BLE001 - any failure is the test's failure
+                failures.append(f"{name}: {error}")
+            count += 1
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in ("A", "B", "C")]
+    for t in threads:
+        t.start()
+    try:
+        for round_ in range(5):
+            c.client.load_model("D", config=start_config(9 if round_ % 2 == 0 else 10))
+            c.infer("D")
+            c.client.unload_model("D")
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=120)
+    assert not failures, failures[:5]
+
+    # 6. Unload with requests in flight: each either completes with MXNet's output or fails cleanly.
+    c.client.load_model("D", config=start_config(9))
+    x, expected = c.pairs["D"]
+    inp = http.InferInput("data", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x)
+    pending = [c.client.async_infer("D", [inp]) for _ in range(8)]
+    c.client.unload_model("D")
+    completed = 0
+    for request in pending:
+        try:
+            y = request.get_result().as_numpy("d_prob_output")
+            assert np.linalg.norm(y - expected) / np.linalg.norm(expected) <= TOLERANCE
+            completed += 1
+        except InferenceServerException as error:
+            assert "unloaded" in str(error) or "not ready" in str(error) or "not loaded" in str(error), str(error)
+    assert not c.client.is_model_ready("D")
+    print(f"unload with 8 in flight: {completed} completed, {8 - completed} refused cleanly")
+
+    # Statistics and unload of everything: memory back to zero.
+    stats = c.client.get_inference_statistics("B")["model_stats"][0]
+    assert int(stats["inference_count"]) > 0 and int(stats["inference_stats"]["fail"]["count"]) == 0, stats
+    for name in ("A", "B", "C"):
+        c.client.unload_model(name)
+    text = c.metrics()
+    for core in range(16):
+        assert c.metric(text, "flexeg_neuroncore_memory_used_bytes", neuroncore=str(core)) == 0, f"core {core}\n{text}"
+    assert all(e["state"] == "UNAVAILABLE" for e in c.index().values()), c.index()
+
+
+def ncg(c):
+    for group, name in enumerate("ABCD"):
+        c.client.load_model(name, config=start_config(group))
+    want = {"A": [0, 1], "B": [2, 3, 4, 5], "C": [6, 7, 8], "D": [9, 10, 11, 12]}
+    for name, cores in want.items():
+        assert c.cores(name) == cores, f"{name}: {c.cores(name)} != {cores}"
+        c.infer(name)
+    try:
+        c.client.load_model("A", config=start_config(4))
+        raise AssertionError("loading A on group 4 succeeded")
+    except InferenceServerException as error:
+        assert "does not exist" in str(error) and "NEURONCORE_GROUP_SIZES" in str(error), str(error)
+    try:
+        c.client.load_model("B", config=start_config(0))
+        raise AssertionError("loading B (4 cores) on group 0 (2 cores) succeeded")
+    except InferenceServerException as error:
+        assert "groups that fit: 1, 3" in str(error) or "groups that fit" in str(error), str(error)
+    assert c.cores("B") == [2, 3, 4, 5]
+    c.infer("B")
+
+
+def grpc(c, url):
+    import queue
+
+    import tritonclient.grpc as grpcclient
+
+    g = grpcclient.InferenceServerClient(url)
+    assert g.is_server_live() and g.is_server_ready()
+    meta = g.get_server_metadata()
+    assert meta.name == "flexeg" and "binary_tensor_data" in meta.extensions, meta
+    assert not g.is_model_ready("A")
+    g.load_model("A", config=start_config(3))
+    g.load_model("B")
+    assert g.is_model_ready("A") and g.is_model_ready("A", "1") and not g.is_model_ready("A", "2")
+    index = {m.name: m for m in g.get_model_repository_index().models}
+    assert index["A"].state == "READY" and index["C"].state == "UNAVAILABLE", index
+    assert c.cores("A") == [3, 4], c.cores("A")
+    metadata = g.get_model_metadata("A")
+    assert metadata.inputs[0].name == "data" and list(metadata.inputs[0].shape) == [1, 3, 32, 32], metadata
+    config = g.get_model_config("A").config
+    assert config.parameters["NEURON_CORE_START_INDEX"].string_value == "3", config
+    assert config.input[0].data_type == 11 and list(config.input[0].dims) == [1, 3, 32, 32], config  # TYPE_FP32
+
+    x, expected = c.pairs["A"]
+    def check(result, name="A"):
+        y = result.as_numpy(f"{name.lower()}_prob_output")
+        error = np.linalg.norm(y - c.pairs[name][1]) / np.linalg.norm(c.pairs[name][1])
+        assert error <= TOLERANCE, f"{name}: {error}"
+
+    # Raw contents (tritonclient's default) and typed fp32_contents.
+    inp = grpcclient.InferInput("data", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x)
+    result = g.infer("A", [inp], request_id="g1", outputs=[grpcclient.InferRequestedOutput("a_prob_output")])
+    assert result.get_response().id == "g1"
+    check(result)
+    from tritonclient.grpc import service_pb2
+    request = service_pb2.ModelInferRequest(model_name="A", id="typed")
+    tensor = request.inputs.add(name="data", datatype="FP32", shape=list(x.shape))
+    tensor.contents.fp32_contents.extend(x.flatten().tolist())
+    response = g._client_stub.ModelInfer(request)
+    y = np.frombuffer(response.raw_output_contents[0], dtype=np.float32)
+    assert np.linalg.norm(y - expected.flatten()) / np.linalg.norm(expected) <= TOLERANCE
+
+    # Errors: wrong shape, unknown model, failing start index (old version keeps serving).
+    bad = grpcclient.InferInput("data", [1, 3], "FP32")
+    bad.set_data_from_numpy(np.zeros((1, 3), dtype=np.float32))
+    for model, inputs, text in [("A", [bad], "takes [1, 3, 32, 32]"), ("nope", [inp], "unknown model 'nope'")]:
+        try:
+            g.infer(model, inputs)
+            raise AssertionError(f"infer on {model} succeeded")
+        except InferenceServerException as error:
+            assert text in str(error), str(error)
+    try:
+        g.load_model("A", config=start_config(15))
+        raise AssertionError("loading A at 15 succeeded")
+    except InferenceServerException as error:
+        assert "valid start indexes: 0-14" in str(error), str(error)
+    assert c.cores("A") == [3, 4]
+
+    # Streaming: responses in order, errors in-band, the stream goes on.
+    results = queue.Queue()
+    g.start_stream(callback=lambda result, error: results.put((result, error)))
+    g.async_stream_infer("A", [inp], request_id="s1")
+    g.async_stream_infer("A", [bad], request_id="s2")
+    inp_b = grpcclient.InferInput("data", list(c.pairs["B"][0].shape), "FP32")
+    inp_b.set_data_from_numpy(c.pairs["B"][0])
+    g.async_stream_infer("B", [inp_b], request_id="s3")
+    got = [results.get(timeout=60) for _ in range(3)]
+    g.stop_stream()
+    assert got[0][1] is None and got[0][0].get_response().id == "s1", got[0]
+    check(got[0][0])
+    assert got[1][1] is not None and "takes [1, 3, 32, 32]" in str(got[1][1]), got[1]
+    assert got[2][1] is None
+    check(got[2][0], "B")
+
+    stats = g.get_inference_statistics("A").model_stats[0]
+    assert stats.inference_stats.success.count == 3 and stats.inference_stats.fail.count == 2, stats  # g1, typed, s1; bad shape, s2
+    assert len(g.get_inference_statistics().model_stats) == 2
+    g.unload_model("A")
+    assert not g.is_model_ready("A")
+    assert {m.name: m.state for m in g.get_model_repository_index().models}["A"] == "UNAVAILABLE"
+
+
+def abuse(c, url):
+    import socket
+    host, port = url.split(":")
+    sockets = []
+    try:
+        for i in range(500):
+            s = socket.create_connection((host, int(port)), timeout=10)
+            if i % 2 == 0:
+                s.sendall(b"POST /v2/models/A/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"inputs\": [")
+            sockets.append(s)
+        failures = []
+
+        def worker(name):
+            client = c.new_client()
+            for _ in range(4):
+                try:
+                    c.infer(name, client=client)
+                except Exception as error:  # noqa: BLE001
+                    failures.append(f"{name}: {error}")
+
+        threads = [threading.Thread(target=worker, args=("ABCD"[i % 4],)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for i, s in enumerate(sockets):
+            if i % 2 == 0:
+                s.close()  # hang up mid-request
+        for t in threads:
+            t.join(timeout=120)
+        assert not failures, failures[:5]
+    finally:
+        for s in sockets:
+            s.close()
+    assert c.client.is_server_ready()
+    for name in "ABCD":
+        c.infer(name)
+
+
+def rss(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def soak(c, duration, pid):
+    import time
+    for name, start in [("A", 0), ("B", 2), ("C", 6)]:
+        c.client.load_model(name, config=start_config(start))
+        c.infer(name)
+    def core_memory():
+        text = c.metrics()
+        return [c.metric(text, "flexeg_neuroncore_memory_used_bytes", neuroncore=str(i)) for i in range(16)]
+    baseline_memory, baseline_rss = core_memory(), rss(pid)
+    failures, counts, d_outcomes, done = [], {}, {"ok": 0, "unavailable": 0}, threading.Event()
+
+    def hammer(name):
+        client, count = c.new_client(), 0
+        while not done.is_set():
+            try:
+                c.infer(name, client=client)
+                count += 1
+            except Exception as error:  # noqa: BLE001
+                failures.append(f"{name}: {error}")
+        counts[name] = count
+
+    def d_client():
+        client = c.new_client()
+        while not done.is_set():
+            try:
+                c.infer("D", client=client)
+                d_outcomes["ok"] += 1
+            except InferenceServerException as error:
+                text = str(error)
+                assert "unloaded" in text or "not ready" in text or "not loaded" in text or "UNLOADING" in text or "LOADING" in text, text
+                d_outcomes["unavailable"] += 1
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in "ABC"] + [threading.Thread(target=d_client)]
+    for t in threads:
+        t.start()
+    cycles, end = 0, time.time() + duration
+    try:
+        while time.time() < end:
+            c.client.load_model("D", config=start_config(9))
+            time.sleep(0.05)
+            c.client.unload_model("D")
+            cycles += 1
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=120)
+    assert not failures, failures[:5]
+    assert cycles >= 3 and all(counts.get(n, 0) > 0 for n in "ABC"), (cycles, counts)
+    after_memory, after_rss = core_memory(), rss(pid)
+    assert after_memory == baseline_memory, f"core memory {baseline_memory} -> {after_memory}"
+    assert after_rss - baseline_rss < 64 << 20, f"RSS grew {baseline_rss} -> {after_rss}"
+    print(f"soak {duration}s: {cycles} load/unload cycles of D; A B C {counts}; D {d_outcomes}; "
+          f"RSS {baseline_rss >> 20} -> {after_rss >> 20} MiB")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scenario", choices=["placements", "ncg", "grpc", "abuse", "soak"], required=True)
+    parser.add_argument("--grpc-url")
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--server-pid", type=int)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--metrics-url", required=True)
+    parser.add_argument("--demo-dir", required=True)
+    args = parser.parse_args()
+    checks = Checks(args)
+    if args.scenario == "grpc":
+        grpc(checks, args.grpc_url)
+    elif args.scenario == "soak":
+        soak(checks, args.duration, args.server_pid)
+    elif args.scenario == "abuse":
+        abuse(checks, args.url)
+    else:
+        {"placements": placements, "ncg": ncg}[args.scenario](checks)
+    print(f"tritonclient {args.scenario}: all checks passed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
