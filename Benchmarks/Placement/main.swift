@@ -156,6 +156,8 @@ struct Measurement {
     var rate: Double
     var cpusUsed: Double
     var switches = 0
+    /// Time the cores spent switching models (activating a stage's weights), seconds.
+    var switchSeconds = 0.0
 }
 
 /// GEMMs per second of `threads` loops pinned to `cpus`, each running for `seconds`.
@@ -187,6 +189,7 @@ func modelRate(runtime: NeuronRuntime, model: CompiledPipelineModel, input: Tens
     let inputs = [model.inputs[0].name: input]
     for copy in copies { _ = try copy.infer(inputs) }
     let before = runtime.snapshot().cores.reduce(0) { $0 + $1.switches }
+    let switchTimeBefore = runtime.snapshot().cores.reduce(0) { $0 + $1.switchSeconds }
     let sendersPerCopy = 2
     let counter = Counter()
     let cpuStart = processCPUTime()
@@ -209,7 +212,8 @@ func modelRate(runtime: NeuronRuntime, model: CompiledPipelineModel, input: Tens
     let cpusUsed = (processCPUTime() - cpuStart) / (wallTime() - start)
     if let error = counter.firstError { throw error }
     let after = runtime.snapshot().cores.reduce(0) { $0 + $1.switches }
-    return Measurement(rate: counter.rate(since: start), cpusUsed: cpusUsed, switches: after - before)
+    let switchTime = runtime.snapshot().cores.reduce(0) { $0 + $1.switchSeconds } - switchTimeBefore
+    return Measurement(rate: counter.rate(since: start), cpusUsed: cpusUsed, switches: after - before, switchSeconds: switchTime)
 }
 
 // MARK: The model
@@ -272,7 +276,7 @@ func run() throws {
     print("")
 
     let header = ["round", "1 loop/s", "\(copies) loops/s", "CPUs", "machine x", "1 copy/s", "\(copies) copies/s", "CPUs", "FlexEG x",
-                  "ratio", "shared/s", "shared x", "switches"]
+                  "ratio", "shared/s", "shared x", "switches", "µs/switch"]
     printCells(header, header: header)
     var rows: [[Double]] = []
     for round in 1...options.rounds {
@@ -284,7 +288,8 @@ func run() throws {
         let machine = many.rate / one.rate
         let flex = spread.rate / single.rate
         let row = [one.rate, many.rate, many.cpusUsed, machine, single.rate, spread.rate, spread.cpusUsed, flex, flex / machine,
-                   shared.rate, shared.rate / single.rate, Double(shared.switches)]
+                   shared.rate, shared.rate / single.rate, Double(shared.switches),
+                   shared.switches > 0 ? shared.switchSeconds / Double(shared.switches) * 1e6 : 0]
         rows.append(row)
         printRow(String(round), row, header: header)
     }
@@ -301,15 +306,22 @@ func run() throws {
     let ratio = summary[8]
     print(String(format: "FlexEG speed-up with %d copies on %d cores: %.2fx; the machine's with %d loops: %.2fx; ratio %.2f (target >= 0.90): %@",
                  copies, copies, summary[7], copies, summary[3], ratio, ratio >= 0.9 ? "met" : "NOT met"))
-    print(String(format: "%d copies sharing NeuronCore 0: %.2fx one copy (target <= 1.10): %@; %.0f switches per %.1f s",
-                 copies, summary[10], summary[10] <= 1.1 ? "met" : "NOT met", summary[11], options.seconds))
+    print(String(format: "%d copies sharing NeuronCore 0: %.2fx one copy (target <= 1.10): %@; %.0f switches per %.1f s, %.1f µs each "
+                 + "(activating a stage: reading every weight byte its kernels read, %@)",
+                 copies, summary[10], summary[10] <= 1.1 ? "met" : "NOT met", summary[11], options.seconds, summary[12],
+                 formatBytes(model.weightBytes(stage: 0)) as NSString))
     if cleanMedians == nil { print("(no clean round: the machine was busy throughout; these are medians over all rounds)") }
+}
+
+/// `bytes` as KiB or MiB.
+func formatBytes(_ bytes: Int) -> String {
+    bytes >= 1 << 20 ? String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) : String(format: "%.0f KiB", Double(bytes) / 1024)
 }
 
 /// A table row: rates and counts whole, CPUs and ratios with two decimals.
 func printRow(_ label: String, _ values: [Double], header: [String]) {
     let cells = [label] + values.enumerated().map { column, value in
-        [2, 3, 6, 7, 8, 10].contains(column) ? String(format: "%.2f", value) : String(format: "%.0f", value)
+        [2, 3, 6, 7, 8, 10, 12].contains(column) ? String(format: "%.2f", value) : String(format: "%.0f", value)
     }
     printCells(cells, header: header)
 }
