@@ -21,6 +21,8 @@ struct FastVolumeConvolutionTests {
         Geometry(batch: 2, inputChannels: 6, outputChannels: 4, groups: 2, inputSize: [4, 5, 5], kernel: [2, 3, 3], pad: [1, 1, 1]),
         Geometry(batch: 1, inputChannels: 4, outputChannels: 4, groups: 4, inputSize: [4, 5, 6], kernel: [3, 3, 3], pad: [1, 1, 1]),
         Geometry(batch: 2, inputChannels: 9, outputChannels: 5, inputSize: [3, 4, 5], kernel: [1, 1, 1]),
+        // 168 output rows of K = 108 x OW = 20: two im2col blocks of at most 121 rows, the last one partial.
+        Geometry(batch: 1, inputChannels: 4, outputChannels: 3, inputSize: [12, 14, 20], kernel: [3, 3, 3], pad: [1, 1, 1]),
     ]
 
     @Test(arguments: geometries)
