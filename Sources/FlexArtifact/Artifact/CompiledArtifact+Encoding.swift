@@ -22,7 +22,8 @@ import FlexTensor
 ///              parts    count, each: stage u32 · first step u32 · end step u32 · receives · sends ·
 ///                       plan: samples u32 · prefix u32 · kernels (count, each: tag u8 — 0 reference,
 ///                       1 convolution + algorithm u8 (as for weights, 5 depthwise), 2 dense, 3 pooling,
-///                       4 global pooling, 5 copy, 6 add, 7 pointwise+depthwise + producer u32, 8 deferred) ·
+///                       4 global pooling, 5 copy, 6 add, 7 pointwise+depthwise + producer u32, 8 deferred,
+///                       9 3-D convolution) ·
 ///                       aliases (count, each: view id u32 · root id u32) · crossing values (id list) ·
 ///                       scratch bytes u64 · arena bytes u64 · unshared bytes u64 · placements (count,
 ///                       each: id u32 · offset u64 · size u64 · first step u32 · last step u32)
@@ -167,6 +168,7 @@ extension CompiledArtifact {
             writer.u8(7)
             writer.count(producer)
         case .deferred: writer.u8(8)
+        case .volumeConvolution: writer.u8(9)
         }
     }
 
@@ -192,6 +194,7 @@ extension CompiledArtifact {
             }
             return .pointwiseDepthwise(producer: producer)
         case 8: return .deferred
+        case 9: return .volumeConvolution
         case let tag:
             throw .malformed(offset: offset, message: "part \(part) has unknown kernel tag \(tag)")
         }

@@ -9,10 +9,13 @@ public enum KernelChoice: Sendable, Equatable {
     /// `Convolution` (1-D as height 1) on NCHW float32 data, computed by `algorithm`; its weight is stored
     /// prepared for that algorithm (dense for `.depthwise`).
     case convolution(Fast.PreparedConvolution.Algorithm)
+    /// 3-D `Convolution` on NCDHW float32 data as im2col + GEMM (`Fast.VolumeConvolution`), reading its
+    /// weight dense in MXNet's layout.
+    case volumeConvolution
     /// `FullyConnected`, or a 1x1 convolution over 1x1 planes, as the GEMM `data (M × K) · weightᵀ (K × N)`
     /// with the weight stored packed (`ArtifactWeight.packed`).
     case dense
-    /// 2-D max or average `Pooling` of float32 NCHW planes.
+    /// 2-D or 3-D max or average `Pooling` of float32 NCHW planes or NCDHW volumes.
     case pooling
     /// Max or average pooling of each whole plane to one value.
     case globalPooling
@@ -27,12 +30,13 @@ public enum KernelChoice: Sendable, Equatable {
     case deferred
 
     /// What runs the step, for profiles and `flexeg inspect`: the convolution algorithm (`gemm`,
-    /// `winograd`, `winograd22`, `depthwise`, `gemm-transposed`, `direct`), `packed-gemm`, `pooling`,
+    /// `winograd`, `winograd22`, `depthwise`, `gemm-transposed`, `direct`), `volume-gemm`, `packed-gemm`, `pooling`,
     /// `global-pooling`, `copy`, `add`, `gemm+depthwise`, `fused` or `reference`.
     public var label: String {
         switch self {
         case .reference: "reference"
         case .convolution(let algorithm): algorithm.rawValue
+        case .volumeConvolution: "volume-gemm"
         case .dense: "packed-gemm"
         case .pooling: "pooling"
         case .globalPooling: "global-pooling"

@@ -33,13 +33,24 @@ extension Step {
     }
 
     /// The fast kernels' geometry for a convolution step (1-D as height 1), or nil when the step is not a
-    /// convolution a fast kernel can run.
+    /// 1-D or 2-D convolution a fast kernel can run (3-D ones have `volumeConvolutionGeometry`).
     public func convolutionGeometry(values: [Program.Value]) -> Reference.ConvolutionGeometry? {
         guard let convolution = op as? ConvolutionOperator, isFastCandidate(values: values) else { return nil }
         let data = values[inputs[0]].shape
-        guard data.rank == convolution.kernel.count + 2 else { return nil }
+        guard convolution.kernel.count <= 2, data.rank == convolution.kernel.count + 2 else { return nil }
         let geometry = convolution.geometry(data: data)
         return geometry.problem == nil ? geometry : nil
+    }
+
+    /// The fast 3-D kernel's geometry for a convolution step over NCDHW data, or nil when the step is not
+    /// a 3-D convolution `Fast.VolumeConvolution` can run.
+    public func volumeConvolutionGeometry(values: [Program.Value]) -> Reference.VolumeConvolutionGeometry? {
+        guard let convolution = op as? ConvolutionOperator, convolution.kernel.count == 3, isFastCandidate(values: values),
+              values[inputs[1]].dtype == .float32 else { return nil }
+        let data = values[inputs[0]].shape
+        guard data.rank == 5 else { return nil }
+        let geometry = convolution.volumeGeometry(data: data)
+        return Fast.VolumeConvolution.supports(geometry) ? geometry : nil
     }
 
     /// Whether a convolution is a dense layer in disguise: a 1x1 kernel (stride 1, no padding, one group)

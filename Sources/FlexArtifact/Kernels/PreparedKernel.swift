@@ -11,6 +11,8 @@ import FlexTensor
 package enum PreparedKernel: @unchecked Sendable {
     case reference
     case convolution(Fast.PreparedConvolution)
+    /// A 3-D convolution reading the artifact's dense weight.
+    case volumeConvolution(Fast.VolumeConvolution)
     /// The GEMM `data (rows × packed.rows) · packed (packed.rows × packed.columns)`.
     case dense(Fast.PackedMatrix, rows: Int)
     case pooling(Reference.PoolingKind, Reference.PoolingGeometry)
@@ -29,6 +31,7 @@ package enum PreparedKernel: @unchecked Sendable {
     package var weightRegions: [UnsafeRawBufferPointer] {
         switch self {
         case .convolution(let prepared): prepared.weightRegions
+        case .volumeConvolution(let volume): [volume.weightRegion]
         case .dense(let packed, _): [packed.packedBytes]
         case .pointwiseDepthwise(let fused, _): fused.pointwise.weightRegions + fused.depthwise.weightRegions
         case .reference, .pooling, .globalPooling, .copy, .add, .deferred: []
@@ -40,7 +43,7 @@ package enum PreparedKernel: @unchecked Sendable {
     package func instructionSet(running active: Fast.InstructionSet) -> Fast.InstructionSet? {
         switch self {
         case .convolution(let prepared): prepared.algorithm.instructionSet(running: active)
-        case .dense, .pointwiseDepthwise: active
+        case .dense, .pointwiseDepthwise, .volumeConvolution: active
         case .pooling, .globalPooling: Fast.Pooling.instructionSet(running: active)
         case .add: Fast.Elementwise.instructionSet(running: active)
         case .reference, .copy, .deferred: nil
@@ -50,9 +53,11 @@ package enum PreparedKernel: @unchecked Sendable {
     /// Floats of scratch one run needs.
     package var scratchCount: Int {
         switch self {
-        case .reference, .pooling, .globalPooling, .copy, .add, .deferred: 0
+        case .reference, .globalPooling, .copy, .add, .deferred: 0
+        case .pooling(let kind, let geometry): Fast.Pooling.supportsVolume(kind, geometry) ? Fast.Pooling.volumeScratchCount(geometry) : 0
         case .pointwiseDepthwise(let fused, _): fused.scratchCount
         case .convolution(let prepared): prepared.scratchCount
+        case .volumeConvolution(let volume): volume.scratchCount
         case .dense(let packed, let rows):
             // The left operand's address does not change the scratch size; only its being unpacked does.
             Self.placeholder.withUnsafeBufferPointer { placeholder in
@@ -122,6 +127,12 @@ package enum PreparedKernel: @unchecked Sendable {
             default:
                 throw mismatch("its weight is not stored prepared for \(algorithm.rawValue)")
             }
+        case .volumeConvolution:
+            guard let geometry = step.volumeConvolutionGeometry(values: values), case .dense(let tensor)? = weight(step.inputs[1]),
+                  tensor.dtype == .float32, tensor.shape == values[step.inputs[1]].shape else {
+                throw mismatch("it is not a 3-D convolution with a dense float32 weight")
+            }
+            return .volumeConvolution(Fast.VolumeConvolution(geometry: geometry, weights: tensor.buffer, byteOffset: tensor.byteOffset))
         case .dense:
             guard step.isFastCandidate(values: values), case .packed(let packed)? = weight(step.inputs[1]), packed.role == .right else {
                 throw mismatch("its weight is not stored as a packed GEMM operand")
@@ -150,7 +161,9 @@ package enum PreparedKernel: @unchecked Sendable {
                 guard Fast.Pooling.isGlobal(pooling.kind, geometry) else { throw mismatch("it does not pool whole planes") }
                 return .globalPooling(pooling.kind, geometry)
             }
-            guard Fast.Pooling.supports(pooling.kind, geometry) else { throw mismatch("the fast pooling kernel does not support it") }
+            guard Fast.Pooling.supports(pooling.kind, geometry) || Fast.Pooling.supportsVolume(pooling.kind, geometry) else {
+                throw mismatch("the fast pooling kernels do not support it")
+            }
             return .pooling(pooling.kind, geometry)
         case .copy:
             guard Step.isView(step.op), step.epilogue.isEmpty, step.inputs.count == 1, step.outputs.count == 1,

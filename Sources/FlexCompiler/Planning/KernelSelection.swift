@@ -31,6 +31,10 @@ enum KernelSelection {
                 return .reference
             }
         }
+        if step.volumeConvolutionGeometry(values: values) != nil {
+            if case .dense(let tensor)? = weight(step.inputs[1]), tensor.dtype == .float32 { return .volumeConvolution }
+            return .reference
+        }
         if let dense = step.op as? FullyConnectedOperator, step.isFastCandidate(values: values), case .packed(let packed)? = weight(step.inputs[1]) {
             let (_, features) = dense.matrixShape(data: values[step.inputs[0]].shape)
             return packed.role == .right && packed.rows == features && packed.columns == dense.numHidden ? .dense : .reference
@@ -45,7 +49,7 @@ enum KernelSelection {
         if let pooling = step.op as? PoolingOperator, step.epilogue.isEmpty, input.shape.rank >= 3 {
             let geometry = pooling.geometry(data: input.shape, output: output.shape)
             if Fast.Pooling.isGlobal(pooling.kind, geometry) { return .globalPooling }
-            if Fast.Pooling.supports(pooling.kind, geometry) { return .pooling }
+            if Fast.Pooling.supports(pooling.kind, geometry) || Fast.Pooling.supportsVolume(pooling.kind, geometry) { return .pooling }
             return nil
         }
         if Step.isView(step.op), step.epilogue.isEmpty, step.inputs.count == 1, input.byteCount == output.byteCount {

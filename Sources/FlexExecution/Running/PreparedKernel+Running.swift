@@ -16,6 +16,10 @@ extension PreparedKernel {
             prepared.run(input: inputs[0].floats, output: outputs[0].floats,
                          epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
                          scratch: scratch)
+        case .volumeConvolution(let volume):
+            volume.run(input: inputs[0].floats, output: outputs[0].floats,
+                       epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
+                       scratch: scratch!)
         case .dense(let packed, let rows):
             let features = packed.rows, hidden = packed.columns
             Fast.GEMM.multiply(m: rows, n: hidden, k: features,
@@ -23,6 +27,8 @@ extension PreparedKernel {
                                output: outputs[0].floats, outputRowStride: hidden,
                                epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .columns, rowStride: hidden),
                                scratch: scratch!)
+        case .pooling(let kind, let geometry) where Fast.Pooling.supportsVolume(kind, geometry):
+            Fast.Pooling.runVolume(kind, geometry, input: inputs[0].floats, output: outputs[0].floats, scratch: scratch!)
         case .pooling(let kind, let geometry):
             Fast.Pooling.run(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
         case .globalPooling(let kind, let geometry):

@@ -164,7 +164,8 @@ import Testing
             return false
         }
         #expect(isUnsupported("Convolution", ["kernel": "(3,3)", "num_filter": "4", "layout": "NHWC"]))
-        #expect(isUnsupported("Convolution", ["kernel": "(3,3,3)", "num_filter": "4"]))
+        #expect(isUnsupported("Convolution", ["kernel": "(3,3,3)", "num_filter": "4", "layout": "NDHWC"]))
+        #expect(!isUnsupported("Convolution", ["kernel": "(3,3,3)", "num_filter": "4", "layout": "NCDHW"]))
         #expect(isUnsupported("Deconvolution", ["kernel": "(3,3,3)", "num_filter": "4"]))
         #expect(isUnsupported("Pooling", ["kernel": "(2,2)", "layout": "NHWC"]))
         #expect(isUnsupported("Dropout", ["mode": "always", "p": "0.2"]))

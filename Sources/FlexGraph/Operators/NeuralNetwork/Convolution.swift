@@ -1,19 +1,20 @@
 import FlexKernels
 import FlexTensor
 
-/// MXNet `Convolution` (alias `_npx_convolution`), 1-D over NCW and 2-D over NCHW data.
+/// MXNet `Convolution` (alias `_npx_convolution`), 1-D over NCW, 2-D over NCHW and 3-D over NCDHW data.
 ///
 /// Inputs `data (N, C, [H,] W)`, `weight (num_filter, C / num_group, [kh,] kw)`, and `bias (num_filter,)`
 /// unless `no_bias`. Output `(N, num_filter, [OH,] OW)` with `O = floor((x + 2p - d(k-1) - 1) / s) + 1`
 /// per spatial axis. `workspace`, `cudnn_tune` and `cudnn_off` have no effect on a CPU; `layout` must be
-/// the channel-first one (NCW/NCHW). 3-D kernels are not implemented.
+/// the channel-first one (NCW/NCHW/NCDHW). 3-D convolutions have their own geometry (`volumeGeometry`):
+/// `geometry(data:)`, the 2-D one the fast kernels take, is only for 1-D and 2-D kernels.
 ///
 /// The compiler may build instances directly (`init(kernel:...)`) to fold a following `BatchNorm` into
 /// the weights and bias.
 public struct ConvolutionOperator: Operator {
     public static let names = ["Convolution", "_npx_convolution"]
     public let opName: String
-    /// Kernel size per spatial axis: `(w,)` or `(h, w)`.
+    /// Kernel size per spatial axis: `(w,)`, `(h, w)` or `(d, h, w)`.
     public let kernel: [Int]
     /// Stride per spatial axis (default 1).
     public let stride: [Int]
@@ -37,14 +38,13 @@ public struct ConvolutionOperator: Operator {
         try NeuralNetworkAttributes.validateCUDNNAttributes(&attributes, defaultWorkspace: 1024)
         try NeuralNetworkAttributes.requireChannelFirstLayout(&attributes, op: opName, rank: rank,
                                                               choices: ["NCW", "NCHW", "NCDHW", "NHWC", "NDHWC"])
-        guard rank <= 2 else { throw .unsupported("\(opName) with a 3-D kernel \(NeuralNetworkAttributes.render(kernel)); FlexEG implements 1-D and 2-D") }
     }
 
-    /// A convolution built by the compiler. Tuples have one value per spatial axis (1 or 2 axes).
+    /// A convolution built by the compiler. Tuples have one value per spatial axis (1 to 3 axes).
     public init(kernel: [Int], stride: [Int], pad: [Int], dilate: [Int], numFilter: Int, numGroup: Int = 1,
                 noBias: Bool, opName: String = "Convolution") {
-        precondition((1...2).contains(kernel.count) && [stride, pad, dilate].allSatisfy { $0.count == kernel.count },
-                     "convolution tuples must have one value per spatial axis (1 or 2)")
+        precondition((1...3).contains(kernel.count) && [stride, pad, dilate].allSatisfy { $0.count == kernel.count },
+                     "convolution tuples must have one value per spatial axis (1 to 3)")
         precondition(numFilter >= 1 && numGroup >= 1 && numFilter % numGroup == 0, "num_filter must be a positive multiple of num_group")
         self.opName = opName
         self.kernel = kernel
@@ -112,14 +112,16 @@ public struct ConvolutionOperator: Operator {
 
     /// 2 flops per multiply-add, plus the bias add per output element.
     public func cost(inputs: [Shape], outputs: [Shape]) -> OperatorCost {
-        let geometry = geometry(data: inputs[0])
+        let multiplyAdds = kernel.count == 3 ? volumeGeometry(data: inputs[0]).multiplyAdds : geometry(data: inputs[0]).multiplyAdds
         let perOutput = noBias ? 0 : 1
-        return OperatorCost(flops: Double(2 * geometry.multiplyAdds + perOutput * outputs[0].elementCount),
+        return OperatorCost(flops: Double(2 * multiplyAdds + perOutput * outputs[0].elementCount),
                             bytes: NeuralNetworkAttributes.bytes(inputs + outputs))
     }
 
-    /// The kernel geometry for `data` (1-D convolutions are 2-D ones of height 1).
+    /// The kernel geometry for `data` (1-D convolutions are 2-D ones of height 1). Only for 1-D and 2-D
+    /// kernels: a 3-D one has `volumeGeometry(data:)`.
     public func geometry(data: Shape) -> Reference.ConvolutionGeometry {
+        precondition(kernel.count <= 2, "a 3-D convolution has no 2-D geometry; use volumeGeometry(data:)")
         let spatial = Array(data.dims.dropFirst(2))
         let twoD = kernel.count == 2
         return Reference.ConvolutionGeometry(
@@ -133,8 +135,22 @@ public struct ConvolutionOperator: Operator {
             groups: numGroup)
     }
 
+    /// The 3-D kernel geometry for NCDHW `data`. Precondition: a 3-D kernel.
+    public func volumeGeometry(data: Shape) -> Reference.VolumeConvolutionGeometry {
+        precondition(kernel.count == 3 && data.rank == 5, "volumeGeometry needs a 3-D kernel and NCDHW data")
+        return Reference.VolumeConvolutionGeometry(batch: data[0], inputChannels: data[1], outputChannels: numFilter, groups: numGroup,
+                                                   inputSize: Array(data.dims.dropFirst(2)), kernel: kernel, stride: stride, pad: pad,
+                                                   dilation: dilate)
+    }
+
     public func execute(inputs: [Tensor], outputs: [Tensor]) {
+        let bias = noBias ? nil : UnsafePointer(inputs[2].floats)
+        if kernel.count == 3 {
+            Reference.convolution3D(volumeGeometry(data: inputs[0].shape), input: inputs[0].floats, weight: inputs[1].floats,
+                                    bias: bias, output: outputs[0].floats)
+            return
+        }
         Reference.convolution(geometry(data: inputs[0].shape), input: inputs[0].floats, weight: inputs[1].floats,
-                              bias: noBias ? nil : UnsafePointer(inputs[2].floats), output: outputs[0].floats)
+                              bias: bias, output: outputs[0].floats)
     }
 }
