@@ -163,10 +163,10 @@ final class ServerState: Sendable {
             let json: JSONValue
             do { json = try JSONValue.parse(body, maximumDepth: JSONLimits.depth) } catch { throw .invalid("malformed JSON in the load request: \(error)") }
             guard json.isObject else { throw .invalid("the load request must be a JSON object") }
-            for (key, value) in json["parameters"].map({ parameters -> [(key: String, value: JSONValue)] in
-                if case .object(let members) = parameters { return members }
-                return []
-            }) ?? [] {
+            var parameters: [(key: String, value: JSONValue)] = []
+            if case .object(let members)? = json["parameters"] { parameters = members }
+            for member in parameters {
+                let key = member.key, value = member.value
                 if key == "config" {
                     guard let text = value.string else { throw .invalid("the load parameter \"config\" must be a string holding the model config as JSON") }
                     override = try ModelConfig(ConfigNode.parseJSON(Array(text.utf8), what: "the load request's config"), what: "the load request's config")
