@@ -2,11 +2,12 @@
 import PackageDescription
 
 // Layering (imports point left; each module imports only modules to its left):
+//   FlexJSON (no dependencies) → MXNetFormat, FlexServer
 //   FlexTensor → FlexKernels → MXNetFormat → FlexGraph → FlexArtifact → FlexCompiler   (writes artifacts)
 //                                                       FlexArtifact → FlexExecution  (runs them)
 //   FlexTensor → FlexRuntime                           (NeuronCores; knows only PipelineModel/StageRunner)
 //   FlexCompiler, FlexExecution, FlexRuntime → FlexEG (the facade; adapts a CompiledModel to the runtime) → flexeg
-//   FlexEG → FlexServer (`flexeg serve`; depends on FlexEG only, through one adapter file,
+//   FlexEG → FlexServer (`flexeg serve`; depends on FlexEG (and FlexJSON) only, through one adapter file,
 //   FlexServer/Host/ModelHost.swift) → flexeg
 // No target uses `unsafeFlags`, so FlexEG stays usable as a SwiftPM dependency by URL; ISA-specific
 // micro-kernels are C functions with per-function target attributes, chosen at run time.
@@ -34,7 +35,9 @@ let package = Package(
         .target(name: "FlexTensor"),
         .target(name: "CFlexKernels"),
         .target(name: "FlexKernels", dependencies: ["FlexTensor", "CFlexKernels"]),
-        .target(name: "MXNetFormat", dependencies: ["FlexTensor"]),
+        // JSON that keeps number text and member order: MXNet symbol files and the server's protocol.
+        .target(name: "FlexJSON"),
+        .target(name: "MXNetFormat", dependencies: ["FlexTensor", "FlexJSON"]),
         .target(name: "FlexGraph", dependencies: ["FlexTensor", "FlexKernels", "MXNetFormat"]),
         .target(name: "FlexArtifact", dependencies: ["FlexGraph", "FlexKernels"]),
         .target(name: "FlexCompiler", dependencies: ["FlexArtifact"]),
@@ -47,7 +50,7 @@ let package = Package(
         .target(
             name: "FlexServer",
             dependencies: [
-                "FlexEG",
+                "FlexEG", "FlexJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,7 +85,7 @@ let package = Package(
         .testTarget(name: "FlexEGTests", dependencies: ["FlexEG", "FlexTestSupport"]),
         .testTarget(name: "FlexCLITests", dependencies: ["flexeg", "FlexTestSupport"]),
         // Runs the real `flexeg serve` binary; the tritonclient tests need `Scripts/setup-serve-venv.sh`'s .venv-serve.
-        .testTarget(name: "FlexServerTests", dependencies: ["FlexServer", "flexeg", "FlexTestSupport"], exclude: ["EndToEnd"]),
+        .testTarget(name: "FlexServerTests", dependencies: ["FlexServer", "FlexJSON", "flexeg", "FlexTestSupport"], exclude: ["EndToEnd"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -95,7 +95,9 @@ public enum InferenceServer {
 }
 
 /// Loads the start-up models (`none`: all of them; `explicit`: `--load-model`), then marks the
-/// server ready and waits for shutdown.
+/// server ready and waits for shutdown. In `explicit` mode a `--load-model` model that fails to load
+/// throws, which stops the whole server (none mode serves on, reporting the failures in its ready line
+/// and in each model's state).
 private struct StartupLoads: Service {
     let configuration: ServerConfiguration
     let manager: ModelManager
@@ -110,8 +112,18 @@ private struct StartupLoads: Service {
         case .explicit: names = configuration.loadModels.contains("*") ? all : configuration.loadModels
         }
         var failed: [String] = []
+        var reasons: [String] = []
         for name in names {
-            do { try await manager.load(name) } catch { failed.append(name) }
+            do { try await manager.load(name) } catch {
+                failed.append(name)
+                reasons.append(error.message)
+            }
+        }
+        // Triton's --exit-on-error: a model the operator named with --load-model that cannot load is
+        // a start-up error, not a degraded server; the group then stops and `flexeg serve` exits 1.
+        if configuration.controlMode == .explicit, !reasons.isEmpty {
+            throw ServerError(.unavailable, "the server stops because \(reasons.count == 1 ? "a --load-model model" : "\(reasons.count) --load-model models") could not be loaded at start: "
+                + reasons.joined(separator: "; ") + ". Fix the model (or drop its --load-model) and start again.")
         }
         state.setReady(true)
         let line = "flexeg serve: ready (" + (failed.isEmpty ? "all \(names.count) start-up models loaded" : "failed to load \(failed.joined(separator: ", "))") + ")\n"

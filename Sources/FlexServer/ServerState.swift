@@ -1,3 +1,4 @@
+import FlexJSON
 import Foundation
 import Logging
 import Synchronization
@@ -56,7 +57,7 @@ final class ServerState: Sendable {
     /// The repository index, with FlexEG's `neuron_cores` on loaded models.
     func repositoryIndex(readyOnly: Bool) -> JSONValue {
         .array(manager.index(readyOnly: readyOnly).map { entry in
-            var members: [(String, JSONValue)] = [("name", .string(entry.name))]
+            var members: [(key: String, value: JSONValue)] = [("name", .string(entry.name))]
             if let version = entry.version { members.append(("version", .string(String(version)))) }
             members.append(("state", .string(entry.state.rawValue)))
             members.append(("reason", .string(entry.reason)))
@@ -160,12 +161,12 @@ final class ServerState: Sendable {
         var override: ModelConfig?
         if !body.isEmpty {
             let json: JSONValue
-            do { json = try JSONValue.parse(body) } catch { throw .invalid("malformed JSON in the load request: \(error.message)") }
+            do { json = try JSONValue.parse(body, maximumDepth: JSONLimits.depth) } catch { throw .invalid("malformed JSON in the load request: \(error)") }
             guard json.isObject else { throw .invalid("the load request must be a JSON object") }
-            for (key, value) in json["parameters"].map({ parameters -> [(String, JSONValue)] in
-                if case .object(let members) = parameters { return members }
-                return []
-            }) ?? [] {
+            var parameters: [(key: String, value: JSONValue)] = []
+            if case .object(let members)? = json["parameters"] { parameters = members }
+            for member in parameters {
+                let key = member.key, value = member.value
                 if key == "config" {
                     guard let text = value.string else { throw .invalid("the load parameter \"config\" must be a string holding the model config as JSON") }
                     override = try ModelConfig(ConfigNode.parseJSON(Array(text.utf8), what: "the load request's config"), what: "the load request's config")
@@ -181,7 +182,7 @@ final class ServerState: Sendable {
     func unload(_ name: String, body: [UInt8]) async throws(ServerError) {
         try checkExplicit("unload")
         if !body.isEmpty {
-            do { _ = try JSONValue.parse(body) } catch { throw .invalid("malformed JSON in the unload request: \(error.message)") }
+            do { _ = try JSONValue.parse(body, maximumDepth: JSONLimits.depth) } catch { throw .invalid("malformed JSON in the unload request: \(error)") }
         }
         try await manager.unload(name)
     }

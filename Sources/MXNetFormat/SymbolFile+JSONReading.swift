@@ -1,3 +1,5 @@
+import FlexJSON
+
 extension SymbolFile {
     /// Reads `PREFIX-symbol.json`.
     public init(contentsOf path: String) throws(MXNetFormatError) {

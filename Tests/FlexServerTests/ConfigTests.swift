@@ -1,4 +1,5 @@
 @testable import FlexServer
+import FlexJSON
 import FlexTestSupport
 import Foundation
 import Testing
@@ -77,9 +78,13 @@ struct ConfigTests {
             _ = try JSONValue.parse(Array(#"{"a": [1, 2,]}"#.utf8))
             Issue.record("a trailing comma parsed")
         } catch {
-            #expect(error.message == "unexpected character ']' (expected a value) at byte 12", "\(error.message)")
+            #expect(error.offset == 12, "\(error)")
+            #expect("\(error)" == "unexpected ']', expected a value at byte 12 (line 1, column 13)", "\(error)")
         }
-        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Array(String(repeating: "[", count: 100).utf8)) }
+        // The server's depth limit: 64 levels parse, 65 are refused (whatever the closing brackets).
+        let nested = { (depth: Int) in Array((String(repeating: "[", count: depth) + String(repeating: "]", count: depth)).utf8) }
+        #expect(try JSONValue.parse(nested(JSONLimits.depth), maximumDepth: JSONLimits.depth).array != nil)
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(nested(JSONLimits.depth + 1), maximumDepth: JSONLimits.depth) }
     }
 
     @Test func repositoryConfinesModelNames() throws {

@@ -238,3 +238,26 @@ struct ShutdownTests {
         #expect(second.stop() == 0)
     }
 }
+
+/// A load of a name that is not in the repository answers 404 and leaves nothing behind: the name
+/// stays 404 (not 503 UNAVAILABLE) and is not listed in the index (found by schemathesis).
+@Suite(.serialized)
+struct UnknownModelTests {
+    @Test func aFailedLoadOfAnUnknownNameLeavesNoRecord() async throws {
+        let repository = try DemoRepository()
+        let server = try ServerProcess(arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge",
+                                                   "--model-control-mode", "explicit"])
+        defer { server.stop() }
+        let load = try await server.post("v2/repository/models/Nope/load")
+        #expect(load.status == 404, "\(load.text)")
+        #expect(load.error?.contains("not in the model repository") == true, "\(load.text)")
+        for path in ["v2/models/Nope", "v2/models/Nope/config", "v2/models/Nope/stats"] {
+            #expect(try await server.get(path).status == 404, "\(path)")
+        }
+        #expect(try await server.get("v2/models/Nope/ready").status == 400)  // not ready, as Triton answers
+        #expect(try await server.post("v2/models/Nope/infer", json: "{}").status == 404)
+        let index = try await server.post("v2/repository/index", json: "{}").json as? [[String: Any]]
+        #expect(index?.map { $0["name"] as? String } == ["A", "B", "C", "D"])
+        #expect(server.stop() == 0)
+    }
+}

@@ -1,3 +1,4 @@
+import FlexJSON
 import Foundation
 import GRPCCore
 import Logging
@@ -117,7 +118,7 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
 
     func repositoryModelLoad(request: Inference_RepositoryModelLoadRequest, context: ServerContext) async throws -> Inference_RepositoryModelLoadResponse {
         // The same body the REST API takes: {"parameters": {"config": "<JSON>"}}.
-        var parameters: [(String, JSONValue)] = []
+        var parameters: [(key: String, value: JSONValue)] = []
         for (key, value) in request.parameters.sorted(by: { $0.key < $1.key }) {
             switch value.parameterChoice {
             case .stringParam(let text): parameters.append((key, .string(text)))

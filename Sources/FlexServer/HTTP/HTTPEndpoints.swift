@@ -1,3 +1,4 @@
+import FlexJSON
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -67,9 +68,9 @@ struct HTTPEndpoints: Sendable {
                 var readyOnly = false
                 if !body.isEmpty {
                     let json: JSONValue
-                    do { json = try JSONValue.parse(body) } catch let error as JSONValue.ParseError { throw ServerError.invalid("malformed JSON in the repository index request: \(error.message)") }
+                    do { json = try JSONValue.parse(body, maximumDepth: JSONLimits.depth) } catch let error as JSONSyntaxError { throw ServerError.invalid("malformed JSON in the repository index request: \(error)") }
                     if let ready = json["ready"] {
-                        guard let flag = ready.bool else { throw ServerError.invalid("\"ready\" must be true or false, not \(ready.kind)") }
+                        guard let flag = ready.bool else { throw ServerError.invalid("\"ready\" must be true or false, not \(ready.kindDescription)") }
                         readyOnly = flag
                     }
                 }

@@ -1,3 +1,5 @@
+import FlexJSON
+
 /// An inference request after decoding: inputs checked against the model (names, datatypes, shapes,
 /// element and byte counts), the outputs asked for, and how each output is to be returned.
 struct DecodedInference: Sendable {
@@ -42,15 +44,15 @@ enum InferenceCodec {
             throw .invalid("Inference-Header-Content-Length is \(jsonLength) but the body has only \(body.count) bytes")
         }
         let json: JSONValue
-        do { json = try JSONValue.parse(body[0..<jsonLength]) } catch {
-            throw .invalid("malformed JSON in the inference request: \(error.message)")
+        do { json = try JSONValue.parse(body[0..<jsonLength], maximumDepth: JSONLimits.depth) } catch {
+            throw .invalid("malformed JSON in the inference request: \(error)")
         }
-        guard json.isObject else { throw .invalid("the inference request must be a JSON object, not \(json.kind)") }
+        guard json.isObject else { throw .invalid("the inference request must be a JSON object, not \(json.kindDescription)") }
         var binary = body[jsonLength...]
 
         var id: String?
         if let value = json["id"] {
-            guard let text = value.string else { throw .invalid("the request's \"id\" must be a string, not \(value.kind)") }
+            guard let text = value.string else { throw .invalid("the request's \"id\" must be a string, not \(value.kindDescription)") }
             id = text
         }
         let binaryByDefault = try boolParameter(json["parameters"], "binary_data_output", what: "the request") ?? false
@@ -60,7 +62,7 @@ enum InferenceCodec {
         }
         var inputs: [TensorData] = []
         for (index, item) in inputList.enumerated() {
-            guard item.isObject else { throw .invalid("inputs[\(index)] must be an object, not \(item.kind)") }
+            guard item.isObject else { throw .invalid("inputs[\(index)] must be an object, not \(item.kindDescription)") }
             guard let name = item["name"]?.string else { throw .invalid("inputs[\(index)] needs a \"name\" string") }
             guard !inputs.contains(where: { $0.name == name }) else { throw .invalid("input '\(name)' is given twice") }
             guard let typeName = item["datatype"]?.string else { throw .invalid("input '\(name)' needs a \"datatype\" string (\(TensorDataType.validNames))") }
@@ -193,7 +195,7 @@ enum InferenceCodec {
 
     private static func boolParameter(_ parameters: JSONValue?, _ key: String, what: String) throws(ServerError) -> Bool? {
         guard let value = parameters?[key] else { return nil }
-        guard let flag = value.bool else { throw .invalid("\(what): parameter \(key) must be true or false, not \(value.kind)") }
+        guard let flag = value.bool else { throw .invalid("\(what): parameter \(key) must be true or false, not \(value.kindDescription)") }
         return flag
     }
 

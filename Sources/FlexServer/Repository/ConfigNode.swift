@@ -1,3 +1,4 @@
+import FlexJSON
 import Foundation
 
 /// A model config read from either of Triton's two spellings, before its fields are interpreted:
@@ -47,8 +48,8 @@ indirect enum ConfigNode: Sendable, Equatable {
     /// From JSON text. Numbers and booleans become their text; `null` members are dropped.
     static func parseJSON(_ bytes: some Collection<UInt8>, what: String) throws(ServerError) -> ConfigNode {
         let value: JSONValue
-        do { value = try JSONValue.parse(bytes) } catch {
-            throw .invalid("\(what) is not valid JSON: \(error.message)")
+        do { value = try JSONValue.parse(bytes, maximumDepth: JSONLimits.depth) } catch {
+            throw .invalid("\(what) is not valid JSON: \(error)")
         }
         guard case .object = value else { throw .invalid("\(what) must be a JSON object") }
         return fromJSON(value)

@@ -1,3 +1,5 @@
+import FlexJSON
+
 /// The part of Triton's `ModelConfig` FlexEG uses, read from `config.pbtxt` / `config.json` or the
 /// load API's `config` override. Absent fields are nil; `completed(with:)` fills them from the model
 /// (Triton's auto-complete), and `json` is what `GET …/config` returns.
@@ -141,14 +143,14 @@ public struct ModelConfig: Sendable, Equatable {
 
     /// Triton's JSON form (`GET v2/models/{name}/config`).
     var json: JSONValue {
-        var members: [(String, JSONValue)] = []
+        var members: [(key: String, value: JSONValue)] = []
         if let name { members.append(("name", .string(name))) }
         if let platform { members.append(("platform", .string(platform))) }
         if let backend { members.append(("backend", .string(backend))) }
         members.append(("max_batch_size", .int(maxBatchSize ?? 0)))
         func tensors(_ list: [TensorConfig]?) -> JSONValue {
             .array((list ?? []).map { tensor in
-                var fields: [(String, JSONValue)] = [("name", .string(tensor.name))]
+                var fields: [(key: String, value: JSONValue)] = [("name", .string(tensor.name))]
                 if let type = tensor.dataType { fields.append(("data_type", .string(type.configName))) }
                 if let dims = tensor.dims { fields.append(("dims", .array(dims.map { .int($0) }))) }
                 return .object(fields)

@@ -150,6 +150,9 @@ final class ModelManager: Sendable {
     }
 
     private func loadBlocking(_ name: String, override: ModelConfig?) throws(ServerError) {
+        // A name neither loaded nor in the repository is 404 and leaves no record: a record would
+        // list it in the index and answer later requests for it with 503 UNAVAILABLE.
+        _ = try repositoryOrLoaded(name)
         let clock = ContinuousClock()
         let started = clock.now
         let previous = records.withLock { table -> Record? in

@@ -49,9 +49,14 @@ final class ServerProcess: @unchecked Sendable {
         }
         guard let http, process.isRunning else {
             let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            let exited = !process.isRunning
             if process.isRunning { process.terminate() }
-            throw ServerStartFailure(description: "flexeg " + (process.arguments ?? []).joined(separator: " ")
-                + " did not become ready within \(timeout) s: " + stderr)
+            process.waitUntilExit()
+            throw ServerStartFailure(
+                description: "flexeg " + (process.arguments ?? []).joined(separator: " ") + " did not become ready within \(timeout) s: " + stderr,
+                exitStatus: exited ? process.terminationStatus : nil,
+                stdout: (try? String(contentsOfFile: output, encoding: .utf8)) ?? "",
+                stderr: stderr)
         }
         httpPort = http
         metricsPort = metrics ?? 0
@@ -139,6 +144,11 @@ final class ServerProcess: @unchecked Sendable {
 
 struct ServerStartFailure: Error, CustomStringConvertible {
     var description: String
+    /// The server's exit status when it exited by itself before becoming ready (nil: it was still
+    /// running at the deadline, and was stopped).
+    var exitStatus: Int32?
+    var stdout: String
+    var stderr: String
 }
 
 /// A temporary Triton-layout repository holding the seed's four demo models (`Sources/flexeg/

@@ -1,52 +1,43 @@
-/// A parsed JSON document, keeping what MXNet's symbol files need and Foundation's
-/// `JSONSerialization` loses: numbers as their source text, booleans distinct from numbers, and object
-/// keys in file order.
-indirect enum JSONValue {
-    case string(String)
-    /// The number exactly as written (`3`, `-0.5`, `1e-05`).
-    case number(String)
-    case bool(Bool)
-    case null
-    case array([JSONValue])
-    case object([(key: String, value: JSONValue)])
-
-    /// A short name for error messages: "a string", "an array", ...
-    var kindDescription: String {
-        switch self {
-        case .string: "a string"
-        case .number: "a number"
-        case .bool: "a boolean"
-        case .null: "null"
-        case .array: "an array"
-        case .object: "an object"
-        }
+extension JSONValue {
+    /// Parses UTF-8 JSON text (RFC 8259; a leading byte-order mark is skipped), nested at most
+    /// `maximumDepth` arrays and objects deep, so hostile input cannot exhaust the stack.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maximumDepth: Int = 512) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
+        return try parser.document()
     }
 
-    /// Parses UTF-8 JSON text (RFC 8259; a leading byte-order mark is skipped).
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
-        return try parser.document()
+    /// Parses UTF-8 JSON text held in any byte collection (copied once into contiguous storage).
+    public static func parse(_ bytes: some Collection<UInt8>, maximumDepth: Int = 512) throws(JSONSyntaxError) -> JSONValue {
+        let contiguous = Array(bytes)
+        let result = contiguous.withUnsafeBytes { raw in
+            Result { () throws(JSONSyntaxError) in try parse(raw, maximumDepth: maximumDepth) }
+        }
+        return try result.get()
     }
 }
 
 /// Malformed JSON: what was expected and where (byte offset, line and column, all from the start).
-struct JSONSyntaxError: Error {
-    var offset: Int
-    var line: Int
-    var column: Int
-    var message: String
+public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
+    public var offset: Int
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    /// `message at byte N (line L, column C)`.
+    public var description: String { "\(message) at byte \(offset) (line \(line), column \(column))" }
 }
 
-/// A recursive-descent parser over raw bytes with a nesting limit, so hostile input cannot exhaust the
-/// stack.
+/// A recursive-descent parser over raw bytes with a nesting limit. Owned by one `JSONValue.parse` call.
 private struct JSONParser {
-    static let maximumDepth = 512
-
     let bytes: UnsafeRawBufferPointer
+    let maximumDepth: Int
     var position = 0
     var depth = 0
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer, maximumDepth: Int) {
+        self.bytes = bytes
+        self.maximumDepth = maximumDepth
+    }
 
     mutating func document() throws(JSONSyntaxError) -> JSONValue {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
@@ -72,7 +63,7 @@ private struct JSONParser {
     }
 
     private mutating func nested(_ body: (inout JSONParser) throws(JSONSyntaxError) -> JSONValue) throws(JSONSyntaxError) -> JSONValue {
-        guard depth < Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
+        guard depth < maximumDepth else { throw error("nesting deeper than \(maximumDepth) levels") }
         depth += 1
         defer { depth -= 1 }
         return try body(&self)
