@@ -30,6 +30,8 @@ RUNNERS = os.path.join(HERE, "runners")
 MX_PY = os.path.join(REPO, ".venv-mxnet", "bin", "python")
 ORT_PY = os.path.join(REPO, ".venv-ort", "bin", "python")
 COMPETITORS = ("mxnet", "ort", "flexeg")
+IMAGE_MODELS = ("resnet50_v1", "mobilenetv2_1.0")
+EXPORTED_MODELS = ("bert_base", "ssd_512_resnet50_v1_voc", "yolo3_darknet53_voc")  # batch 1 only
 LABEL = {"mxnet": "MXNet", "ort": "ORT", "flexeg": "FlexEG"}
 
 
@@ -102,25 +104,54 @@ def locate_flexeg(path, build):
 # ---------------------------------------------------------------- one cell
 
 def paths(model, batch):
+    """(checkpoint prefix, ONNX file, [(input name, .npy)]). The image classifiers share
+    .models/input_b<B>.npy as `data`; the models prepare_models.py exports itself (BERT, the
+    detectors; batch 1) keep theirs as .models/<model>/in_b1_<name>.npy, in the symbol's order."""
     prefix = os.path.join(MODELS_DIR, model, model)
-    return prefix, "%s_b%d.onnx" % (prefix, batch), os.path.join(MODELS_DIR, "input_b%d.npy" % batch)
+    onnx = "%s_b%d.onnx" % (prefix, batch)
+    if model in IMAGE_MODELS:
+        return prefix, onnx, [("data", os.path.join(MODELS_DIR, "input_b%d.npy" % batch))]
+    symbol = os.path.join(MODELS_DIR, model, model + "-symbol.json")
+    names = [n["name"] for n in json.load(open(symbol))["nodes"] if n["op"] == "null"
+             and n["name"].startswith("data")] if os.path.exists(symbol) else ["data"]
+    return prefix, onnx, [(n, os.path.join(MODELS_DIR, model, "in_b%d_%s.npy" % (batch, n))) for n in names]
+
+
+def input_args(inputs):
+    """`NAME=FILE.npy` for each input: the runners' positional arguments."""
+    return ["%s=%s" % kv for kv in inputs]
+
+
+def flexeg_input_args(inputs):
+    return [a for kv in inputs for a in ("--input", "%s=%s" % kv)]
+
+
+def onnx_failure(onnx):
+    """Why there is no ONNX model (prepare_models.py's .failed note), or None."""
+    if os.path.exists(onnx) or not os.path.exists(onnx + ".failed"):
+        return None
+    return "no ONNX model: " + open(onnx + ".failed").read().strip()
 
 
 def check_cell(model, batch, threads, flexeg, tmp):
     """Agreement with MXNet's output and which kernels ran; errors are recorded, not raised."""
-    prefix, onnx, inp = paths(model, batch)
+    prefix, onnx, inputs = paths(model, batch)
     env = competitor_env(threads)
     ref = os.path.join(tmp, "ref_%s_b%d.npy" % (model, batch))
     out = {}
     try:
         out["mxnet"] = last_json(run(pinned(threads, [MX_PY, os.path.join(RUNNERS, "mxnet_runner.py"),
-                                                      prefix, inp, "--check", "--save-output", ref]),
+                                                      prefix] + input_args(inputs) +
+                                                     ["--check", "--save-output", ref]),
                                      env, timeout=600))
     except Failed as e:
         return {"error": "MXNet: %s" % e}
     try:
-        out["ort"] = last_json(run(pinned(threads, [ORT_PY, os.path.join(RUNNERS, "ort_runner.py"), onnx, inp,
-                                                    "--threads", str(threads), "--check", "--reference", ref]),
+        if onnx_failure(onnx):
+            raise Failed(onnx_failure(onnx))
+        out["ort"] = last_json(run(pinned(threads, [ORT_PY, os.path.join(RUNNERS, "ort_runner.py"), onnx] +
+                                          input_args(inputs) + ["--threads", str(threads), "--check",
+                                                                "--reference", ref]),
                                    env, timeout=600))
     except Failed as e:
         out["ort"] = {"error": str(e)}
@@ -128,8 +159,9 @@ def check_cell(model, batch, threads, flexeg, tmp):
         try:
             # The compiled model on NeuronCores, as timed: one untimed inference after a one-request run.
             outdir = os.path.join(tmp, "flexeg_%s_b%d" % (model, batch))
-            run(pinned(threads, [flexeg, "bench", prefix, "--input", "data=" + inp, "--cores", str(threads),
-                                 "--iterations", "1", "--warmup", "0", "--output-dir", outdir]), env, timeout=1800)
+            run(pinned(threads, [flexeg, "bench", prefix] + flexeg_input_args(inputs) +
+                       ["--cores", str(threads), "--iterations", "1", "--warmup", "0", "--output-dir", outdir]),
+                env, timeout=1800)
             out["flexeg"] = last_json(run([ORT_PY, os.path.join(RUNNERS, "common.py"), "diff",
                                            os.path.join(outdir, "out_0.npy"), ref], env, timeout=120))
         except Failed as e:
@@ -138,15 +170,18 @@ def check_cell(model, batch, threads, flexeg, tmp):
 
 
 def time_once(name, model, batch, threads, args, flexeg):
-    prefix, onnx, inp = paths(model, batch)
+    prefix, onnx, inputs = paths(model, batch)
     timing = ["--duration", str(args.duration), "--warmup", str(args.warmup)]
     if name == "mxnet":
-        cmd = [MX_PY, os.path.join(RUNNERS, "mxnet_runner.py"), prefix, inp] + timing
+        cmd = [MX_PY, os.path.join(RUNNERS, "mxnet_runner.py"), prefix] + input_args(inputs) + timing
     elif name == "ort":
-        cmd = [ORT_PY, os.path.join(RUNNERS, "ort_runner.py"), onnx, inp, "--threads", str(threads)] + timing
+        if onnx_failure(onnx):
+            return {"error": onnx_failure(onnx)}
+        cmd = [ORT_PY, os.path.join(RUNNERS, "ort_runner.py"), onnx] + input_args(inputs) + \
+            ["--threads", str(threads)] + timing
     else:
-        cmd = [flexeg, "bench", prefix, "--input", "data=%d,3,224,224" % batch, "--cores", str(threads),
-               "--copies", "1", "--duration", str(args.duration), "--json"]
+        cmd = [flexeg, "bench", prefix] + flexeg_input_args(inputs) + \
+            ["--cores", str(threads), "--copies", "1", "--duration", str(args.duration), "--json"]
     return last_json(run(pinned(threads, cmd), competitor_env(threads),
                          timeout=args.duration + args.warmup + 600))
 
@@ -273,7 +308,7 @@ def markdown(env, results, args):
         seen.add(key)
         c = r["check"]
         L.append("- %s b%d — MXNet oneDNN: %s" % (r["model"], r["batch"], fmt_counts(
-            c["mxnet"].get("primitives", {}), {"convolution", "inner_product", "pooling", "pooling_v2", "eltwise"})))
+            c["mxnet"].get("primitives", {}), {"convolution", "inner_product", "pooling", "pooling_v2", "eltwise", "matmul", "softmax", "layer_normalization"})))
         if "kernels" in c.get("ort", {}):
             L.append("  — ORT (%s): %s" % (", ".join(c["ort"]["providers"]), fmt_counts(c["ort"]["kernels"])))
     errors = [(r["model"], r["batch"], r["threads"], k, v["error"]) for r in results
@@ -291,7 +326,7 @@ def markdown(env, results, args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["resnet50_v1", "mobilenetv2_1.0"])
+    ap.add_argument("--models", nargs="+", default=list(IMAGE_MODELS), choices=IMAGE_MODELS + EXPORTED_MODELS)
     ap.add_argument("--batches", nargs="+", type=int, default=[1, 8], choices=[1, 8])
     ap.add_argument("--threads", nargs="+", type=int, default=[1], help="thread counts T to compare")
     ap.add_argument("--rounds", type=int, default=3)
@@ -305,11 +340,12 @@ def main():
     for py, fix in ((MX_PY, "bash Benchmarks/setup.sh"), (ORT_PY, "bash Benchmarks/setup.sh")):
         if not os.path.exists(py):
             sys.exit("missing %s: run `%s`" % (py, fix))
-    for m in args.models:
-        for b in args.batches:
-            for p in paths(m, b):
-                if not os.path.exists(p if p.endswith((".onnx", ".npy")) else p + "-0000.params"):
-                    sys.exit("missing %s: run `.venv-mxnet/bin/python Benchmarks/prepare_models.py`" % p)
+    cells = [(m, b) for m in args.models for b in args.batches if m in IMAGE_MODELS or b == 1]
+    for m, b in cells:
+        prefix, onnx, inputs = paths(m, b)
+        for p in [prefix + "-0000.params", onnx] + [f for _, f in inputs]:
+            if not os.path.exists(p) and not (p == onnx and onnx_failure(onnx)):
+                sys.exit("missing %s: run `.venv-mxnet/bin/python Benchmarks/prepare_models.py`" % p)
     if max(args.threads) > os.cpu_count():
         sys.exit("--threads %d exceeds the %d CPUs" % (max(args.threads), os.cpu_count()))
 
@@ -318,28 +354,27 @@ def main():
     print("FlexEG: %s" % env["flexeg"], file=sys.stderr)
     results = []
     with tempfile.TemporaryDirectory(prefix="flexeg-bench-") as tmp:
-        for model in args.models:
-            for batch in args.batches:
-                for threads in args.threads:
-                    tag = "%s b%d t%d" % (model, batch, threads)
-                    print("%s: check" % tag, file=sys.stderr, flush=True)
-                    check = check_cell(model, batch, threads, flexeg, tmp)
-                    rounds = {c: [] for c in COMPETITORS}
-                    for i in range(args.rounds):
-                        for c in COMPETITORS:
-                            if c == "flexeg" and not flexeg:
-                                continue
-                            try:
-                                res = time_once(c, model, batch, threads, args, flexeg)
-                            except Failed as e:
-                                res = {"error": str(e)}
-                            rounds[c].append(res)
-                            print("%s round %d %-6s %s" % (tag, i + 1, c, "%.2f inf/s" % res["throughput"]
-                                                           if "throughput" in res else res["error"]),
-                                  file=sys.stderr, flush=True)
-                    results.append({"model": model, "batch": batch, "threads": threads, "check": check,
-                                    "flexeg_available": bool(flexeg), "rounds": rounds,
-                                    "summary": {c: summarize(rounds[c]) for c in COMPETITORS}})
+        for model, batch in cells:
+            for threads in args.threads:
+                tag = "%s b%d t%d" % (model, batch, threads)
+                print("%s: check" % tag, file=sys.stderr, flush=True)
+                check = check_cell(model, batch, threads, flexeg, tmp)
+                rounds = {c: [] for c in COMPETITORS}
+                for i in range(args.rounds):
+                    for c in COMPETITORS:
+                        if c == "flexeg" and not flexeg:
+                            continue
+                        try:
+                            res = time_once(c, model, batch, threads, args, flexeg)
+                        except Failed as e:
+                            res = {"error": str(e)}
+                        rounds[c].append(res)
+                        print("%s round %d %-6s %s" % (tag, i + 1, c, "%.2f inf/s" % res["throughput"]
+                                                       if "throughput" in res else res["error"]),
+                              file=sys.stderr, flush=True)
+                results.append({"model": model, "batch": batch, "threads": threads, "check": check,
+                                "flexeg_available": bool(flexeg), "rounds": rounds,
+                                "summary": {c: summarize(rounds[c]) for c in COMPETITORS}})
     env["load_avg_end"] = os.getloadavg()
     print(markdown(env, results, args))
     if args.json:

@@ -9,7 +9,19 @@ For each model (resnet50_v1, mobilenetv2_1.0; 224x224 input "data"):
       are then removed from the graph inputs, otherwise ONNX Runtime treats weights as
       overridable inputs and cannot constant-fold BatchNorm into the convolutions
 .models/input_b<B>.npy: one fixed random input (float32, N(0, 1), seed 1000 + B), shared by
-every competitor and model.
+every competitor and image-classification model.
+
+Exported here directly from their model zoos (random weights, nothing downloaded), batch 1 only:
+  bert_base: GluonNLP 0.10.0 BERTModel at BERT-base size (12 layers, 768 units, 12 heads, FFN 3072,
+      vocabulary 30522, pooler; no decoder or classifier), hybridized and exported like the
+      gluonnlp_bert_tiny fixture. Inputs, layout NT, float32 as MXNet takes them: data0 token ids
+      [1, 128], data1 token types [1, 128], data2 valid_length [1] (= 100, so the mask matters):
+      .models/bert_base/in_b1_<name>.npy
+  ssd_512_resnet50_v1_voc (data [1, 3, 512, 512]) and yolo3_darknet53_voc (data [1, 3, 416, 416]):
+      gluoncv 0.10.5 model_zoo.get_model(pretrained=False, pretrained_base=False), initialized
+      (seed 12), hybridized, exported; input .models/<model>/in_b1_data.npy (N(0, 1)).
+  Each gets <model>_b1.onnx from mx.onnx.export_model when MXNet's exporter handles the graph;
+  when it does not, the reason is written to <model>_b1.onnx.failed (compare.py reports it).
 
     .venv-mxnet/bin/python Benchmarks/prepare_models.py [--force]
 """
@@ -26,6 +38,8 @@ REPO = os.path.dirname(HERE)
 MODELS_DIR = os.path.join(HERE, ".models")
 MODELS = ("resnet50_v1", "mobilenetv2_1.0")
 BATCHES = (1, 8)
+BERT_SEQ, BERT_VALID = 128, 100
+DETECTORS = {"ssd_512_resnet50_v1_voc": 512, "yolo3_darknet53_voc": 416}
 
 
 def write_checkpoint(name, out_dir):
@@ -34,11 +48,13 @@ def write_checkpoint(name, out_dir):
                     "--full-model", name, "--out", out_dir], check=True)
 
 
-def export_onnx(prefix, batch, path):
+def export_onnx(prefix, batch, path, in_shapes=None):
+    """in_shapes: the symbol's inputs' shapes in its argument order (default one image batch)."""
     import mxnet as mx
     import onnx
+    in_shapes = in_shapes or [(batch, 3, 224, 224)]
     mx.onnx.export_model(prefix + "-symbol.json", prefix + "-0000.params",
-                         in_shapes=[(batch, 3, 224, 224)], in_types=[np.float32],
+                         in_shapes=in_shapes, in_types=[np.float32] * len(in_shapes),
                          onnx_file_path=path)
     model = onnx.load(path)
     weights = {init.name for init in model.graph.initializer}
@@ -50,9 +66,67 @@ def export_onnx(prefix, batch, path):
     return [i.name for i in kept]
 
 
+def export_gluon(net, inputs, prefix):
+    """Runs `net` once on `inputs` (name -> array, in the symbol's input order), exports
+    PREFIX-symbol.json / PREFIX-0000.params and writes the inputs as <dir>/in_b1_<name>.npy."""
+    import mxnet as mx
+    net.hybridize(static_alloc=True)
+    net(*[mx.nd.array(v) for v in inputs.values()])
+    os.makedirs(os.path.dirname(prefix), exist_ok=True)
+    net.export(prefix, epoch=0)
+    for name, v in inputs.items():
+        np.save(os.path.join(os.path.dirname(prefix), "in_b1_%s.npy" % name), v)
+
+
+def write_bert_base(prefix):
+    import mxnet as mx
+    from gluonnlp.model.bert import BERTModel, BERTEncoder
+    mx.random.seed(12)
+    encoder = BERTEncoder(num_layers=12, units=768, hidden_size=3072, max_length=512, num_heads=12,
+                          dropout=0.0)
+    net = BERTModel(encoder, vocab_size=30522, token_type_vocab_size=2, units=768, embed_size=768,
+                    use_pooler=True, use_decoder=False, use_classifier=False)
+    net.initialize(mx.init.Normal(0.02))
+    r = np.random.RandomState(13)
+    inputs = {"data0": r.randint(0, 30522, size=(1, BERT_SEQ)).astype(np.float32),
+              "data1": r.randint(0, 2, size=(1, BERT_SEQ)).astype(np.float32),
+              "data2": np.array([BERT_VALID], dtype=np.float32)}
+    export_gluon(net, inputs, prefix)
+
+
+def write_detector(name, size, prefix):
+    import mxnet as mx
+    import gluoncv
+    mx.random.seed(12)
+    net = gluoncv.model_zoo.get_model(name, pretrained=False, pretrained_base=False)
+    # Xavier for weights; BatchNorm at identity (gluoncv leaves some gammas to the global init).
+    for pname, param in net.collect_params().items():
+        param.initialize(init=mx.init.One() if pname.endswith(("gamma", "running_var", "moving_var")) else
+                         mx.init.Zero() if pname.endswith(("beta", "bias", "running_mean", "moving_mean")) else
+                         mx.init.Xavier())
+    x = np.random.RandomState(14).normal(size=(1, 3, size, size)).astype(np.float32)
+    export_gluon(net, {"data": x}, prefix)
+
+
+def export_or_explain(prefix, path, in_shapes):
+    """The ONNX export, or <path>.failed with MXNet's exporter's error when it cannot."""
+    failed = path + ".failed"
+    try:
+        inputs = export_onnx(prefix, 1, path, in_shapes)
+    except Exception as e:  # the exporter raises bare AttributeError/NotImplementedError/...
+        with open(failed, "w") as f:
+            f.write("mx.onnx.export_model: %s: %s\n" % (type(e).__name__, e))
+        print("ONNX export of %s failed: %s: %s" % (prefix, type(e).__name__, e))
+        return
+    if os.path.exists(failed):
+        os.remove(failed)
+    print("wrote %s (inputs %s)" % (path, inputs))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--force", action="store_true", help="rewrite everything")
+    ap.add_argument("--only", nargs="+", help="only these of bert_base and the detectors")
     args = ap.parse_args()
     os.makedirs(MODELS_DIR, exist_ok=True)
 
@@ -63,7 +137,7 @@ def main():
             np.save(path, x)
             print("wrote", path)
 
-    for name in MODELS:
+    for name in ([] if args.only else MODELS):
         out_dir = os.path.join(MODELS_DIR, name)
         prefix = os.path.join(out_dir, name)
         if args.force or not os.path.exists(prefix + "-0000.params"):
@@ -76,6 +150,24 @@ def main():
                 t = time.time()
                 inputs = export_onnx(prefix, b, path)
                 print("wrote %s (inputs %s, %.1fs)" % (path, inputs, time.time() - t))
+
+    exported = [("bert_base", write_bert_base)]
+    exported += [(n, lambda prefix, n=n, s=s: write_detector(n, s, prefix)) for n, s in DETECTORS.items()]
+    for name, write in exported:
+        if args.only and name not in args.only:
+            continue
+        prefix = os.path.join(MODELS_DIR, name, name)
+        path = prefix + "_b1.onnx"
+        if args.force or not os.path.exists(prefix + "-0000.params"):
+            t = time.time()
+            write(prefix)
+            print("wrote %s checkpoint (%.1fs)" % (name, time.time() - t))
+        if args.force or not (os.path.exists(path) or os.path.exists(path + ".failed")):
+            import mxnet as mx
+            sym = mx.sym.load(prefix + "-symbol.json")
+            data = [a for a in sym.list_arguments() if a.startswith("data")]
+            shapes = [np.load(os.path.join(MODELS_DIR, name, "in_b1_%s.npy" % d)).shape for d in data]
+            export_or_explain(prefix, path, shapes)
 
 
 if __name__ == "__main__":

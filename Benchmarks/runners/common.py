@@ -22,6 +22,16 @@ def max_rel_diff(out, reference):
     return float(np.max(np.abs(out - reference)) / max(np.max(np.abs(reference)), 1e-30))
 
 
+def load_inputs(specs):
+    """{name: array} from `NAME=FILE.npy` specs (a bare FILE.npy is the input `data`), in the
+    given order; the first input's leading dimension is the batch."""
+    inputs = {}
+    for spec in specs:
+        name, _, path = spec.rpartition("=")
+        inputs[name or "data"] = np.load(path)
+    return inputs
+
+
 def percentile_ms(times_s, q):
     return float(np.percentile(np.asarray(times_s) * 1e3, q))
 

@@ -3,8 +3,8 @@ inference on the CPU, i.e. oneDNN (MKLDNN) kernels with the MKLDNN subgraph back
 Convolution+BatchNorm+ReLU at bind time. Threads come from the environment that compare.py sets:
 OMP_NUM_THREADS=T, MXNET_CPU_WORKER_NTHREADS=1 (one engine worker; each op uses T OpenMP threads).
 
-    mxnet_runner.py PREFIX INPUT.npy --duration 3 [--warmup 1]   -> one JSON line
-    mxnet_runner.py PREFIX INPUT.npy --check --save-output REF.npy
+    mxnet_runner.py PREFIX [NAME=]INPUT.npy... --duration 3 [--warmup 1]   -> one JSON line
+    mxnet_runner.py PREFIX [NAME=]INPUT.npy... --check --save-output REF.npy
         one forward; writes output 0 (the reference every competitor is compared with) and lists
         the oneDNN primitives that ran (kind:implementation -> count, from DNNL_VERBOSE)
 """
@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import emit, os_threads, timed_loop  # noqa: E402
+from common import emit, load_inputs, os_threads, timed_loop  # noqa: E402
 
 
 def onednn_primitives(run):
@@ -44,7 +44,7 @@ def onednn_primitives(run):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("prefix")
-    ap.add_argument("input")
+    ap.add_argument("inputs", nargs="+", help="NAME=FILE.npy per model input (a bare FILE.npy is `data`)")
     ap.add_argument("--duration", type=float, default=3.0, help="timed seconds after warm-up")
     ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds")
     ap.add_argument("--check", action="store_true", help="one verbose forward instead of timing")
@@ -56,23 +56,24 @@ def main():
     import numpy as np
     import mxnet as mx
 
-    x = np.load(args.input)
+    feed = load_inputs(args.inputs)
+    batch = int(next(iter(feed.values())).shape[0])
     sym, arg_params, aux_params = mx.model.load_checkpoint(args.prefix, 0)
-    exe = sym.bind(mx.cpu(), args=dict(arg_params, data=mx.nd.array(x)), aux_states=aux_params,
-                   grad_req="null")
+    exe = sym.bind(mx.cpu(), args=dict(arg_params, **{k: mx.nd.array(v) for k, v in feed.items()}),
+                   aux_states=aux_params, grad_req="null")
 
     def call():
         exe.forward(is_train=False)
         exe.outputs[0].wait_to_read()
 
-    result = {"competitor": "mxnet", "version": mx.__version__, "batch": int(x.shape[0]),
+    result = {"competitor": "mxnet", "version": mx.__version__, "batch": batch,
               "onednn": mx.runtime.Features().is_enabled("MKLDNN"),
               "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
               "affinity": sorted(os.sched_getaffinity(0))}
     if args.check:
         result["primitives"] = onednn_primitives(call)
     else:
-        result.update(timed_loop(call, x.shape[0], args.duration, args.warmup))
+        result.update(timed_loop(call, batch, args.duration, args.warmup))
     if args.save_output:
         np.save(args.save_output, exe.outputs[0].asnumpy())
     result["os_threads"] = os_threads()

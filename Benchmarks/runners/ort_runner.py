@@ -1,8 +1,8 @@
 """ONNX Runtime competitor (run in .venv-ort): CPUExecutionProvider, all graph optimizations,
 sequential execution, intra-op threads T and one inter-op thread.
 
-    ort_runner.py MODEL.onnx INPUT.npy --threads T --duration 3 [--warmup 1]   -> one JSON line
-    ort_runner.py MODEL.onnx INPUT.npy --threads T --check --reference REF.npy
+    ort_runner.py MODEL.onnx [NAME=]INPUT.npy... --threads T --duration 3 [--warmup 1]   -> one JSON line
+    ort_runner.py MODEL.onnx [NAME=]INPUT.npy... --threads T --check --reference REF.npy
         one profiled run: its output's max relative difference from REF.npy, and the kernels
         that ran after ORT's graph fusions (op type -> count, and their execution providers)
 """
@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import emit, max_rel_diff, os_threads, timed_loop  # noqa: E402
+from common import emit, load_inputs, max_rel_diff, os_threads, timed_loop  # noqa: E402
 
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
@@ -48,7 +48,7 @@ def kernels_from_profile(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
-    ap.add_argument("input")
+    ap.add_argument("inputs", nargs="+", help="NAME=FILE.npy per model input (a bare FILE.npy is `data`)")
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads")
     ap.add_argument("--duration", type=float, default=3.0, help="timed seconds after warm-up")
     ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds")
@@ -56,21 +56,21 @@ def main():
     ap.add_argument("--reference", help="with --check: .npy to compare output 0 with")
     args = ap.parse_args()
 
-    x = np.load(args.input)
-    result = {"competitor": "onnxruntime", "version": ort.__version__, "batch": int(x.shape[0]),
+    feed = load_inputs(args.inputs)
+    batch = int(next(iter(feed.values())).shape[0])
+    result = {"competitor": "onnxruntime", "version": ort.__version__, "batch": batch,
               "intra_op_threads": args.threads, "affinity": sorted(os.sched_getaffinity(0))}
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             sess = session(args.model, args.threads, os.path.join(tmp, "ort"))
-            out = sess.run(None, {"data": x})[0]
+            out = sess.run(None, feed)[0]
             result["os_threads"] = os_threads()
             result["kernels"], result["providers"] = kernels_from_profile(sess.end_profiling())
         if args.reference:
             result["max_rel_diff"] = max_rel_diff(out, np.load(args.reference))
     else:
         sess = session(args.model, args.threads)
-        feed = {"data": x}
-        result.update(timed_loop(lambda: sess.run(None, feed), x.shape[0], args.duration, args.warmup))
+        result.update(timed_loop(lambda: sess.run(None, feed), batch, args.duration, args.warmup))
         result["os_threads"] = os_threads()
     emit(result)
 
