@@ -1,3 +1,4 @@
+import FlexJSON
 import Foundation
 
 extension SymbolFile {
@@ -115,24 +116,10 @@ private struct DMLCJSONWriter {
         endArray()
     }
 
-    /// dmlc escapes `\r \n \\ \t "` only; other control characters are escaped too so the output
-    /// stays valid JSON (MXNet names never contain them).
+    /// dmlc escapes `\r \n \\ \t "` only; FlexJSON escapes those the same way and the other control
+    /// characters as `\u00XX`, so the output stays valid JSON (MXNet names never contain them).
     private mutating func string(_ text: String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\r": output += "\\r"
-            case "\n": output += "\\n"
-            case "\\": output += "\\\\"
-            case "\t": output += "\\t"
-            case "\"": output += "\\\""
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        JSONValue.writeString(text, to: &output)
     }
 
     private mutating func beginObject(multiLine: Bool) {
