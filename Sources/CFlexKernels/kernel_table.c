@@ -72,6 +72,9 @@ static const flex_kernel_table portable = {
     .clamp = flex_clamp_portable,
     .pool_plane = flex_pool_plane_portable,
     .global_pool = flex_global_pool_portable,
+    .softmax_rows = flex_softmax_rows_portable,
+    .layer_norm_rows = flex_layer_norm_rows_portable,
+    .gelu = flex_gelu_portable,
 };
 
 static const flex_kernel_table avx2 = {
@@ -96,6 +99,9 @@ static const flex_kernel_table avx2 = {
     .clamp = flex_clamp_avx2,
     .pool_plane = flex_pool_plane_avx2,
     .global_pool = flex_global_pool_avx2,
+    .softmax_rows = flex_softmax_rows_avx2,
+    .layer_norm_rows = flex_layer_norm_rows_avx2,
+    .gelu = flex_gelu_avx2,
 };
 
 static const flex_kernel_table avx512 = {
@@ -120,6 +126,9 @@ static const flex_kernel_table avx512 = {
     .clamp = flex_clamp_avx2,
     .pool_plane = pool_plane_avx512,
     .global_pool = flex_global_pool_avx2,
+    .softmax_rows = flex_softmax_rows_avx512,
+    .layer_norm_rows = flex_layer_norm_rows_avx512,
+    .gelu = flex_gelu_avx512,
 };
 
 const flex_kernel_table *flex_kernels_for(int32_t isa) {

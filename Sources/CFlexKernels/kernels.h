@@ -98,4 +98,17 @@ void flex_max_pool_plane_avx512(const float *input, float *output, const flex_pl
 void flex_global_pool_avx2(const float *input, float *output, int64_t planes, int64_t count, int32_t kind);
 void flex_global_pool_portable(const float *input, float *output, int64_t planes, int64_t count, int32_t kind);
 
+void flex_softmax_rows_avx512(const float *in, float *out, int64_t rows, int64_t n, const int32_t *valid, float temperature);
+void flex_softmax_rows_avx2(const float *in, float *out, int64_t rows, int64_t n, const int32_t *valid, float temperature);
+void flex_softmax_rows_portable(const float *in, float *out, int64_t rows, int64_t n, const int32_t *valid, float temperature);
+void flex_layer_norm_rows_avx512(const float *in, float *out, int64_t rows, int64_t n, const float *gamma, const float *beta,
+                                 float epsilon);
+void flex_layer_norm_rows_avx2(const float *in, float *out, int64_t rows, int64_t n, const float *gamma, const float *beta,
+                               float epsilon);
+void flex_layer_norm_rows_portable(const float *in, float *out, int64_t rows, int64_t n, const float *gamma, const float *beta,
+                                   float epsilon);
+void flex_gelu_avx512(const float *in, float *out, int64_t count);
+void flex_gelu_avx2(const float *in, float *out, int64_t count);
+void flex_gelu_portable(const float *in, float *out, int64_t count);
+
 #endif

@@ -261,6 +261,18 @@ typedef struct flex_kernel_table {
     /// Global pooling: `output[p]` = the max (`FLEX_POOL_MAX`) or mean (either average kind) of the `count` > 0
     /// contiguous floats of plane `p` (`input + p * count`), for `planes` planes. (AVX-512: the AVX2 kernel.)
     void (*global_pool)(const float *input, float *output, int64_t planes, int64_t count, int32_t kind);
+
+    /// Softmax of each of `rows` contiguous rows of `n` floats: row `r` normalizes its first `valid[r]`
+    /// elements (clamped to 0...n; all `n` when `valid` is NULL) as `exp((x - max) / temperature) / sum`
+    /// and sets the rest to 0. `out` may alias `in`.
+    void (*softmax_rows)(const float *in, float *out, int64_t rows, int64_t n, const int32_t *valid, float temperature);
+    /// Layer normalization of each of `rows` contiguous rows of `n` floats:
+    /// `(x - mean) / sqrt(variance + epsilon) * gamma[j] + beta[j]` (biased variance). `out` may alias `in`.
+    void (*layer_norm_rows)(const float *in, float *out, int64_t rows, int64_t n, const float *gamma, const float *beta,
+                            float epsilon);
+    /// `out[i] = 0.5 x (1 + erf(x / sqrt 2))` (exact GELU; erf polynomial, within 1e-7 absolute) for `count`
+    /// elements. `out` may alias `in`.
+    void (*gelu)(const float *in, float *out, int64_t count);
 } flex_kernel_table;
 
 /// The kernels of family `isa` (a `FLEX_ISA_*`), or NULL for an unknown value. The table exists for every

@@ -28,10 +28,19 @@ public enum KernelChoice: Sendable, Equatable {
     case pointwiseDepthwise(producer: Int)
     /// A step whose work a later `.pointwiseDepthwise` step does.
     case deferred
+    /// `softmax` along the last axis of float32 data (with `use_length`, lengths of any numeric type).
+    case softmax
+    /// `LayerNorm` along the last axis, output only (no mean/std outputs).
+    case layerNorm
+    /// `LeakyReLU(act_type=gelu)`, the erf GELU.
+    case gelu
+    /// One of the `_contrib_interleaved_matmul_*` attention products, a GEMM per (sample, head).
+    case attention
 
     /// What runs the step, for profiles and `flexeg inspect`: the convolution algorithm (`gemm`,
     /// `winograd`, `winograd22`, `depthwise`, `gemm-transposed`, `direct`), `volume-gemm`, `packed-gemm`, `pooling`,
-    /// `global-pooling`, `copy`, `add`, `gemm+depthwise`, `fused` or `reference`.
+    /// `global-pooling`, `copy`, `add`, `gemm+depthwise`, `fused`, `softmax`, `layer-norm`, `gelu`,
+    /// `attention-gemm` or `reference`.
     public var label: String {
         switch self {
         case .reference: "reference"
@@ -44,6 +53,10 @@ public enum KernelChoice: Sendable, Equatable {
         case .add: "add"
         case .pointwiseDepthwise: "gemm+depthwise"
         case .deferred: "fused"
+        case .softmax: "softmax"
+        case .layerNorm: "layer-norm"
+        case .gelu: "gelu"
+        case .attention: "attention-gemm"
         }
     }
 

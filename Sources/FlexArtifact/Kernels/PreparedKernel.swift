@@ -21,6 +21,12 @@ package enum PreparedKernel: @unchecked Sendable {
     case add(count: Int, activation: Fast.Activation)
     case pointwiseDepthwise(Fast.PointwiseDepthwise, producer: Int)
     case deferred
+    /// Softmax over `rows` rows of `width` (the last axis); `usesLength` reads the step's second input.
+    case softmax(rows: Int, width: Int, temperature: Float, usesLength: Bool)
+    /// LayerNorm over `rows` rows of `width` (the last axis), gamma and beta the step's inputs 1 and 2.
+    case layerNorm(rows: Int, width: Int, epsilon: Float)
+    case gelu(count: Int)
+    case attention(Fast.Transformer.Attention)
 
     package var isDeferred: Bool {
         if case .deferred = self { true } else { false }
@@ -34,7 +40,7 @@ package enum PreparedKernel: @unchecked Sendable {
         case .volumeConvolution(let volume): [volume.weightRegion]
         case .dense(let packed, _): [packed.packedBytes]
         case .pointwiseDepthwise(let fused, _): fused.pointwise.weightRegions + fused.depthwise.weightRegions
-        case .reference, .pooling, .globalPooling, .copy, .add, .deferred: []
+        case .reference, .pooling, .globalPooling, .copy, .add, .deferred, .softmax, .layerNorm, .gelu, .attention: []
         }
     }
 
@@ -46,6 +52,7 @@ package enum PreparedKernel: @unchecked Sendable {
         case .dense, .pointwiseDepthwise, .volumeConvolution: active
         case .pooling, .globalPooling: Fast.Pooling.instructionSet(running: active)
         case .add: Fast.Elementwise.instructionSet(running: active)
+        case .softmax, .layerNorm, .gelu, .attention: active
         case .reference, .copy, .deferred: nil
         }
     }
@@ -53,7 +60,10 @@ package enum PreparedKernel: @unchecked Sendable {
     /// Floats of scratch one run needs.
     package var scratchCount: Int {
         switch self {
-        case .reference, .globalPooling, .copy, .add, .deferred: 0
+        case .reference, .globalPooling, .copy, .add, .deferred, .layerNorm, .gelu: 0
+        // One Int32 valid length per row, in scratch.
+        case .softmax(let rows, _, _, let usesLength): usesLength ? rows : 0
+        case .attention(let attention): attention.scratchCount
         case .pooling(let kind, let geometry): Fast.Pooling.supportsVolume(kind, geometry) ? Fast.Pooling.volumeScratchCount(geometry) : 0
         case .pointwiseDepthwise(let fused, _): fused.scratchCount
         case .convolution(let prepared): prepared.scratchCount
@@ -178,6 +188,11 @@ package enum PreparedKernel: @unchecked Sendable {
             return .add(count: values[step.outputs[0]].shape.elementCount, activation: form.activation)
         case .pointwiseDepthwise:
             throw mismatch("a fused step is restored with its producer")
+        case .softmax, .layerNorm, .gelu, .attention:
+            guard let kernel = transformerKernel(choice, step, values: values) else {
+                throw mismatch("it is not a float32 \(choice.label) step the fast kernel runs")
+            }
+            return kernel
         }
     }
 }

@@ -42,8 +42,13 @@ enum KernelSelection {
         return weightlessKernel(step, values: values) ?? .reference
     }
 
-    /// The kernel of a step without weights (pooling, views, an unfused add), or nil.
+    /// The kernel of a step without packed weights (pooling, views, an unfused add, the transformer
+    /// block's softmax, LayerNorm, GELU and attention products), or nil.
     static func weightlessKernel(_ step: Step, values: [Program.Value]) -> KernelChoice? {
+        for choice in [KernelChoice.softmax, .layerNorm, .gelu, .attention]
+        where PreparedKernel.transformerKernel(choice, step, values: values) != nil {
+            return choice
+        }
         guard step.isFloat32SingleOutput(values: values) else { return nil }
         let input = values[step.inputs[0]], output = values[step.outputs[0]]
         if let pooling = step.op as? PoolingOperator, step.epilogue.isEmpty, input.shape.rank >= 3 {

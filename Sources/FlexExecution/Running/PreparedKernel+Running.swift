@@ -42,6 +42,23 @@ extension PreparedKernel {
             if activation != .identity {
                 Fast.Elementwise.activation(activation, input: outputs[0].floats, output: outputs[0].floats, count: count)
             }
+        case .softmax(let rows, let width, let temperature, let usesLength):
+            var lengths: UnsafeMutablePointer<Int32>?
+            if usesLength {
+                let valid = UnsafeMutableRawPointer(scratch!).bindMemory(to: Int32.self, capacity: rows)
+                for row in 0..<rows { valid[row] = SoftmaxOperator.validLength(inputs[1].element(at: row)) }
+                lengths = valid
+            }
+            Fast.Transformer.softmaxRows(input: inputs[0].floats, output: outputs[0].floats, rows: rows, width: width,
+                                         validLengths: lengths, temperature: temperature)
+        case .layerNorm(let rows, let width, let epsilon):
+            Fast.Transformer.layerNormRows(input: inputs[0].floats, output: outputs[0].floats, rows: rows, width: width,
+                                           gamma: inputs[1].floats, beta: inputs[2].floats, epsilon: epsilon)
+        case .gelu(let count):
+            Fast.Transformer.gelu(input: inputs[0].floats, output: outputs[0].floats, count: count)
+        case .attention(let attention):
+            attention.run(first: inputs[0].floats, second: (inputs.count > 1 ? inputs[1] : inputs[0]).floats,
+                          output: outputs[0].floats, scratch: scratch!)
         case .pointwiseDepthwise, .deferred:
             preconditionFailure("fused steps run through runFused")
         }

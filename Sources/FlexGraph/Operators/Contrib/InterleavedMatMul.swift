@@ -67,6 +67,28 @@ public struct InterleavedMatMulOperator: Operator {
         }
     }
 
+    /// The product as the fast kernels' geometry, for inputs of these (valid) shapes; nil when a
+    /// dimension is zero.
+    public func attention(inputs: [Shape]) -> Fast.Transformer.Attention? {
+        guard inputs.count == (kind == "selfatt_qk" ? 1 : 2), inputs.allSatisfy({ $0.rank == 3 && $0.elementCount > 0 }) else { return nil }
+        let first = inputs[0]
+        switch kind {
+        case "selfatt_qk", "encdec_qk":
+            let selfAttention = kind == "selfatt_qk"
+            let keys = selfAttention ? first : inputs[1]
+            let d = keys[2] / (heads * (selfAttention ? 3 : 2))
+            return Fast.Transformer.Attention(
+                product: .scores(queryParts: selfAttention ? 3 : 1, queryPart: 0, keyParts: selfAttention ? 3 : 2,
+                                 keyPart: selfAttention ? 1 : 0, scale: 1 / Float(d).squareRoot()),
+                batch: first[1], heads: heads, headDim: d, queryLength: first[0], keyLength: keys[0])
+        default:
+            let parts = kind == "selfatt_valatt" ? 3 : 2
+            return Fast.Transformer.Attention(
+                product: .weightedValues(valueParts: parts, valuePart: parts - 1),
+                batch: first[1], heads: heads, headDim: first[2] / (heads * parts), queryLength: inputs[1][1], keyLength: first[0])
+        }
+    }
+
     public func cost(inputs: [Shape], outputs: [Shape]) -> OperatorCost {
         let d = Double(inputs[0][2] / (heads * (kind.hasPrefix("selfatt") ? 3 : (kind == "encdec_qk" ? 1 : 2))))
         let products = kind.hasSuffix("qk") ? Double(outputs[0].elementCount) * d : Double(inputs[1].elementCount) * d

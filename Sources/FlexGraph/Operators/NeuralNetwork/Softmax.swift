@@ -66,10 +66,16 @@ public struct SoftmaxOperator: Operator {
         OperatorCost(flops: Double(4 * inputs[0].elementCount), bytes: NeuralNetworkAttributes.bytes(inputs + outputs))
     }
 
+    /// A `length` element as the count of valid elements: truncated toward zero like MXNet's cast to
+    /// int, NaN and negative values as 0 (the kernels clamp to the axis size).
+    public static func validLength(_ value: Float) -> Int32 {
+        value >= 1 ? (value < Float(Int32.max) ? Int32(value) : .max) : 0
+    }
+
     public func execute(inputs: [Tensor], outputs: [Tensor]) {
         let shape = inputs[0].shape
         let axis = NeuralNetworkAttributes.normalizedAxis(axis, rank: shape.rank)!
-        let lengths = useLength ? (0..<inputs[1].elementCount).map { Int(inputs[1].element(at: $0)) } : nil
+        let lengths = useLength ? (0..<inputs[1].elementCount).map { Int(Self.validLength(inputs[1].element(at: $0))) } : nil
         Reference.softmax(variant, input: inputs[0].floats, output: outputs[0].floats,
                           outer: NeuralNetworkAttributes.product(shape.dims[..<axis]), axisSize: shape[axis],
                           inner: NeuralNetworkAttributes.product(shape.dims[(axis + 1)...]),
