@@ -112,6 +112,31 @@ for (m, n, k) in gemmSizes {
     report("\(m)x\(n)x\(k)", flops: 2.0 * Double(m * n * k), seconds: seconds)
 }
 
+// MARK: Dense layers
+
+print("dense layers C[M x N] = X[M x K] . W[K x N] (X strided, packed on the fly; W pre-packed; weights cold)")
+// BERT-base at sequence 128: QKV, attention output, FFN in and out. Each run reads weights the previous
+// runs evicted (a model's weights stream from memory once per inference), via a rotation over copies
+// that together exceed the last-level cache.
+let denseSizes: [(Int, Int, Int)] = options.quick ? [(128, 3072, 768)] : [(128, 2304, 768), (128, 768, 768), (128, 3072, 768), (128, 768, 3072)]
+for (m, n, k) in denseSizes {
+    let x = Buffer(count: m * k, seed: 1), c = Buffer(count: m * n, seed: 3)
+    let copies = max(2, (96 << 20) / (k * n * 4))
+    let weights = (0..<copies).map { copy in
+        let w = Buffer(count: k * n, seed: 2 + copy)
+        return Fast.PackedMatrix(rows: k, columns: n, role: .right, source: w.pointer, rowStride: n)
+    }
+    let left = Fast.GEMM.Operand.strided(x.pointer, rowStride: k, columnStride: 1)
+    let scratch = Buffer(count: Fast.GEMM.scratchCount(m: m, n: n, k: k, left: left, right: .packed(weights[0])))
+    var next = 0
+    let seconds = bestTime(budget: budget) {
+        Fast.GEMM.multiply(m: m, n: n, k: k, left: left, right: .packed(weights[next]), output: c.pointer, outputRowStride: n,
+                           scratch: scratch.pointer, instructionSet: instructionSet)
+        next = (next + 1) % copies
+    }
+    report("\(m)x\(n)x\(k)", flops: 2.0 * Double(m * n * k), seconds: seconds)
+}
+
 // MARK: Convolutions
 
 typealias Geometry = Reference.ConvolutionGeometry

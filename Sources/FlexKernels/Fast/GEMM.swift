@@ -50,13 +50,27 @@ extension Fast {
             scratchCount(m: m, n: n, k: k, packsLeft: !left.isPacked, packsRight: !right.isPacked, blocking: blocking)
         }
 
-        /// Scratch floats: a KC x NC block of B panels (if B is packed on the fly), then an MC x KC block
-        /// of A panels (if A is).
+        /// Scratch floats: a KC x NC block of B panels (if B is packed on the fly), then A's panels (if A
+        /// is): all of A when `packsLeftOnce`, else an MC x KC block.
         static func scratchCount(m: Int, n: Int, k: Int, packsLeft: Bool, packsRight: Bool, blocking: Blocking) -> Int {
-            let kc = Swift.min(blocking.kc, Swift.max(k, 1))
-            let rightCount = packsRight ? kc * Swift.min(blocking.nc, roundUp(n, nr)) : 0
-            let leftCount = packsLeft ? kc * Swift.min(blocking.mc, roundUp(m, mr)) : 0
+            let rightCount = packsRight ? rightScratchCount(n: n, k: k, blocking: blocking) : 0
+            let leftCount = !packsLeft ? 0
+                : packsLeftOnce(m: m, n: n, k: k, blocking: blocking) ? roundUp(m, mr) * k
+                : Swift.min(blocking.kc, Swift.max(k, 1)) * Swift.min(blocking.mc, roundUp(m, mr))
             return rightCount + leftCount
+        }
+
+        /// Floats of one packed KC x NC block of B.
+        static func rightScratchCount(n: Int, k: Int, blocking: Blocking) -> Int {
+            Swift.min(blocking.kc, Swift.max(k, 1)) * Swift.min(blocking.nc, roundUp(n, nr))
+        }
+
+        /// Whether an A packed on the fly is packed whole before the first column block instead of block by
+        /// block inside each: the driver would otherwise pack it again for every NC columns of C (a dense
+        /// layer of 128 rows and 3072 columns packed its activations 6 times, ~10% of its time). Only while
+        /// the whole of A stays a few MiB.
+        static func packsLeftOnce(m: Int, n: Int, k: Int, blocking: Blocking) -> Bool {
+            n > blocking.nc && roundUp(m, mr) * k <= 1 << 20
         }
 
         /// Computes C with `instructionSet`'s kernels (by default the process's).
@@ -79,9 +93,15 @@ extension Fast {
                 precondition(b.role == .right && b.rows == k && b.columns == n,
                              "right operand packed as \(b.role) \(b.rows)x\(b.columns), GEMM needs right \(k)x\(n)")
             }
-            let leftSource: LeftSource = switch left {
+            var leftSource: LeftSource = switch left {
             case .packed(let a): .panels(a.values, panelStride: a.panelStride)
             case .strided(let p, let rs, let cs): .strided(p, rowStride: rs, columnStride: cs)
+            }
+            if !left.isPacked, packsLeftOnce(m: m, n: n, k: k, blocking: blocking) {
+                // Scratch layout as `scratchCount` sizes it: B's block first (when B is packed), then all of A.
+                let wholeLeft = scratch + (right.isPacked ? 0 : rightScratchCount(n: n, k: k, blocking: blocking))
+                let (base, panelStride) = leftSource.panels(kStart: 0, kCount: k, rowStart: 0, rowCount: m, scratch: wholeLeft)
+                leftSource = .panels(base, panelStride: panelStride)
             }
             let rightSource: RightSource = switch right {
             case .packed(let b): .panels(b.values, panelStride: b.panelStride)
