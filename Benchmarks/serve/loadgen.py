@@ -1,5 +1,5 @@
-"""The load generator of serve_bench.py: a small, bounded Open Inference Protocol (KServe v2) REST
-client, the same for every server. Run in .venv-kserve (numpy, aiohttp):
+"""The load generator of serve_bench.py: a small, bounded Open Inference Protocol (KServe v2) client
+over REST or gRPC, the same for every server. Run in .venv-kserve (numpy, aiohttp):
 
     python loadgen.py --url http://127.0.0.1:8000 --model NAME --input X.npy --input-name data
         --concurrency C --duration S [--warmup W] [--json-tensors] [--save-output OUT.npy]
@@ -11,8 +11,10 @@ request carries the input with the binary tensor extension (`Inference-Header-Co
 `binary_data_size`) and asks for binary outputs (`binary_data_output`); `--json-tensors` sends and
 asks for JSON numbers instead. gRPC (`--grpc HOST:PORT`, one HTTP/2 channel shared by the workers,
 as tritonclient.grpc does): `inference.GRPCInferenceService/ModelInfer` with the input in
-`raw_input_contents`, through the stubs KServe ships (Triton's and KServe's field numbers agree). After `--warmup` seconds (not counted) it counts `--duration` seconds of wall time: each
-request that *completes* inside the window counts, its latency is send -> last byte read.
+`raw_input_contents`, through the stubs KServe ships (Triton's and KServe's field numbers agree).
+After one checked request and `--warmup` seconds (not counted) it counts `--duration` seconds of
+wall time: each request that *completes* inside the window counts, its latency is send -> last
+byte read.
 Everything stops by itself: the whole run is bounded by warmup + duration + `--timeout`.
 
 Prints one JSON line: throughput (requests/s x batch), latency_ms p50/p90/p99/mean, requests,
