@@ -1,0 +1,513 @@
+"""Serving benchmark (issue 11): `flexeg serve` against a KServe Python model server running ONNX
+Runtime, side by side in one run, on the same CPU, driven by the same Open Inference Protocol (v2)
+REST load generator (loadgen.py). Plain python3 (stdlib only); every server and the load generator
+run as subprocesses in their own environments (Benchmarks/README.md, "Serving").
+
+Pinning (2 CPUs): each server process, all of its threads, runs under `taskset -c 0` (flexeg serve
+--cores 1: its one NeuronCore thread is pinned to CPU 0; ORT with intra_op_num_threads 1); the load
+generator runs under `taskset -c 1`. Loopback only; every run is bounded in time.
+
+  1. check: MXNet runs .models/input_b1.npy once (reference, output 0); the first response of each
+     server to the same input is compared with it (max |out - ref| / max |ref|).
+  2. `--rounds` rounds; in each, per model, the servers in alternating order: a fresh server
+     process with that one model loaded, then for each concurrency C (1, 4, 16; batch 1) a
+     `--warmup` + `--duration` seconds closed loop of C clients. Server CPU use (its processes' CPU
+     time / wall time) and the load average are recorded with every run.
+  3. server overhead: in the same round, just before its flexeg serve run, `flexeg bench PREFIX
+     --input data=1,3,224,224 --cores 1 --duration S --json` (in process, same CPU) against
+     `flexeg serve` at concurrency 1 with binary tensors; the server's own statistics
+     (v2/models/M/stats) split each request into decode, queue, inference and encode.
+  4. dynamic batching: one flexeg serve with MobileNetV2 compiled at batch 1 (no batching) and at
+     batch 8 (`max_batch_size: 8`, `dynamic_batching { max_queue_delay_microseconds: D }`), batch-1
+     traffic at concurrency 16 to each in turn; `flexeg bench` at batch 8 and 1 in process gives
+     the kernels' own batch-8 gain, the ceiling on one core.
+
+    python3 Benchmarks/serve/serve_bench.py --flexeg .build/release/flexeg
+    python3 Benchmarks/serve/serve_bench.py --flexeg BIN --rounds 3 --duration 5 --json out.json
+"""
+import argparse
+import datetime
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.dirname(HERE)
+sys.path.insert(0, BENCH)
+import compare  # noqa: E402  (the CPU benchmark: its runners, environment and helpers)
+from compare import Failed, last_json, run, sh  # noqa: E402
+
+REPO = compare.REPO
+MODELS_DIR = compare.MODELS_DIR
+KS_PY = os.path.join(REPO, ".venv-kserve", "bin", "python")
+LOADGEN = os.path.join(HERE, "loadgen.py")
+KSERVER = os.path.join(HERE, "kserve_ort_server.py")
+SERVERS = ("flexeg", "kserve")
+LABEL = {"flexeg": "flexeg serve", "kserve": "KServe + ORT"}
+SERVER_CPU, CLIENT_CPU = "0", "1"
+BATCHED = "mobilenetv2_1.0_dyn8"
+
+
+def log(*a):
+    print("[serve-bench %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- the flexeg model repository
+
+def config_text(name, batch, delay_us):
+    lines = ['# Written by Benchmarks/serve/serve_bench.py: one NeuronCore, at mx.neuron(0).',
+             'name: "%s"' % name]
+    if batch > 1:
+        lines += ["max_batch_size: %d" % batch,
+                  'input [ { name: "data", data_type: TYPE_FP32, dims: [ 3, 224, 224 ] } ]',
+                  "dynamic_batching { max_queue_delay_microseconds: %d }" % delay_us]
+    else:
+        lines += ["max_batch_size: 0",
+                  'input [ { name: "data", data_type: TYPE_FP32, dims: [ 1, 3, 224, 224 ] } ]']
+    lines += ['parameters { key: "NEURON_CORES" value { string_value: "1" } }',
+              'parameters { key: "NEURON_CORE_START_INDEX" value { string_value: "0" } }']
+    return "\n".join(lines) + "\n"
+
+
+def link_or_copy(src, dst):
+    if os.path.exists(dst) and os.path.getsize(dst) == os.path.getsize(src) and \
+            os.path.getmtime(dst) >= os.path.getmtime(src):
+        return
+    if os.path.exists(dst):
+        os.remove(dst)
+    try:
+        os.link(src, dst)
+    except OSError:
+        import shutil
+        shutil.copyfile(src, dst)
+
+
+def write_repository(root, models, delay_us):
+    """DIR/<name>/config.pbtxt + DIR/<name>/1/model-{symbol.json,0000.params} (hard links to the
+    benchmark checkpoints); the batch-8 MobileNetV2 with dynamic batching as BATCHED."""
+    entries = [(m, m, 1) for m in models]
+    if "mobilenetv2_1.0" in models:
+        entries.append((BATCHED, "mobilenetv2_1.0", 8))
+    for name, source, batch in entries:
+        version = os.path.join(root, name, "1")
+        os.makedirs(version, exist_ok=True)
+        prefix = os.path.join(MODELS_DIR, source, source)
+        link_or_copy(prefix + "-symbol.json", os.path.join(version, "model-symbol.json"))
+        link_or_copy(prefix + "-0000.params", os.path.join(version, "model-0000.params"))
+        text = config_text(name, batch, delay_us)
+        path = os.path.join(root, name, "config.pbtxt")
+        if not os.path.exists(path) or open(path).read() != text:
+            with open(path, "w") as f:
+                f.write(text)
+
+
+# ---------------------------------------------------------------- servers
+
+def server_env(tmp):
+    """compare.py's competitor environment (1 thread), with NeuronCore locks of this run's own
+    (FLEXEG_RUNTIME_DIR): other flexeg processes on the machine cannot hold core 0 against us."""
+    env = compare.competitor_env(1)
+    env["FLEXEG_RUNTIME_DIR"] = os.path.join(tmp, "flexeg-runtime")
+    return env
+
+
+class Server:
+    """One server process (own session, pinned to SERVER_CPU) and its HTTP port."""
+
+    def __init__(self, kind, models, args, logdir):
+        self.kind, self.models, self.port, grpc_port = kind, models, free_port(), free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.grpc = "127.0.0.1:%d" % grpc_port
+        if kind == "flexeg":
+            cmd = [args.flexeg, "serve", "--model-repository", args.repository, "--cores", "1",
+                   "--http-port", str(self.port), "--grpc-port", str(grpc_port), "--allow-metrics", "false",
+                   "--model-control-mode", "explicit"]
+            for m in models:
+                cmd += ["--load-model", m]
+        else:
+            cmd = [KS_PY, KSERVER, "--threads", "1", "--http_port", str(self.port),
+                   "--grpc_port", str(grpc_port)]
+            for m in models:
+                cmd += ["--model", "%s=%s" % (m, os.path.join(MODELS_DIR, m, "%s_b1.onnx" % m))]
+        self.log_path = os.path.join(logdir, "%s-%d.log" % (kind, self.port))
+        self.log_file = open(self.log_path, "w")
+        env = server_env(logdir)
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU] + cmd, stdout=self.log_file,
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+    def get(self, path, timeout=10):
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
+            return r.status, r.read()
+
+    def wait_ready(self, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise Failed("%s exited with %s before it was ready: %s" % (self.kind, self.proc.returncode, self.tail()))
+            try:
+                if all(self.get("/v2/models/%s/ready" % m, timeout=2)[0] == 200 for m in self.models):
+                    return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.5)
+        raise Failed("%s not ready after %ds: %s" % (self.kind, timeout, self.tail()))
+
+    def tail(self):
+        try:
+            self.log_file.flush()
+            return " | ".join(open(self.log_path).read().strip().splitlines()[-3:])
+        except (OSError, ValueError):
+            return ""
+
+    def cpu_seconds(self):
+        """CPU time (user + system) of every process in the server's session."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                fields = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == self.proc.pid:  # session id (field 6; fields[0] is field 3)
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
+    def stats(self, model):
+        """flexeg's Triton statistics of `model` (None for other servers)."""
+        if self.kind != "flexeg":
+            return None
+        try:
+            doc = json.loads(self.get("/v2/models/%s/stats" % model)[1])
+            return doc["model_stats"][0]["inference_stats"]
+        except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError):
+            return None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+            except ProcessLookupError:
+                pass
+        self.log_file.close()
+
+
+def loadgen(server, model, concurrency, args, protocol="rest", save_output=None):
+    """One closed-loop run against `server`; adds the server's CPU use and the load average."""
+    where = ["--url", server.url] if protocol == "rest" else ["--grpc", server.grpc]
+    cmd = ["taskset", "-c", CLIENT_CPU, KS_PY, LOADGEN] + where + ["--model", model,
+           "--input", os.path.join(MODELS_DIR, "input_b1.npy"), "--concurrency", str(concurrency),
+           "--duration", str(args.duration), "--warmup", str(args.warmup)]
+    if save_output:
+        cmd += ["--save-output", save_output]
+    before_stats = server.stats(model)
+    load = os.getloadavg()[0]
+    cpu0, t0 = server.cpu_seconds(), time.time()
+    try:
+        result = last_json(run(cmd, timeout=args.warmup + args.duration + 180))
+    except Failed as e:
+        return {"error": str(e)}
+    cpu1, t1 = server.cpu_seconds(), time.time()
+    result["server_cpu_util"] = (cpu1 - cpu0) / (t1 - t0)
+    result["load_avg"] = load
+    after_stats = server.stats(model)
+    if before_stats and after_stats:
+        d = {k: (after_stats[k]["count"] - before_stats[k]["count"], after_stats[k]["ns"] - before_stats[k]["ns"])
+             for k in ("success", "queue", "compute_input", "compute_infer", "compute_output")}
+        result["server_ms"] = {k: (ns / c / 1e6 if c else None) for k, (c, ns) in d.items()}
+    return result
+
+
+def flexeg_bench(args, model, batch):
+    prefix = os.path.join(MODELS_DIR, model, model)
+    cmd = ["taskset", "-c", SERVER_CPU, args.flexeg, "bench", prefix, "--input", "data=%d,3,224,224" % batch,
+           "--cores", "1", "--duration", str(args.duration), "--json"]
+    load = os.getloadavg()[0]
+    try:
+        r = last_json(run(cmd, server_env(args.tmp), timeout=args.duration + 900))
+    except Failed as e:
+        return {"error": str(e)}
+    r["load_avg"] = load
+    return r
+
+
+def diff(out, ref):
+    try:
+        return last_json(run([KS_PY, os.path.join(compare.RUNNERS, "common.py"), "diff", out, ref],
+                             timeout=120))["max_rel_diff"]
+    except (Failed, KeyError) as e:
+        return "error: %s" % e
+
+
+def reference(model, tmp):
+    prefix = os.path.join(MODELS_DIR, model, model)
+    ref = os.path.join(tmp, "ref_%s.npy" % model)
+    run(["taskset", "-c", SERVER_CPU, compare.MX_PY, os.path.join(compare.RUNNERS, "mxnet_runner.py"), prefix,
+         "data=%s" % os.path.join(MODELS_DIR, "input_b1.npy"), "--check", "--save-output", ref],
+        compare.competitor_env(1), timeout=600)
+    return ref
+
+
+# ---------------------------------------------------------------- the run
+
+def serve_rounds(args, tmp, refs, results):
+    for r in range(args.rounds):
+        for mi, model in enumerate(args.models):
+            order = SERVERS if (r + mi) % 2 == 0 else tuple(reversed(SERVERS))
+            for kind in order:
+                if kind == "flexeg" and not args.skip_overhead:
+                    log("round %d %s: flexeg bench (in process)" % (r + 1, model))
+                    results["overhead"].append({"round": r, "model": model, "bench": flexeg_bench(args, model, 1)})
+                log("round %d %s: %s" % (r + 1, model, LABEL[kind]))
+                server = Server(kind, [model], args, tmp)
+                try:
+                    server.wait_ready(args.ready_timeout)
+                    protocols = args.protocols if r % 2 == 0 else list(reversed(args.protocols))
+                    for protocol in protocols:
+                        for c in args.concurrency:
+                            save = None
+                            if r == 0 and c == args.concurrency[0]:
+                                save = os.path.join(tmp, "out_%s_%s_%s.npy" % (kind, model, protocol))
+                            res = loadgen(server, model, c, args, protocol, save)
+                            if save and model in refs and os.path.exists(save):
+                                results["checks"]["%s %s (%s)" % (LABEL[kind], model, protocol)] = diff(save, refs[model])
+                            log("  %s c=%d: %s" % (protocol, c, brief(res)))
+                            results["runs"].append({"round": r, "model": model, "server": kind,
+                                                    "protocol": protocol, "concurrency": c, **res})
+                except Failed as e:
+                    log("  %s failed: %s" % (kind, e))
+                    results["runs"].append({"round": r, "model": model, "server": kind, "error": str(e)})
+                finally:
+                    server.stop()
+
+
+def batching_rounds(args, tmp, results):
+    for r in range(args.rounds):
+        log("round %d: dynamic batching (MobileNetV2, concurrency %d)" % (r + 1, args.batch_concurrency))
+        results["batching"].append({"round": r, "kind": "bench_b1", **flexeg_bench(args, "mobilenetv2_1.0", 1)})
+        results["batching"].append({"round": r, "kind": "bench_b8", **flexeg_bench(args, "mobilenetv2_1.0", 8)})
+        server = Server("flexeg", ["mobilenetv2_1.0", BATCHED], args, tmp)
+        try:
+            server.wait_ready(args.ready_timeout)
+            names = ["mobilenetv2_1.0", BATCHED] if r % 2 == 0 else [BATCHED, "mobilenetv2_1.0"]
+            for name in names:
+                save = os.path.join(tmp, "out_batched.npy") if name == BATCHED and r == 0 else None
+                res = loadgen(server, name, args.batch_concurrency, args, args.batch_protocol, save)
+                if save and os.path.exists(save) and "mobilenetv2_1.0" in results["refs"]:
+                    results["checks"]["flexeg %s (batch 8, dynamic batching)" % "mobilenetv2_1.0"] = \
+                        diff(save, results["refs"]["mobilenetv2_1.0"])
+                log("  %s: %s" % (name, brief(res)))
+                results["batching"].append({"round": r, "kind": "serve_" + ("dyn8" if name == BATCHED else "b1"), **res})
+        except Failed as e:
+            log("  batching failed: %s" % e)
+            results["batching"].append({"round": r, "kind": "error", "error": str(e)})
+        finally:
+            server.stop()
+
+
+def brief(res):
+    if "error" in res:
+        return "error: " + res["error"]
+    lat = res.get("latency_ms", {})
+    return "%.1f inf/s p50 %.1f p99 %.1f ms, server CPU %.2f, errors %d, load %.1f" % (
+        res["throughput"], lat.get("p50", 0), lat.get("p99", 0), res.get("server_cpu_util", 0),
+        res.get("errors", 0), res.get("load_avg", 0))
+
+
+# ---------------------------------------------------------------- report
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def spread(values):
+    values = [v for v in values if v is not None]
+    m = med(values)
+    return (max(values) - min(values)) / 2 / m if values and m else 0.0
+
+
+def f1(v, fmt="%.1f"):
+    return fmt % v if isinstance(v, (int, float)) else "–"
+
+
+def markdown(env, results, args):
+    L = ["# flexeg serve vs KServe + ONNX Runtime", ""]
+    L += ["- %s: %s" % (k, v) for k, v in env.items()]
+    L += ["", "Medians over %d rounds (± half the min–max range of throughput); batch 1; gRPC with "
+          "raw_input_contents, REST with the binary tensor extension; "
+          "%ss timed after %ss warm-up per run; latency is per request at the client (ms)." % (
+              args.rounds, args.duration, args.warmup), ""]
+    ok = [x for x in results["runs"] if "throughput" in x]
+    L += ["| model | protocol | C | flexeg inf/s | KServe+ORT inf/s | flexeg / KServe | flexeg p50 | flexeg p99 | "
+          "KServe p50 | KServe p99 | server CPU (flexeg / KServe) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    summary = {}
+    for model in args.models:
+        for protocol in args.protocols:
+            for c in args.concurrency:
+                cell = {}
+                for kind in SERVERS:
+                    rows = [x for x in ok if x["model"] == model and x["server"] == kind and x["concurrency"] == c
+                            and x["protocol"] == protocol]
+                    if rows:
+                        cell[kind] = {"tput": med([x["throughput"] for x in rows]),
+                                      "spread": spread([x["throughput"] for x in rows]),
+                                      "p50": med([x["latency_ms"]["p50"] for x in rows]),
+                                      "p99": med([x["latency_ms"]["p99"] for x in rows]),
+                                      "cpu": med([x.get("server_cpu_util") for x in rows]), "n": len(rows)}
+                summary[(model, protocol, c)] = cell
+                fx, ks = cell.get("flexeg", {}), cell.get("kserve", {})
+                ratio = fx["tput"] / ks["tput"] if fx and ks and ks["tput"] else None
+                L.append("| %s | %s | %d | %s ±%.0f%% | %s ±%.0f%% | **%s** | %s | %s | %s | %s | %s / %s |" % (
+                    model, protocol, c, f1(fx.get("tput")), 100 * fx.get("spread", 0), f1(ks.get("tput")),
+                    100 * ks.get("spread", 0), f1(ratio, "%.2f"), f1(fx.get("p50")), f1(fx.get("p99")),
+                    f1(ks.get("p50")), f1(ks.get("p99")), f1(fx.get("cpu"), "%.2f"), f1(ks.get("cpu"), "%.2f")))
+    errors = [x for x in results["runs"] if "error" in x or x.get("errors")]
+    if errors:
+        L += ["", "Errors: " + "; ".join("%s %s c%s: %s" % (x["model"], x["server"], x.get("concurrency"),
+                                                             x.get("error") or x.get("first_error")) for x in errors)]
+    L += ["", "Per-round throughput (inf/s), in run order:", ""]
+    for model in args.models:
+        for protocol in args.protocols:
+            for kind in SERVERS:
+                for c in args.concurrency:
+                    rows = [x for x in ok if x["model"] == model and x["server"] == kind and x["concurrency"] == c
+                            and x["protocol"] == protocol]
+                    if rows:
+                        L.append("- %s %s %s c%d: %s" % (model, protocol, kind, c,
+                                                         ", ".join("%.1f" % x["throughput"] for x in rows)))
+
+    if results["overhead"]:
+        L += ["", "## Server overhead: flexeg serve (REST, binary tensors, concurrency 1) vs flexeg bench in process", "",
+              "| model | bench inf/s | serve c1 inf/s | serve / bench | bench p50 | serve p50 (client) | "
+              "server: total | decode | queue | infer | encode (ms per request) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for model in args.models:
+            b = [x["bench"] for x in results["overhead"] if x["model"] == model and "throughput" in x["bench"]]
+            s = [x for x in ok if x["model"] == model and x["server"] == "flexeg" and x["concurrency"] == 1
+                 and x["protocol"] == "rest"]
+            if not b or not s:
+                continue
+            bt, st = med([x["throughput"] for x in b]), med([x["throughput"] for x in s])
+            sm = lambda k: med([(x.get("server_ms") or {}).get(k) for x in s])  # noqa: E731
+            L.append("| %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s |" % (
+                model, f1(bt), f1(st), f1(st / bt, "%.3f"), f1(med([x["latency_ms"]["p50"] for x in b]), "%.2f"),
+                f1(med([x["latency_ms"]["p50"] for x in s]), "%.2f"), f1(sm("success"), "%.2f"),
+                f1(sm("compute_input"), "%.3f"), f1(sm("queue"), "%.3f"), f1(sm("compute_infer"), "%.2f"),
+                f1(sm("compute_output"), "%.3f")))
+
+    if results["batching"]:
+        L += ["", "## Dynamic batching: MobileNetV2, batch-1 requests (%s) at concurrency %d" % (
+            args.batch_protocol, args.batch_concurrency), "",
+              "| run | inf/s | p50 | p99 | server CPU |", "|---|---:|---:|---:|---:|"]
+        names = {"serve_b1": "flexeg serve, batch-1 model, no batching",
+                 "serve_dyn8": "flexeg serve, batch-8 model, dynamic batching (%d µs)" % args.batch_delay_us,
+                 "bench_b1": "flexeg bench in process, batch 1", "bench_b8": "flexeg bench in process, batch 8"}
+        tput = {}
+        for kind in ("serve_b1", "serve_dyn8", "bench_b1", "bench_b8"):
+            rows = [x for x in results["batching"] if x["kind"] == kind and "throughput" in x]
+            if rows:
+                tput[kind] = med([x["throughput"] for x in rows])
+                L.append("| %s | %s ±%.0f%% | %s | %s | %s |" % (
+                    names[kind], f1(tput[kind]), 100 * spread([x["throughput"] for x in rows]),
+                    f1(med([x["latency_ms"]["p50"] for x in rows])), f1(med([x["latency_ms"]["p99"] for x in rows])),
+                    f1(med([x.get("server_cpu_util") for x in rows]), "%.2f")))
+        if "serve_b1" in tput and "serve_dyn8" in tput:
+            L += ["", "Dynamic batching / no batching: **%.2fx**" % (tput["serve_dyn8"] / tput["serve_b1"])
+                  + ("; in-process batch 8 / batch 1: %.2fx" % (tput["bench_b8"] / tput["bench_b1"])
+                     if "bench_b1" in tput and "bench_b8" in tput else "")]
+
+    L += ["", "## Output checks (first response vs MXNet 1.9.1, max |out − ref| / max |ref|)", ""]
+    L += ["- %s: %s" % (k, f1(v, "%.1e") if isinstance(v, float) else v) for k, v in sorted(results["checks"].items())]
+    return "\n".join(L) + "\n", summary
+
+
+def environment(args):
+    cpu = next((line.split(":", 1)[1].strip() for line in sh(["lscpu"]).splitlines()
+                if line.startswith("Model name")), "")
+    dirty = " (uncommitted changes)" if sh(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"]) else ""
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": sh(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]) + dirty,
+        "cpu": "%s, %d CPUs online" % (cpu, os.cpu_count()),
+        "flexeg": args.flexeg,
+        "kserve / onnxruntime": sh([KS_PY, "-c", "import importlib.metadata as m; "
+                                    "print(m.version('kserve'), '/', m.version('onnxruntime'))"]),
+        "pinning": "servers on CPU %s (flexeg --cores 1; ORT intra_op_num_threads=1), load generator on CPU %s"
+                   % (SERVER_CPU, CLIENT_CPU),
+        "load average at start": "%.2f %.2f %.2f" % os.getloadavg(),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--flexeg", default=os.path.join(REPO, ".build", "release", "flexeg"),
+                    help="the flexeg binary (a release build)")
+    ap.add_argument("--models", nargs="+", default=list(compare.IMAGE_MODELS))
+    ap.add_argument("--concurrency", nargs="+", type=int, default=[1, 4, 16])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=5.0, help="timed seconds per run")
+    ap.add_argument("--warmup", type=float, default=2.0, help="untimed seconds before each run")
+    ap.add_argument("--protocols", nargs="+", choices=["grpc", "rest"], default=["grpc", "rest"],
+                    help="gRPC (raw_input_contents) and/or REST (binary tensor extension)")
+    ap.add_argument("--batch-concurrency", type=int, default=16)
+    ap.add_argument("--batch-protocol", choices=["grpc", "rest"], default="rest")
+    ap.add_argument("--batch-delay-us", type=int, default=2000, help="max_queue_delay_microseconds")
+    ap.add_argument("--skip-serve", action="store_true", help="no server-vs-server rounds (nor overhead)")
+    ap.add_argument("--skip-overhead", action="store_true")
+    ap.add_argument("--skip-batching", action="store_true")
+    ap.add_argument("--ready-timeout", type=int, default=900, help="seconds for a server to load (compiles)")
+    ap.add_argument("--repository", default=os.path.join(MODELS_DIR, "serve-repo"))
+    ap.add_argument("--json", help="also write every run here")
+    args = ap.parse_args()
+    if not os.path.exists(args.flexeg):
+        sys.exit("no flexeg binary at %s (give --flexeg)" % args.flexeg)
+    if not os.path.exists(KS_PY):
+        sys.exit("no %s: run bash Benchmarks/serve/setup.sh" % KS_PY)
+    args.flexeg = os.path.abspath(args.flexeg)
+    env = environment(args)
+    write_repository(args.repository, args.models, args.batch_delay_us)
+    results = {"runs": [], "overhead": [], "batching": [], "checks": {}, "refs": {}}
+    with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
+        args.tmp = tmp
+        for model in args.models:
+            log("MXNet reference for %s" % model)
+            try:
+                results["refs"][model] = reference(model, tmp)
+            except Failed as e:
+                results["checks"]["mxnet %s" % model] = "error: %s" % e
+        if not args.skip_serve:
+            serve_rounds(args, tmp, results["refs"], results)
+        if not args.skip_batching and "mobilenetv2_1.0" in args.models:
+            batching_rounds(args, tmp, results)
+        env["load average at end"] = "%.2f %.2f %.2f" % os.getloadavg()
+        text, _ = markdown(env, results, args)
+    results.pop("refs")
+    del args.tmp
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"environment": env, "args": vars(args), **results}, f, indent=1)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
