@@ -2,12 +2,17 @@ import Synchronization
 
 /// Triton's dynamic batching for a model compiled at batch `maxBatch`: requests of batch 1…maxBatch
 /// queue up and run together, concatenated along the leading dimension and padded with zeros to the
-/// compiled batch; each request gets its own rows of the outputs back. A batch runs as soon as the
-/// queued batch sizes reach `maxBatch` or a preferred batch size, otherwise after
-/// `max_queue_delay_microseconds` with whatever is queued.
+/// compiled batch; each request gets its own rows of the outputs back.
 ///
-/// Thread ownership: the queue is behind a mutex; batches run on tasks the batcher starts (one per
-/// flush), whose inference suspends on the runtime's cores.
+/// A batch is formed when an instance can take it (at most `maxInFlight` batches run at once, one per
+/// NeuronCore of the model's instances, so requests gather in the queue while the cores are busy) and
+/// the queued requests reach `maxBatch` rows, a preferred batch size (or the largest one), or the
+/// oldest request has waited `max_queue_delay_microseconds`. The wait is judged by the oldest request's
+/// own deadline whenever the queue is looked at (on arrival, when a batch finishes, when a timer fires),
+/// so a timer armed for a request that already left in a full batch cannot flush later arrivals early.
+///
+/// Thread ownership: the queue is behind a mutex; batches run on tasks the batcher starts, whose
+/// inference suspends on the runtime's cores; timers are tasks that only look at the queue.
 final class DynamicBatcher: Sendable {
     typealias Outcome = Result<([TensorData], InferenceTiming), ServerError>
     typealias Run = @Sendable ([TensorData]) async -> Outcome
@@ -15,64 +20,105 @@ final class DynamicBatcher: Sendable {
     private struct Pending: Sendable {
         var inputs: [TensorData]
         var batch: Int
+        /// When this request has waited the queue delay.
+        var deadline: ContinuousClock.Instant
         var continuation: CheckedContinuation<Outcome, Never>
     }
 
     private struct Queue: Sendable {
         var pending: [Pending] = []
-        var timerArmed = false
+        /// Batches running now.
+        var inFlight = 0
+        /// The deadline the latest timer sleeps until (nil: none armed, or it has fired).
+        var timerDeadline: ContinuousClock.Instant?
+    }
+
+    /// What looking at the queue decided.
+    private enum Decision: Sendable {
+        case run([Pending])
+        case wake(at: ContinuousClock.Instant)
+        case nothing
     }
 
     let maxBatch: Int
+    let maxInFlight: Int
     private let delay: Duration
     private let preferred: Set<Int>
     private let run: Run
     private let queue = Mutex(Queue())
 
-    init(maxBatch: Int, delayMicroseconds: Int, preferred: [Int], run: @escaping Run) {
+    /// `maxInFlight`: batches that may run at once (the model's instances' NeuronCores; at least 1).
+    init(maxBatch: Int, delayMicroseconds: Int, preferred: [Int], maxInFlight: Int = 1, run: @escaping Run) {
         self.maxBatch = maxBatch
+        self.maxInFlight = max(1, maxInFlight)
         self.delay = .microseconds(delayMicroseconds)
-        self.preferred = Set(preferred)
+        self.preferred = Set(preferred.filter { $0 > 0 && $0 <= maxBatch })
         self.run = run
     }
 
     /// Queues a request whose inputs all have leading dimension `batch` (1…maxBatch); returns its outputs.
     func submit(_ inputs: [TensorData], batch: Int) async -> Outcome {
         await withCheckedContinuation { continuation in
-            let (flushNow, armTimer) = queue.withLock { queue -> (Bool, Bool) in
-                queue.pending.append(Pending(inputs: inputs, batch: batch, continuation: continuation))
-                let total = queue.pending.reduce(0) { $0 + $1.batch }
-                if total >= maxBatch || preferred.contains(total) { return (true, false) }
-                if queue.timerArmed { return (false, false) }
-                queue.timerArmed = true
-                return (false, true)
+            let now = ContinuousClock.now
+            let decision = queue.withLock { queue in
+                queue.pending.append(Pending(inputs: inputs, batch: batch, deadline: now + delay, continuation: continuation))
+                return decide(&queue, now: now)
             }
-            if flushNow {
-                Task { await self.flush() }
-            } else if armTimer {
-                Task {
-                    try? await Task.sleep(for: self.delay)
-                    await self.flush()
+            act(on: decision)
+        }
+    }
+
+    /// Whether `rows` queued rows make a batch without waiting.
+    private func isFull(_ rows: Int) -> Bool {
+        rows >= maxBatch || preferred.contains(rows) || (preferred.max().map { rows >= $0 } ?? false)
+    }
+
+    /// Takes a batch off the queue if one may run now, else says when to look again. Call with the lock held.
+    private func decide(_ queue: inout Queue, now: ContinuousClock.Instant) -> Decision {
+        guard let oldest = queue.pending.first, queue.inFlight < maxInFlight else { return .nothing }
+        let rows = queue.pending.reduce(0) { $0 + $1.batch }
+        guard isFull(rows) || now >= oldest.deadline else {
+            if let armed = queue.timerDeadline, armed <= oldest.deadline { return .nothing }
+            queue.timerDeadline = oldest.deadline
+            return .wake(at: oldest.deadline)
+        }
+        var taken: [Pending] = []
+        var total = 0
+        while let next = queue.pending.first, total + next.batch <= maxBatch {
+            taken.append(queue.pending.removeFirst())
+            total += next.batch
+        }
+        queue.inFlight += 1
+        return .run(taken)
+    }
+
+    private func act(on decision: Decision) {
+        switch decision {
+        case .nothing:
+            return
+        case .wake(let deadline):
+            Task {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                let next = self.queue.withLock { queue in
+                    if queue.timerDeadline == deadline { queue.timerDeadline = nil }
+                    return self.decide(&queue, now: .now)
                 }
+                self.act(on: next)
+            }
+        case .run(let group):
+            Task {
+                await self.execute(group)
+                let next = self.queue.withLock { queue in
+                    queue.inFlight -= 1
+                    return self.decide(&queue, now: .now)
+                }
+                self.act(on: next)
             }
         }
     }
 
-    /// Runs the oldest requests that fit one batch; starts another flush when more remain full.
-    private func flush() async {
-        let (group, more) = queue.withLock { queue -> ([Pending], Bool) in
-            var taken: [Pending] = []
-            var total = 0
-            while let next = queue.pending.first, total + next.batch <= maxBatch {
-                taken.append(queue.pending.removeFirst())
-                total += next.batch
-            }
-            if queue.pending.isEmpty { queue.timerArmed = false }
-            let remaining = queue.pending.reduce(0) { $0 + $1.batch }
-            return (taken, remaining >= maxBatch || (!queue.pending.isEmpty && !queue.timerArmed))
-        }
-        if more { Task { await self.flush() } }
-        guard !group.isEmpty else { return }
+    /// Runs one batch and hands every request its rows (or the error).
+    private func execute(_ group: [Pending]) async {
         let outcome = await run(Self.concatenated(group.map(\.inputs), batches: group.map(\.batch), to: maxBatch))
         switch outcome {
         case .failure(let error):

@@ -37,7 +37,9 @@ final class ServingModel: Sendable {
         if maxBatchSize > 0, let batching {
             let instances = instances
             let cursor = Mutex<Int>(0)
-            batcher = DynamicBatcher(maxBatch: maxBatchSize, delayMicroseconds: batching.maxQueueDelayMicroseconds, preferred: batching.preferredBatchSizes) { inputs in
+            batcher = DynamicBatcher(maxBatch: maxBatchSize, delayMicroseconds: batching.maxQueueDelayMicroseconds,
+                                     preferred: batching.preferredBatchSizes,
+                                     maxInFlight: instances.reduce(0) { $0 + max(1, $1.cores.count) }) { inputs in
                 let index = cursor.withLock { value in
                     defer { value &+= 1 }
                     return value
