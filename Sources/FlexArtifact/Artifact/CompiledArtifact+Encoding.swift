@@ -23,7 +23,7 @@ import FlexTensor
 ///                       plan: samples u32 · prefix u32 · kernels (count, each: tag u8 — 0 reference,
 ///                       1 convolution + algorithm u8 (as for weights, 5 depthwise), 2 dense, 3 pooling,
 ///                       4 global pooling, 5 copy, 6 add, 7 pointwise+depthwise + producer u32, 8 deferred,
-///                       9 3-D convolution, 10 softmax, 11 layer norm, 12 GELU, 13 attention product) ·
+///                       9 3-D convolution, 10 softmax, 11 layer norm, 12 GELU, 13 attention product, 14 RNN) ·
 ///                       aliases (count, each: view id u32 · root id u32) · crossing values (id list) ·
 ///                       scratch bytes u64 · arena bytes u64 · unshared bytes u64 · placements (count,
 ///                       each: id u32 · offset u64 · size u64 · first step u32 · last step u32)
@@ -173,6 +173,7 @@ extension CompiledArtifact {
         case .layerNorm: writer.u8(11)
         case .gelu: writer.u8(12)
         case .attention: writer.u8(13)
+        case .rnn: writer.u8(14)
         }
     }
 
@@ -203,6 +204,7 @@ extension CompiledArtifact {
         case 11: return .layerNorm
         case 12: return .gelu
         case 13: return .attention
+        case 14: return .rnn
         case let tag:
             throw .malformed(offset: offset, message: "part \(part) has unknown kernel tag \(tag)")
         }

@@ -36,11 +36,13 @@ public enum KernelChoice: Sendable, Equatable {
     case gelu
     /// One of the `_contrib_interleaved_matmul_*` attention products, a GEMM per (sample, head).
     case attention
+    /// The fused `RNN` operator (LSTM, GRU, vanilla) with its gate products as GEMMs (`Fast.RNN`).
+    case rnn
 
     /// What runs the step, for profiles and `flexeg inspect`: the convolution algorithm (`gemm`,
     /// `winograd`, `winograd22`, `depthwise`, `gemm-transposed`, `direct`), `volume-gemm`, `packed-gemm`, `pooling`,
     /// `global-pooling`, `copy`, `add`, `gemm+depthwise`, `fused`, `softmax`, `layer-norm`, `gelu`,
-    /// `attention-gemm` or `reference`.
+    /// `attention-gemm`, `rnn-gemm` or `reference`.
     public var label: String {
         switch self {
         case .reference: "reference"
@@ -57,6 +59,7 @@ public enum KernelChoice: Sendable, Equatable {
         case .layerNorm: "layer-norm"
         case .gelu: "gelu"
         case .attention: "attention-gemm"
+        case .rnn: "rnn-gemm"
         }
     }
 

@@ -2,11 +2,17 @@ import FlexGraph
 import FlexKernels
 
 extension PreparedKernel {
-    /// The fast transformer kernel `choice` (`.softmax`, `.layerNorm`, `.gelu`, `.attention`) for `step`,
-    /// or nil when the step is not one it runs: float32 data and output, no epilogue, a single output,
-    /// softmax and LayerNorm along the last axis. The one place that decides which such steps run fast
-    /// (`KernelSelection` asks it too).
+    /// The fast sequence-model kernel `choice` (`.softmax`, `.layerNorm`, `.gelu`, `.attention`, `.rnn`)
+    /// for `step`, or nil when the step is not one it runs: float32 data and output, no epilogue,
+    /// softmax and LayerNorm along the last axis and with a single output. The one place that decides
+    /// which such steps run fast (`KernelSelection` asks it too).
     package static func transformerKernel(_ choice: KernelChoice, _ step: Step, values: [Program.Value]) -> PreparedKernel? {
+        if choice == .rnn {
+            guard let recurrent = step.op as? RNNOperator, step.epilogue.isEmpty,
+                  (step.inputs + step.outputs).allSatisfy({ values[$0].dtype == .float32 }),
+                  let rnn = recurrent.fastRNN(data: values[step.inputs[0]].shape) else { return nil }
+            return .rnn(rnn)
+        }
         guard step.epilogue.isEmpty, step.outputs.count == 1, !step.inputs.isEmpty,
               values[step.inputs[0]].dtype == .float32, values[step.outputs[0]].dtype == .float32 else { return nil }
         let data = values[step.inputs[0]].shape

@@ -27,6 +27,7 @@ package enum PreparedKernel: @unchecked Sendable {
     case layerNorm(rows: Int, width: Int, epsilon: Float)
     case gelu(count: Int)
     case attention(Fast.Transformer.Attention)
+    case rnn(Fast.RNN)
 
     package var isDeferred: Bool {
         if case .deferred = self { true } else { false }
@@ -40,7 +41,7 @@ package enum PreparedKernel: @unchecked Sendable {
         case .volumeConvolution(let volume): [volume.weightRegion]
         case .dense(let packed, _): [packed.packedBytes]
         case .pointwiseDepthwise(let fused, _): fused.pointwise.weightRegions + fused.depthwise.weightRegions
-        case .reference, .pooling, .globalPooling, .copy, .add, .deferred, .softmax, .layerNorm, .gelu, .attention: []
+        case .reference, .pooling, .globalPooling, .copy, .add, .deferred, .softmax, .layerNorm, .gelu, .attention, .rnn: []
         }
     }
 
@@ -52,7 +53,7 @@ package enum PreparedKernel: @unchecked Sendable {
         case .dense, .pointwiseDepthwise, .volumeConvolution: active
         case .pooling, .globalPooling: Fast.Pooling.instructionSet(running: active)
         case .add: Fast.Elementwise.instructionSet(running: active)
-        case .softmax, .layerNorm, .gelu, .attention: active
+        case .softmax, .layerNorm, .gelu, .attention, .rnn: active
         case .reference, .copy, .deferred: nil
         }
     }
@@ -64,6 +65,7 @@ package enum PreparedKernel: @unchecked Sendable {
         // One Int32 valid length per row, in scratch.
         case .softmax(let rows, _, _, let usesLength): usesLength ? rows : 0
         case .attention(let attention): attention.scratchCount
+        case .rnn(let rnn): rnn.scratchCount
         case .pooling(let kind, let geometry): Fast.Pooling.supportsVolume(kind, geometry) ? Fast.Pooling.volumeScratchCount(geometry) : 0
         case .pointwiseDepthwise(let fused, _): fused.scratchCount
         case .convolution(let prepared): prepared.scratchCount
@@ -188,7 +190,7 @@ package enum PreparedKernel: @unchecked Sendable {
             return .add(count: values[step.outputs[0]].shape.elementCount, activation: form.activation)
         case .pointwiseDepthwise:
             throw mismatch("a fused step is restored with its producer")
-        case .softmax, .layerNorm, .gelu, .attention:
+        case .softmax, .layerNorm, .gelu, .attention, .rnn:
             guard let kernel = transformerKernel(choice, step, values: values) else {
                 throw mismatch("it is not a float32 \(choice.label) step the fast kernel runs")
             }

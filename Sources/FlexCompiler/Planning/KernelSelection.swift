@@ -43,9 +43,9 @@ enum KernelSelection {
     }
 
     /// The kernel of a step without packed weights (pooling, views, an unfused add, the transformer
-    /// block's softmax, LayerNorm, GELU and attention products), or nil.
+    /// block's softmax, LayerNorm, GELU and attention products, recurrent layers), or nil.
     static func weightlessKernel(_ step: Step, values: [Program.Value]) -> KernelChoice? {
-        for choice in [KernelChoice.softmax, .layerNorm, .gelu, .attention]
+        for choice in [KernelChoice.softmax, .layerNorm, .gelu, .attention, .rnn]
         where PreparedKernel.transformerKernel(choice, step, values: values) != nil {
             return choice
         }

@@ -59,6 +59,15 @@ extension PreparedKernel {
         case .attention(let attention):
             attention.run(first: inputs[0].floats, second: (inputs.count > 1 ? inputs[1] : inputs[0]).floats,
                           output: outputs[0].floats, scratch: scratch!)
+        case .rnn(let rnn):
+            // An empty begin state stands for zeros (RNNOperator); outputs 1 and 2 are the end states.
+            func begin(_ index: Int) -> UnsafePointer<Float>? {
+                index < inputs.count && inputs[index].elementCount > 0 ? UnsafePointer(inputs[index].floats) : nil
+            }
+            rnn.run(data: inputs[0].floats, parameters: inputs[1].floats, state: begin(2),
+                    cell: rnn.mode == .lstm ? begin(3) : nil, output: outputs[0].floats,
+                    finalState: outputs.count > 1 ? outputs[1].floats : nil,
+                    finalCell: outputs.count > 2 ? outputs[2].floats : nil, scratch: scratch!)
         case .pointwiseDepthwise, .deferred:
             preconditionFailure("fused steps run through runFused")
         }

@@ -30,21 +30,7 @@ extension Reference {
                            output: UnsafeMutablePointer<Float>,
                            finalState: UnsafeMutablePointer<Float>?, finalCell: UnsafeMutablePointer<Float>?) {
         let g = mode.gates * hidden
-        // Offsets of each (layer, direction)'s weights and biases in the flat vector.
-        var weightOffsets: [(Int, Int)] = []
-        var offset = 0
-        for layer in 0..<layers {
-            let input = layer == 0 ? inputSize : directions * hidden
-            for _ in 0..<directions {
-                weightOffsets.append((offset, offset + g * input))
-                offset += g * input + g * hidden
-            }
-        }
-        var biasOffsets: [Int] = []
-        for _ in 0..<(layers * directions) {
-            biasOffsets.append(offset)
-            offset += 2 * g
-        }
+        let offsets = rnnParameterOffsets(mode: mode, inputSize: inputSize, hidden: hidden, layers: layers, directions: directions)
         var layerInput = Array(UnsafeBufferPointer(start: data, count: steps * batch * inputSize))
         var layerOutput = [Float](repeating: 0, count: steps * batch * directions * hidden)
         var gatesX = [Float](repeating: 0, count: g)
@@ -53,8 +39,8 @@ extension Reference {
             let input = layer == 0 ? inputSize : directions * hidden
             for direction in 0..<directions {
                 let index = layer * directions + direction
-                let (wx, wh) = (parameters + weightOffsets[index].0, parameters + weightOffsets[index].1)
-                let (bx, bh) = (parameters + biasOffsets[index], parameters + biasOffsets[index] + g)
+                let (wx, wh) = (parameters + offsets[index].input, parameters + offsets[index].recurrent)
+                let (bx, bh) = (parameters + offsets[index].bias, parameters + offsets[index].bias + g)
                 var h = Array(UnsafeBufferPointer(start: state + index * batch * hidden, count: batch * hidden))
                 var c = cell.map { Array(UnsafeBufferPointer(start: $0 + index * batch * hidden, count: batch * hidden)) } ?? []
                 for step in 0..<steps {
@@ -68,29 +54,16 @@ extension Reference {
                             gatesX[row] = sx
                             gatesH[row] = sh
                         }
-                        for k in 0..<hidden {
-                            let previous = h[n * hidden + k]
-                            let value: Float
-                            switch mode {
-                            case .rnnTanh: value = Foundation.tanh(gatesX[k] + gatesH[k])
-                            case .rnnRelu: value = max(gatesX[k] + gatesH[k], 0)
-                            case .lstm:
-                                let i = sigmoid(gatesX[k] + gatesH[k])
-                                let f = sigmoid(gatesX[hidden + k] + gatesH[hidden + k])
-                                let candidate = Foundation.tanh(gatesX[2 * hidden + k] + gatesH[2 * hidden + k])
-                                let o = sigmoid(gatesX[3 * hidden + k] + gatesH[3 * hidden + k])
-                                let next = f * c[n * hidden + k] + i * candidate
-                                c[n * hidden + k] = next
-                                value = o * Foundation.tanh(next)
-                            case .gru:
-                                let r = sigmoid(gatesX[k] + gatesH[k])
-                                let z = sigmoid(gatesX[hidden + k] + gatesH[hidden + k])
-                                let candidate = Foundation.tanh(gatesX[2 * hidden + k] + r * gatesH[2 * hidden + k])
-                                value = (1 - z) * candidate + z * previous
+                        let out = (t * batch + n) * directions * hidden + direction * hidden
+                        layerOutput.withUnsafeMutableBufferPointer { layerOutput in
+                            h.withUnsafeMutableBufferPointer { h in
+                                c.withUnsafeMutableBufferPointer { c in
+                                    rnnCell(mode: mode, hidden: hidden, inputGates: gatesX, hiddenGates: gatesH,
+                                            state: h.baseAddress! + n * hidden, cell: c.baseAddress.map { $0 + n * hidden },
+                                            output: layerOutput.baseAddress! + out)
+                                }
                             }
-                            layerOutput[(t * batch + n) * directions * hidden + direction * hidden + k] = value
                         }
-                        for k in 0..<hidden { h[n * hidden + k] = layerOutput[(t * batch + n) * directions * hidden + direction * hidden + k] }
                     }
                 }
                 if let finalState { for i in 0..<(batch * hidden) { finalState[index * batch * hidden + i] = h[i] } }
@@ -99,6 +72,56 @@ extension Reference {
             layerInput = layerOutput
         }
         output.update(from: layerOutput, count: layerOutput.count)
+    }
+
+    /// Where each (layer, direction)'s `W_i2h`, `W_h2h` and bias pair (`b_i2h` then `b_h2h`) start in the
+    /// flat parameter vector, in (layer, direction) order.
+    public static func rnnParameterOffsets(mode: RNNMode, inputSize: Int, hidden: Int, layers: Int, directions: Int)
+        -> [(input: Int, recurrent: Int, bias: Int)]
+    {
+        let g = mode.gates * hidden
+        var weights: [(Int, Int)] = []
+        var offset = 0
+        for layer in 0..<layers {
+            let input = layer == 0 ? inputSize : directions * hidden
+            for _ in 0..<directions {
+                weights.append((offset, offset + g * input))
+                offset += g * input + g * hidden
+            }
+        }
+        return weights.enumerated().map { index, pair in (pair.0, pair.1, offset + 2 * g * index) }
+    }
+
+    /// One sample's cell update from its input-side gates `W x + b_i2h` and hidden-side gates
+    /// `U h + b_h2h` (each `gates * hidden`, in MXNet's gate order): writes the new hidden state to
+    /// `output` and `state` (`hidden` each), and LSTM's new cell to `cell`. `output` must not alias
+    /// `state`.
+    @inline(__always)
+    public static func rnnCell(mode: RNNMode, hidden: Int, inputGates x: UnsafePointer<Float>, hiddenGates h: UnsafePointer<Float>,
+                               state: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
+                               output: UnsafeMutablePointer<Float>) {
+        for k in 0..<hidden {
+            let value: Float
+            switch mode {
+            case .rnnTanh: value = Foundation.tanh(x[k] + h[k])
+            case .rnnRelu: value = max(x[k] + h[k], 0)
+            case .lstm:
+                let i = sigmoid(x[k] + h[k])
+                let f = sigmoid(x[hidden + k] + h[hidden + k])
+                let candidate = Foundation.tanh(x[2 * hidden + k] + h[2 * hidden + k])
+                let o = sigmoid(x[3 * hidden + k] + h[3 * hidden + k])
+                let next = f * cell![k] + i * candidate
+                cell![k] = next
+                value = o * Foundation.tanh(next)
+            case .gru:
+                let r = sigmoid(x[k] + h[k])
+                let z = sigmoid(x[hidden + k] + h[hidden + k])
+                let candidate = Foundation.tanh(x[2 * hidden + k] + r * h[2 * hidden + k])
+                value = (1 - z) * candidate + z * state[k]
+            }
+            output[k] = value
+        }
+        for k in 0..<hidden { state[k] = output[k] }
     }
 
     @inline(__always)

@@ -15,6 +15,11 @@ struct GRPCServerService: Service {
     func run() async throws {
         var config = HTTP2ServerTransport.Posix.Config.defaults
         config.rpc.maxRequestPayloadSize = maxRequestBytes
+        // HTTP/2 flow control: with the default 64 KiB window a 600 KB image request waits for about nine
+        // window updates from the server; a window as large as a request (up to 16 MiB) lets it arrive in
+        // one flight. Bigger frames cut the per-frame work for the same bytes.
+        config.http2.targetWindowSize = min(max(maxRequestBytes, 1 << 16), 1 << 24)
+        config.http2.maxFrameSize = 1 << 20
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config)
         let server = GRPCServer(transport: transport, services: [GRPCInferenceService(state: state)])
         try await withGracefulShutdownHandler {

@@ -91,6 +91,13 @@ public struct RNNOperator: Operator {
         return OperatorCost(flops: 2 * steps * Double(inputs[1][0]), bytes: Double((inputs[1][0] + inputs[0].elementCount + outputs[0].elementCount) * 4))
     }
 
+    /// The fast kernel's geometry for data of this (valid) shape; nil when a dimension is zero.
+    public func fastRNN(data: Shape) -> Fast.RNN? {
+        guard data.rank == 3, data.elementCount > 0 else { return nil }
+        return Fast.RNN(mode: mode, steps: data[0], batch: data[1], inputSize: data[2], hidden: hidden, layers: layers,
+                        directions: directions)
+    }
+
     public func execute(inputs: [Tensor], outputs: [Tensor]) {
         let data = inputs[0].shape
         // An empty begin state stands for zeros (see above).
