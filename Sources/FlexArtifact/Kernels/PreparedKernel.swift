@@ -191,7 +191,7 @@ package enum PreparedKernel: @unchecked Sendable {
         case .pointwiseDepthwise:
             throw mismatch("a fused step is restored with its producer")
         case .softmax, .layerNorm, .gelu, .attention, .rnn:
-            guard let kernel = transformerKernel(choice, step, values: values) else {
+            guard let kernel = sequenceModelKernel(choice, step, values: values) else {
                 throw mismatch("it is not a float32 \(choice.label) step the fast kernel runs")
             }
             return kernel

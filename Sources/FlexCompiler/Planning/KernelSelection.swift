@@ -46,7 +46,7 @@ enum KernelSelection {
     /// block's softmax, LayerNorm, GELU and attention products, recurrent layers), or nil.
     static func weightlessKernel(_ step: Step, values: [Program.Value]) -> KernelChoice? {
         for choice in [KernelChoice.softmax, .layerNorm, .gelu, .attention, .rnn]
-        where PreparedKernel.transformerKernel(choice, step, values: values) != nil {
+        where PreparedKernel.sequenceModelKernel(choice, step, values: values) != nil {
             return choice
         }
         guard step.isFloat32SingleOutput(values: values) else { return nil }

@@ -56,6 +56,9 @@ final class DynamicBatcher: Sendable {
         self.run = run
     }
 
+    /// Requests waiting in the queue (not yet in a running batch).
+    var queuedRequests: Int { queue.withLock { $0.pending.count } }
+
     /// Queues a request whose inputs all have leading dimension `batch` (1…maxBatch); returns its outputs.
     func submit(_ inputs: [TensorData], batch: Int) async -> Outcome {
         await withCheckedContinuation { continuation in

@@ -6,7 +6,7 @@ extension PreparedKernel {
     /// for `step`, or nil when the step is not one it runs: float32 data and output, no epilogue,
     /// softmax and LayerNorm along the last axis and with a single output. The one place that decides
     /// which such steps run fast (`KernelSelection` asks it too).
-    package static func transformerKernel(_ choice: KernelChoice, _ step: Step, values: [Program.Value]) -> PreparedKernel? {
+    package static func sequenceModelKernel(_ choice: KernelChoice, _ step: Step, values: [Program.Value]) -> PreparedKernel? {
         if choice == .rnn {
             guard let recurrent = step.op as? RNNOperator, step.epilogue.isEmpty,
                   (step.inputs + step.outputs).allSatisfy({ values[$0].dtype == .float32 }),
