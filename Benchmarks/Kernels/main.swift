@@ -530,3 +530,56 @@ for (name, g) in [("3x3 512->512 @7", resnet7x7), ("3x3 256->256 @14", conv(256,
                seconds: timeWinograd(g, batch: 1, coldWeights: true, algorithm: algorithm))
     }
 }
+
+// MARK: Plane kernels of segmentation heads, against the reference code they replace
+
+/// `name`: reference and fast times in ms, the speed-up and the fast kernel's GB/s over `bytes` moved.
+func reportPair(_ name: String, bytes: Int, reference: Double, fast: Double) {
+    print(pad(name, 46) + pad("\(format(reference * 1e3, 3)) ms", 14) + pad("\(format(fast * 1e3, 3)) ms", 14)
+          + pad("\(format(reference / fast))x", 9) + "\(format(Double(bytes) / fast / 1e9)) GB/s")
+}
+
+print("\nPlane kernels, batch 1: reference (Swift) | fast | speed-up | fast GB/s (input + output bytes)")
+for (channels, size, outputSize) in [(2048, 60, 1), (2048, 60, 2), (2048, 60, 3), (2048, 60, 6), (512, 28, 5)] {
+    let planes = channels, input = Buffer(count: planes * size * size)
+    let output = Buffer(count: planes * outputSize * outputSize)
+    let pooling = Fast.AdaptiveAveragePooling(planes: planes, height: size, width: size, outputHeight: outputSize, outputWidth: outputSize)
+    let scratch = Buffer(count: pooling.scratchCount)
+    let reference = bestTime(budget: budget) {
+        Reference.adaptiveAveragePool(input: input.pointer, planes: planes, height: size, width: size, output: output.pointer,
+                                      outputHeight: outputSize, outputWidth: outputSize)
+    }
+    let fast = bestTime(budget: budget) {
+        pooling.run(input: input.pointer, output: output.pointer, scratch: scratch.pointer, instructionSet: instructionSet)
+    }
+    reportPair("adaptive avg pool \(channels)x\(size)x\(size) -> \(outputSize)", bytes: 4 * planes * (size * size + outputSize * outputSize),
+               reference: reference, fast: fast)
+}
+for (channels, size, outputSize, alignCorners) in [(21, 60, 480, true), (21, 64, 512, false), (256, 30, 60, true), (512, 60, 30, false)] {
+    let planes = channels, input = Buffer(count: planes * size * size), output = Buffer(count: planes * outputSize * outputSize)
+    let resize = Fast.BilinearResize(planes: planes, height: size, width: size, outputHeight: outputSize, outputWidth: outputSize,
+                                     alignCorners: alignCorners)
+    let scratch = Buffer(count: resize.scratchCount)
+    let reference = bestTime(budget: budget) {
+        Reference.bilinearResize(input: input.pointer, planes: planes, height: size, width: size, output: output.pointer,
+                                 outputHeight: outputSize, outputWidth: outputSize, alignCorners: alignCorners)
+    }
+    let fast = bestTime(budget: budget) {
+        resize.run(input: input.pointer, output: output.pointer, scratch: scratch.pointer, instructionSet: instructionSet)
+    }
+    reportPair("bilinear \(channels)x\(size)x\(size) -> \(outputSize)\(alignCorners ? " (corners)" : "")",
+               bytes: 4 * planes * (size * size + outputSize * outputSize), reference: reference, fast: fast)
+}
+for (channels, size, groups) in [(256, 56, 32), (1024, 14, 32), (64, 112, 32)] {
+    let count = channels * size * size, input = Buffer(count: count), output = Buffer(count: count)
+    let gamma = Buffer(count: groups, seed: 2), beta = Buffer(count: groups, seed: 3)
+    let norm = Fast.GroupNormalization(count: groups, size: count / groups, groups: groups, epsilon: 1e-5)
+    let reference = bestTime(budget: budget) {
+        Reference.groupNorm(input: input.pointer, gamma: gamma.pointer, beta: beta.pointer, epsilon: 1e-5, output: output.pointer,
+                            count: groups, size: count / groups, groups: groups)
+    }
+    let fast = bestTime(budget: budget) {
+        norm.run(input: input.pointer, gamma: gamma.pointer, beta: beta.pointer, output: output.pointer, instructionSet: instructionSet)
+    }
+    reportPair("group norm \(channels)x\(size)x\(size), \(groups) groups", bytes: 8 * count, reference: reference, fast: fast)
+}

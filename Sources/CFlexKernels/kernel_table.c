@@ -75,6 +75,9 @@ static const flex_kernel_table portable = {
     .softmax_rows = flex_softmax_rows_portable,
     .layer_norm_rows = flex_layer_norm_rows_portable,
     .gelu = flex_gelu_portable,
+    .adaptive_avg_pool = flex_adaptive_avg_pool_portable,
+    .bilinear_resize = flex_bilinear_resize_portable,
+    .group_norm = flex_group_norm_portable,
 };
 
 static const flex_kernel_table avx2 = {
@@ -102,6 +105,9 @@ static const flex_kernel_table avx2 = {
     .softmax_rows = flex_softmax_rows_avx2,
     .layer_norm_rows = flex_layer_norm_rows_avx2,
     .gelu = flex_gelu_avx2,
+    .adaptive_avg_pool = flex_adaptive_avg_pool_avx2,
+    .bilinear_resize = flex_bilinear_resize_avx2,
+    .group_norm = flex_group_norm_avx2,
 };
 
 static const flex_kernel_table avx512 = {
@@ -129,6 +135,9 @@ static const flex_kernel_table avx512 = {
     .softmax_rows = flex_softmax_rows_avx512,
     .layer_norm_rows = flex_layer_norm_rows_avx512,
     .gelu = flex_gelu_avx512,
+    .adaptive_avg_pool = flex_adaptive_avg_pool_avx2,
+    .bilinear_resize = flex_bilinear_resize_avx2,
+    .group_norm = flex_group_norm_avx2,
 };
 
 const flex_kernel_table *flex_kernels_for(int32_t isa) {

@@ -111,4 +111,17 @@ void flex_gelu_avx512(const float *in, float *out, int64_t count);
 void flex_gelu_avx2(const float *in, float *out, int64_t count);
 void flex_gelu_portable(const float *in, float *out, int64_t count);
 
+void flex_adaptive_avg_pool_avx2(const float *in, float *out, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                                 int64_t ow, float *row_sums);
+void flex_adaptive_avg_pool_portable(const float *in, float *out, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                                     int64_t ow, float *row_sums);
+void flex_bilinear_resize_avx2(const float *in, float *out, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                               int64_t ow, int32_t align_corners, float *scratch);
+void flex_bilinear_resize_portable(const float *in, float *out, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                                   int64_t ow, int32_t align_corners, float *scratch);
+void flex_group_norm_avx2(const float *in, float *out, int64_t count, int64_t size, int64_t groups,
+                          const float *gamma, const float *beta, float epsilon, float *means, float *stds);
+void flex_group_norm_portable(const float *in, float *out, int64_t count, int64_t size, int64_t groups,
+                              const float *gamma, const float *beta, float epsilon, float *means, float *stds);
+
 #endif

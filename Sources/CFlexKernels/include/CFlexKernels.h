@@ -273,6 +273,23 @@ typedef struct flex_kernel_table {
     /// `out[i] = 0.5 x (1 + erf(x / sqrt 2))` (exact GELU; erf polynomial, within 1e-7 absolute) for `count`
     /// elements. `out` may alias `in`.
     void (*gelu)(const float *in, float *out, int64_t count);
+
+    /// MXNet's `_contrib_AdaptiveAvgPooling2D` of `planes` contiguous `h`x`w` planes to `oh`x`ow`: output
+    /// (i, j) is the mean of input rows `floor(i*h/oh) ..< ceil((i+1)*h/oh)` and the matching columns (float32
+    /// divisions). `row_sums` holds `w` floats. (AVX-512: the AVX2 kernel.)
+    void (*adaptive_avg_pool)(const float *in, float *out, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                              float *row_sums);
+    /// MXNet's `_contrib_BilinearResize2D` of `planes` contiguous `h`x`w` planes to `oh`x`ow`: source coordinate
+    /// `y * (h-1)/(oh-1)` with `align_corners`, else `max((y + 0.5) * h/oh - 0.5, 0)` (scale 0 when the output
+    /// is 1 sample); the same size is a copy. `scratch` holds `5 * ow` floats. (AVX-512: the AVX2 kernel.)
+    void (*bilinear_resize)(const float *in, float *out, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                            int32_t align_corners, float *scratch);
+    /// Group normalization of `count` contiguous groups of `size` floats: group `g` becomes
+    /// `(x - mean) / sqrt(variance + epsilon) * gamma[g % groups] + beta[g % groups]` (biased variance). When
+    /// non-NULL, `means[g]` and `stds[g]` receive the mean and `sqrt(variance + epsilon)`. `out` may alias `in`.
+    /// (AVX-512: the AVX2 kernel.)
+    void (*group_norm)(const float *in, float *out, int64_t count, int64_t size, int64_t groups, const float *gamma,
+                       const float *beta, float epsilon, float *means, float *stds);
 } flex_kernel_table;
 
 /// The kernels of family `isa` (a `FLEX_ISA_*`), or NULL for an unknown value. The table exists for every

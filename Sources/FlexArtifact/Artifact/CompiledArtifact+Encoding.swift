@@ -23,7 +23,8 @@ import FlexTensor
 ///                       plan: samples u32 · prefix u32 · kernels (count, each: tag u8 — 0 reference,
 ///                       1 convolution + algorithm u8 (as for weights, 5 depthwise), 2 dense, 3 pooling,
 ///                       4 global pooling, 5 copy, 6 add, 7 pointwise+depthwise + producer u32, 8 deferred,
-///                       9 3-D convolution, 10 softmax, 11 layer norm, 12 GELU, 13 attention product, 14 RNN) ·
+///                       9 3-D convolution, 10 softmax, 11 layer norm, 12 GELU, 13 attention product, 14 RNN,
+///                       15 adaptive average pooling, 16 bilinear resize, 17 group norm) ·
 ///                       aliases (count, each: view id u32 · root id u32) · crossing values (id list) ·
 ///                       scratch bytes u64 · arena bytes u64 · unshared bytes u64 · placements (count,
 ///                       each: id u32 · offset u64 · size u64 · first step u32 · last step u32)
@@ -174,6 +175,9 @@ extension CompiledArtifact {
         case .gelu: writer.u8(12)
         case .attention: writer.u8(13)
         case .rnn: writer.u8(14)
+        case .adaptivePooling: writer.u8(15)
+        case .bilinearResize: writer.u8(16)
+        case .groupNorm: writer.u8(17)
         }
     }
 
@@ -205,6 +209,9 @@ extension CompiledArtifact {
         case 12: return .gelu
         case 13: return .attention
         case 14: return .rnn
+        case 15: return .adaptivePooling
+        case 16: return .bilinearResize
+        case 17: return .groupNorm
         case let tag:
             throw .malformed(offset: offset, message: "part \(part) has unknown kernel tag \(tag)")
         }

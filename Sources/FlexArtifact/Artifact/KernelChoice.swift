@@ -38,11 +38,17 @@ public enum KernelChoice: Sendable, Equatable {
     case attention
     /// The fused `RNN` operator (LSTM, GRU, vanilla) with its gate products as GEMMs (`Fast.RNN`).
     case rnn
+    /// `_contrib_AdaptiveAvgPooling2D` of float32 NCHW planes (`Fast.AdaptiveAveragePooling`).
+    case adaptivePooling
+    /// `_contrib_BilinearResize2D` of float32 NCHW planes (`Fast.BilinearResize`).
+    case bilinearResize
+    /// `GroupNorm` (`Fast.GroupNormalization`), with or without its mean and std outputs.
+    case groupNorm
 
     /// What runs the step, for profiles and `flexeg inspect`: the convolution algorithm (`gemm`,
     /// `winograd`, `winograd22`, `depthwise`, `gemm-transposed`, `direct`), `volume-gemm`, `packed-gemm`, `pooling`,
     /// `global-pooling`, `copy`, `add`, `gemm+depthwise`, `fused`, `softmax`, `layer-norm`, `gelu`,
-    /// `attention-gemm`, `rnn-gemm` or `reference`.
+    /// `attention-gemm`, `rnn-gemm`, `adaptive-pooling`, `bilinear-resize`, `group-norm` or `reference`.
     public var label: String {
         switch self {
         case .reference: "reference"
@@ -60,6 +66,9 @@ public enum KernelChoice: Sendable, Equatable {
         case .gelu: "gelu"
         case .attention: "attention-gemm"
         case .rnn: "rnn-gemm"
+        case .adaptivePooling: "adaptive-pooling"
+        case .bilinearResize: "bilinear-resize"
+        case .groupNorm: "group-norm"
         }
     }
 

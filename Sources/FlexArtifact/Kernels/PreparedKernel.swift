@@ -28,6 +28,10 @@ package enum PreparedKernel: @unchecked Sendable {
     case gelu(count: Int)
     case attention(Fast.Transformer.Attention)
     case rnn(Fast.RNN)
+    case adaptivePooling(Fast.AdaptiveAveragePooling)
+    case bilinearResize(Fast.BilinearResize)
+    /// GroupNorm; gamma and beta are the step's inputs 1 and 2, mean and std its outputs 1 and 2 when it has them.
+    case groupNorm(Fast.GroupNormalization)
 
     package var isDeferred: Bool {
         if case .deferred = self { true } else { false }
@@ -41,7 +45,8 @@ package enum PreparedKernel: @unchecked Sendable {
         case .volumeConvolution(let volume): [volume.weightRegion]
         case .dense(let packed, _): [packed.packedBytes]
         case .pointwiseDepthwise(let fused, _): fused.pointwise.weightRegions + fused.depthwise.weightRegions
-        case .reference, .pooling, .globalPooling, .copy, .add, .deferred, .softmax, .layerNorm, .gelu, .attention, .rnn: []
+        case .reference, .pooling, .globalPooling, .copy, .add, .deferred, .softmax, .layerNorm, .gelu, .attention, .rnn,
+             .adaptivePooling, .bilinearResize, .groupNorm: []
         }
     }
 
@@ -54,6 +59,7 @@ package enum PreparedKernel: @unchecked Sendable {
         case .pooling, .globalPooling: Fast.Pooling.instructionSet(running: active)
         case .add: Fast.Elementwise.instructionSet(running: active)
         case .softmax, .layerNorm, .gelu, .attention, .rnn: active
+        case .adaptivePooling, .bilinearResize, .groupNorm: Fast.planeKernelsInstructionSet(running: active)
         case .reference, .copy, .deferred: nil
         }
     }
@@ -61,7 +67,9 @@ package enum PreparedKernel: @unchecked Sendable {
     /// Floats of scratch one run needs.
     package var scratchCount: Int {
         switch self {
-        case .reference, .globalPooling, .copy, .add, .deferred, .layerNorm, .gelu: 0
+        case .reference, .globalPooling, .copy, .add, .deferred, .layerNorm, .gelu, .groupNorm: 0
+        case .adaptivePooling(let pooling): pooling.scratchCount
+        case .bilinearResize(let resize): resize.scratchCount
         // One Int32 valid length per row, in scratch.
         case .softmax(let rows, _, _, let usesLength): usesLength ? rows : 0
         case .attention(let attention): attention.scratchCount
@@ -190,8 +198,8 @@ package enum PreparedKernel: @unchecked Sendable {
             return .add(count: values[step.outputs[0]].shape.elementCount, activation: form.activation)
         case .pointwiseDepthwise:
             throw mismatch("a fused step is restored with its producer")
-        case .softmax, .layerNorm, .gelu, .attention, .rnn:
-            guard let kernel = sequenceModelKernel(choice, step, values: values) else {
+        case .softmax, .layerNorm, .gelu, .attention, .rnn, .adaptivePooling, .bilinearResize, .groupNorm:
+            guard let kernel = weightlessKernel(choice, step, values: values) else {
                 throw mismatch("it is not a float32 \(choice.label) step the fast kernel runs")
             }
             return kernel

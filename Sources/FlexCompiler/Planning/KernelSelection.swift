@@ -43,10 +43,10 @@ enum KernelSelection {
     }
 
     /// The kernel of a step without packed weights (pooling, views, an unfused add, the transformer
-    /// block's softmax, LayerNorm, GELU and attention products, recurrent layers), or nil.
+    /// block's softmax, LayerNorm, GELU and attention products, recurrent layers, adaptive pooling,
+    /// bilinear resize, GroupNorm), or nil.
     static func weightlessKernel(_ step: Step, values: [Program.Value]) -> KernelChoice? {
-        for choice in [KernelChoice.softmax, .layerNorm, .gelu, .attention, .rnn]
-        where PreparedKernel.sequenceModelKernel(choice, step, values: values) != nil {
+        for choice in PreparedKernel.weightlessChoices where PreparedKernel.weightlessKernel(choice, step, values: values) != nil {
             return choice
         }
         guard step.isFloat32SingleOutput(values: values) else { return nil }

@@ -68,6 +68,13 @@ extension PreparedKernel {
                     cell: rnn.mode == .lstm ? begin(3) : nil, output: outputs[0].floats,
                     finalState: outputs.count > 1 ? outputs[1].floats : nil,
                     finalCell: outputs.count > 2 ? outputs[2].floats : nil, scratch: scratch!)
+        case .adaptivePooling(let pooling):
+            pooling.run(input: inputs[0].floats, output: outputs[0].floats, scratch: scratch!)
+        case .bilinearResize(let resize):
+            resize.run(input: inputs[0].floats, output: outputs[0].floats, scratch: scratch!)
+        case .groupNorm(let norm):
+            norm.run(input: inputs[0].floats, gamma: inputs[1].floats, beta: inputs[2].floats, output: outputs[0].floats,
+                     savedMean: outputs.count > 2 ? outputs[1].floats : nil, savedStd: outputs.count > 2 ? outputs[2].floats : nil)
         case .pointwiseDepthwise, .deferred:
             preconditionFailure("fused steps run through runFused")
         }

@@ -16,3 +16,9 @@ extension Fast.Elementwise {
     /// The instruction set the elementwise kernels (adds, clamps) run at: AVX2 vectors at most.
     public static func instructionSet(running active: Fast.InstructionSet) -> Fast.InstructionSet { min(active, .avx2) }
 }
+
+extension Fast {
+    /// The instruction set the plane kernels (`AdaptiveAveragePooling`, `BilinearResize`,
+    /// `GroupNormalization`) run at when the process uses `active`: AVX2 vectors at most.
+    public static func planeKernelsInstructionSet(running active: InstructionSet) -> InstructionSet { min(active, .avx2) }
+}

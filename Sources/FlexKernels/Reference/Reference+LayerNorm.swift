@@ -29,3 +29,29 @@ extension Reference {
         }
     }
 }
+
+extension Reference {
+    /// Group normalization, as MXNet 1.9.1's `GroupNorm`: `count` contiguous groups of `size` floats
+    /// (a sample's `C / groups` channels times its spatial positions), each normalized with its own mean
+    /// and biased variance, `output = (input - mean) / sqrt(variance + epsilon) * gamma[g % groups] +
+    /// beta[g % groups]` (`gamma`, `beta` one per group). `savedMean` and `savedStd` (`count` each), when
+    /// given, receive the mean and `sqrt(variance + epsilon)`. `output` may equal `input`.
+    public static func groupNorm(input: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                 epsilon: Float, output: UnsafeMutablePointer<Float>, count: Int, size: Int, groups: Int,
+                                 savedMean: UnsafeMutablePointer<Float>? = nil, savedStd: UnsafeMutablePointer<Float>? = nil) {
+        for group in 0..<count {
+            let x = input + group * size, y = output + group * size
+            var mean: Float = 0
+            for i in 0..<size { mean += x[i] }
+            mean /= Float(size)
+            var variance: Float = 0
+            for i in 0..<size { variance += (x[i] - mean) * (x[i] - mean) }
+            variance /= Float(size)
+            let std = (variance + epsilon).squareRoot()
+            let g = group % groups
+            for i in 0..<size { y[i] = (x[i] - mean) / std * gamma[g] + beta[g] }
+            savedMean?[group] = mean
+            savedStd?[group] = std
+        }
+    }
+}

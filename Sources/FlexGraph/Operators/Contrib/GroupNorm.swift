@@ -50,23 +50,10 @@ public struct GroupNormOperator: Operator {
 
     public func execute(inputs: [Tensor], outputs: [Tensor]) {
         let shape = inputs[0].shape
-        let groupSize = shape.elementCount / (shape[0] * groups)
-        let (data, gamma, beta, output) = (inputs[0].floats, inputs[1].floats, inputs[2].floats, outputs[0].floats)
-        for group in 0..<(shape[0] * groups) {
-            let base = group * groupSize
-            var mean: Float = 0
-            for i in 0..<groupSize { mean += data[base + i] }
-            mean /= Float(groupSize)
-            var variance: Float = 0
-            for i in 0..<groupSize { variance += (data[base + i] - mean) * (data[base + i] - mean) }
-            variance /= Float(groupSize)
-            let std = (variance + eps).squareRoot()
-            let g = group % groups
-            for i in 0..<groupSize { output[base + i] = (data[base + i] - mean) / std * gamma[g] + beta[g] }
-            if outputMeanVar {
-                outputs[1].floats[group] = mean
-                outputs[2].floats[group] = std
-            }
-        }
+        let count = shape[0] * groups
+        guard count > 0 else { return }
+        Reference.groupNorm(input: inputs[0].floats, gamma: inputs[1].floats, beta: inputs[2].floats, epsilon: eps,
+                            output: outputs[0].floats, count: count, size: shape.elementCount / count, groups: groups,
+                            savedMean: outputMeanVar ? outputs[1].floats : nil, savedStd: outputMeanVar ? outputs[2].floats : nil)
     }
 }
