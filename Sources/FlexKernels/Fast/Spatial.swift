@@ -30,7 +30,7 @@ extension Fast {
     }
 
     /// MXNet's `_contrib_BilinearResize2D` over `planes` contiguous float32 planes, with
-    /// `Reference.bilinearResize`'s coordinates: plane by plane, each source row a output row reads is
+    /// `Reference.bilinearResize`'s coordinates: plane by plane, each source row that an output row reads is
     /// interpolated across once (into one of two row buffers), then output rows blend two such rows.
     /// AVX2 at most (gathers across, FMAs down).
     public struct BilinearResize: Sendable, Equatable {
