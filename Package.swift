@@ -28,7 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
-        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        // gRPC's HTTP/2 transport is FlexServer's own (plaintext, on swift-nio-http2): grpc-swift-nio-transport
+        // would bring two BoringSSL builds (swift-nio-ssl, swift-crypto) into every build for TLS nobody uses here.
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.42.0"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
@@ -59,7 +61,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
@@ -87,7 +91,18 @@ let package = Package(
         .testTarget(name: "FlexEGTests", dependencies: ["FlexEG", "FlexTestSupport"]),
         .testTarget(name: "FlexCLITests", dependencies: ["flexeg", "FlexTestSupport"]),
         // Runs the real `flexeg serve` binary; the tritonclient tests need `Scripts/setup-serve-venv.sh`'s .venv-serve.
-        .testTarget(name: "FlexServerTests", dependencies: ["FlexServer", "FlexJSON", "flexeg", "FlexTestSupport"], exclude: ["EndToEnd"]),
+        .testTarget(
+            name: "FlexServerTests",
+            dependencies: [
+                "FlexServer", "FlexJSON", "flexeg", "FlexTestSupport",
+                // GRPCTransportTests speak raw HTTP/2 to the gRPC transport.
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ],
+            exclude: ["EndToEnd"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -46,11 +46,12 @@ public enum InferenceServer {
         let http = Application(
             router: HTTPEndpoints(state: state, maxRequestBytes: configuration.maxRequestBytes, logger: logger).router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.httpPort), serverName: "flexeg"),
-            onServerRunning: { channel in announce("HTTP", channel) },
+            onServerRunning: { channel in announce("HTTP", channel.localAddress) },
             logger: logger)
         var services: [any Service] = [http]
         if let grpcPort = configuration.grpcPort {
-            services.append(GRPCServerService(host: configuration.host, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state))
+            services.append(GRPCServerService(host: configuration.host, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state,
+                                              onListening: { address in announce("gRPC", address) }))
         }
         if configuration.allowMetrics {
             let exposition = MetricsExposition(manager: manager)
@@ -63,7 +64,7 @@ public enum InferenceServer {
             services.append(Application(
                 router: router,
                 configuration: .init(address: .hostname(configuration.host, port: configuration.metricsPort), serverName: "flexeg-metrics"),
-                onServerRunning: { channel in announce("metrics", channel) },
+                onServerRunning: { channel in announce("metrics", channel.localAddress) },
                 logger: logger))
         }
         services.append(StartupLoads(configuration: configuration, manager: manager, state: state, logger: logger))
@@ -87,8 +88,7 @@ public enum InferenceServer {
     }
 
     /// `flexeg serve: HTTP listening on 127.0.0.1:8000` on stdout (tests read the port from it).
-    private static func announce(_ what: String, _ channel: any Channel) {
-        let address = channel.localAddress
+    private static func announce(_ what: String, _ address: SocketAddress?) {
         let line = "flexeg serve: \(what) listening on \(address?.ipAddress ?? "?"):\(address?.port ?? 0)\n"
         FileHandle.standardOutput.write(Data(line.utf8))
     }
