@@ -93,9 +93,14 @@ static void resize_row_portable(const float *row, const resize_columns *t, int64
 }
 
 /// Output rows of one plane: each source row is resized horizontally once into one of two row buffers
-/// (kept while consecutive output rows read it), then pairs are blended vertically by `blend`.
+/// (kept while consecutive output rows read it), then pairs are blended vertically by `blend`. Resizing
+/// to the same size is a copy (every source position lands on a pixel exactly).
 #define FLEX_RESIZE_PLANES(resize_row, blend)                                                                   \
     do {                                                                                                      \
+        if (h == oh && w == ow) {                                                                             \
+            memcpy(out, in, (size_t)(planes * h * w) * sizeof(float));                                        \
+            break;                                                                                            \
+        }                                                                                                     \
         const resize_columns t = resize_column_tables(w, ow, align_corners, scratch);                         \
         const float height_scale = resize_scale(h, oh, align_corners);                                        \
         for (int64_t p = 0; p < planes; p++) {                                                                \
@@ -135,10 +140,6 @@ static void blend_rows_portable(const float *upper, const float *lower, float up
 
 void flex_bilinear_resize_portable(const float *in, float *out, int64_t planes, int64_t h, int64_t w, int64_t oh,
                                    int64_t ow, int32_t align_corners, float *scratch) {
-    if (h == oh && w == ow) {
-        memcpy(out, in, (size_t)(planes * h * w) * sizeof(float));
-        return;
-    }
     FLEX_RESIZE_PLANES(resize_row_portable, blend_rows_portable);
 }
 
@@ -257,10 +258,6 @@ FLEX_AVX2 static void blend_rows_avx2(const float *upper, const float *lower, fl
 
 FLEX_AVX2 void flex_bilinear_resize_avx2(const float *in, float *out, int64_t planes, int64_t h, int64_t w, int64_t oh,
                                          int64_t ow, int32_t align_corners, float *scratch) {
-    if (h == oh && w == ow) {
-        memcpy(out, in, (size_t)(planes * h * w) * sizeof(float));
-        return;
-    }
     FLEX_RESIZE_PLANES(resize_row_avx2, blend_rows_avx2);
 }
 

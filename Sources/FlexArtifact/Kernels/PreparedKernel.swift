@@ -173,32 +173,9 @@ package enum PreparedKernel: @unchecked Sendable {
                 throw mismatch("it is neither FullyConnected nor a convolution")
             }
             return .dense(packed, rows: rows)
-        case .pooling, .globalPooling:
-            guard let pooling = step.op as? PoolingOperator, step.epilogue.isEmpty, step.isFloat32SingleOutput(values: values),
-                  values[step.inputs[0]].shape.rank >= 3 else { throw mismatch("it is not a float32 pooling without epilogue") }
-            let geometry = pooling.geometry(data: values[step.inputs[0]].shape, output: values[step.outputs[0]].shape)
-            if choice == .globalPooling {
-                guard Fast.Pooling.isGlobal(pooling.kind, geometry) else { throw mismatch("it does not pool whole planes") }
-                return .globalPooling(pooling.kind, geometry)
-            }
-            guard Fast.Pooling.supports(pooling.kind, geometry) || Fast.Pooling.supportsVolume(pooling.kind, geometry) else {
-                throw mismatch("the fast pooling kernels do not support it")
-            }
-            return .pooling(pooling.kind, geometry)
-        case .copy:
-            guard Step.isView(step.op), step.epilogue.isEmpty, step.inputs.count == 1, step.outputs.count == 1,
-                  values[step.inputs[0]].byteCount == values[step.outputs[0]].byteCount else { throw mismatch("it is not a view") }
-            return .copy(byteCount: values[step.outputs[0]].byteCount)
-        case .add:
-            guard Step.addNames.contains(step.opName), step.inputs.count == 2, step.isFloat32SingleOutput(values: values),
-                  values[step.inputs[0]].shape == values[step.outputs[0]].shape, values[step.inputs[1]].shape == values[step.outputs[0]].shape,
-                  let form = Step.kernelEpilogue(step.epilogue), !form.addsResidual else {
-                throw mismatch("it is not a same-shape float32 add")
-            }
-            return .add(count: values[step.outputs[0]].shape.elementCount, activation: form.activation)
         case .pointwiseDepthwise:
             throw mismatch("a fused step is restored with its producer")
-        case .softmax, .layerNorm, .gelu, .attention, .rnn, .adaptivePooling, .bilinearResize, .groupNorm:
+        case .pooling, .globalPooling, .copy, .add, .softmax, .layerNorm, .gelu, .attention, .rnn, .adaptivePooling, .bilinearResize, .groupNorm:
             guard let kernel = weightlessKernel(choice, step, values: values) else {
                 throw mismatch("it is not a float32 \(choice.label) step the fast kernel runs")
             }

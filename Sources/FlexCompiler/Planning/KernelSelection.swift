@@ -44,28 +44,9 @@ enum KernelSelection {
 
     /// The kernel of a step without packed weights (pooling, views, an unfused add, the transformer
     /// block's softmax, LayerNorm, GELU and attention products, recurrent layers, adaptive pooling,
-    /// bilinear resize, GroupNorm), or nil.
+    /// bilinear resize, GroupNorm), or nil: the first of `PreparedKernel.weightlessChoices` that runs it.
     static func weightlessKernel(_ step: Step, values: [Program.Value]) -> KernelChoice? {
-        for choice in PreparedKernel.weightlessChoices where PreparedKernel.weightlessKernel(choice, step, values: values) != nil {
-            return choice
-        }
-        guard step.isFloat32SingleOutput(values: values) else { return nil }
-        let input = values[step.inputs[0]], output = values[step.outputs[0]]
-        if let pooling = step.op as? PoolingOperator, step.epilogue.isEmpty, input.shape.rank >= 3 {
-            let geometry = pooling.geometry(data: input.shape, output: output.shape)
-            if Fast.Pooling.isGlobal(pooling.kind, geometry) { return .globalPooling }
-            if Fast.Pooling.supports(pooling.kind, geometry) || Fast.Pooling.supportsVolume(pooling.kind, geometry) { return .pooling }
-            return nil
-        }
-        if Step.isView(step.op), step.epilogue.isEmpty, step.inputs.count == 1, input.byteCount == output.byteCount {
-            return .copy
-        }
-        if Step.addNames.contains(step.opName), step.inputs.count == 2, values[step.inputs[1]].dtype == .float32,
-           input.shape == output.shape, values[step.inputs[1]].shape == output.shape,
-           let form = Step.kernelEpilogue(step.epilogue), !form.addsResidual {
-            return .add
-        }
-        return nil
+        PreparedKernel.weightlessChoices.first { PreparedKernel.weightlessKernel($0, step, values: values) != nil }
     }
 
     /// Whether a 1x1 convolution (`first`, restored as `pointwise`) whose output only the depthwise
