@@ -48,10 +48,12 @@ public enum InferenceServer {
             configuration: .init(address: .hostname(configuration.host, port: configuration.httpPort), serverName: "flexeg"),
             onServerRunning: { channel in announce("HTTP", channel.localAddress) },
             logger: logger)
-        var services: [any Service] = [http]
+        let address = configuration.host
+        var services: [any Service] = [Listener(name: "HTTP", flag: "--http-port", host: address, port: configuration.httpPort, service: http)]
         if let grpcPort = configuration.grpcPort {
-            services.append(GRPCServerService(host: configuration.host, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state,
-                                              onListening: { address in announce("gRPC", address) }))
+            let grpc = GRPCServerService(host: address, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state,
+                                         onListening: { address in announce("gRPC", address) })
+            services.append(Listener(name: "gRPC", flag: "--grpc-port", host: address, port: grpcPort, service: grpc))
         }
         if configuration.allowMetrics {
             let exposition = MetricsExposition(manager: manager)
@@ -61,16 +63,19 @@ public enum InferenceServer {
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: exposition.render())))
             }
-            services.append(Application(
+            let metrics = Application(
                 router: router,
-                configuration: .init(address: .hostname(configuration.host, port: configuration.metricsPort), serverName: "flexeg-metrics"),
+                configuration: .init(address: .hostname(address, port: configuration.metricsPort), serverName: "flexeg-metrics"),
                 onServerRunning: { channel in announce("metrics", channel.localAddress) },
-                logger: logger))
+                logger: logger)
+            services.append(Listener(name: "metrics", flag: "--metrics-port", host: address, port: configuration.metricsPort, service: metrics))
         }
         services.append(StartupLoads(configuration: configuration, manager: manager, state: state, logger: logger))
 
         let group = ServiceGroup(configuration: .init(
-            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            // A failing service (a --load-model model that cannot load, a port in use) shuts the others down
+            // gracefully, so the listeners close cleanly instead of being cancelled mid-accept.
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {
@@ -91,6 +96,36 @@ public enum InferenceServer {
     private static func announce(_ what: String, _ address: SocketAddress?) {
         let line = "flexeg serve: \(what) listening on \(address?.ipAddress ?? "?"):\(address?.port ?? 0)\n"
         FileHandle.standardOutput.write(Data(line.utf8))
+    }
+}
+
+/// One of the server's listeners (HTTP, gRPC, metrics): a socket that cannot be bound stops the
+/// server with a message that names the address and the flag that changes it.
+private struct Listener: Service {
+    let name: String
+    let flag: String
+    let host: String
+    let port: Int
+    let service: any Service
+
+    func run() async throws {
+        do {
+            try await service.run()
+        } catch let error as IOError {
+            let address = "\(host):\(port)"
+            switch error.errnoCode {
+            case EADDRINUSE:
+                throw ServerError(.unavailable, "cannot listen for \(name) on \(address): the port is already in use. Pick another with \(flag) (0 picks a free one).")
+            case EACCES:
+                throw ServerError(.unavailable, "cannot listen for \(name) on \(address): binding this port needs privileges. Pick one above 1023 with \(flag).")
+            case EADDRNOTAVAIL:
+                throw ServerError(.unavailable, "cannot listen for \(name) on \(address): \(host) is not an address of this machine. Fix --host.")
+            default:
+                throw ServerError(.unavailable, "cannot listen for \(name) on \(address): \(error)")
+            }
+        } catch let error as SocketAddressError {
+            throw ServerError(.unavailable, "cannot listen for \(name) on \(host):\(port): \(error). Fix --host.")
+        }
     }
 }
 

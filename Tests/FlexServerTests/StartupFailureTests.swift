@@ -11,7 +11,7 @@ struct StartupFailureTests {
         do {
             let server = try ServerProcess(arguments: arguments, timeout: 60)
             server.stop()
-            Issue.record("the server became ready although a --load-model model cannot load")
+            Issue.record("the server became ready although it should not start: \(arguments)")
             return ServerStartFailure(description: "ready", exitStatus: 0, stdout: server.stdout, stderr: server.stderr)
         } catch let failure as ServerStartFailure {
             return failure
@@ -26,6 +26,8 @@ struct StartupFailureTests {
         #expect(!failure.stdout.contains("flexeg serve: ready"))
         #expect(failure.stderr.contains("could not be loaded at start"), "\(failure.stderr)")
         #expect(failure.stderr.contains("'Nope'"), "\(failure.stderr)")
+        // The listeners shut down gracefully, not cancelled mid-accept (which Hummingbird logs as errors).
+        #expect(!failure.stderr.contains("CancellationError") && !failure.stderr.contains("Server shutdown error"), "\(failure.stderr)")
     }
 
     @Test func aModelThatDoesNotFitItsCoresStopsTheServer() throws {
@@ -37,6 +39,20 @@ struct StartupFailureTests {
         #expect(!failure.stdout.contains("flexeg serve: ready"))
         #expect(failure.stderr.contains("failed to load 'D'"), "\(failure.stderr)")
         #expect(!failure.stderr.contains("failed to load 'A'"), "\(failure.stderr)")
+    }
+
+    @Test func aPortInUseStopsTheServerNamingTheAddressAndTheFlag() throws {
+        let repository = try DemoRepository()
+        let first = try ServerProcess(arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge", "--model-control-mode", "explicit"])
+        defer { first.stop() }
+        for (flag, port) in [("--grpc-port", first.grpcPort), ("--http-port", first.httpPort)] {
+            let failure = try failedStart(["--model-repository", repository.path, "--instance", "inf1.6xlarge",
+                                           "--model-control-mode", "explicit", flag, "\(port)"])
+            #expect(failure.exitStatus.map { $0 != 0 } == true)
+            #expect(failure.stderr.contains("127.0.0.1:\(port): the port is already in use. Pick another with \(flag)"), "\(failure.stderr)")
+        }
+        // The first server is unharmed.
+        #expect(first.stop() == 0)
     }
 
     @Test func noneModeServesOnAndReportsTheFailure() async throws {
