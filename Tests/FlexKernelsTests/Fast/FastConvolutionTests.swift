@@ -71,24 +71,30 @@ struct FastConvolutionTests {
 
     enum EpilogueKind: CaseIterable { case none, biasReLU, biasResidualClip }
 
+    /// A geometry's input, weights, bias and residual (fixed seeds), and its references per epilogue.
+    static let operands = ReferenceCache<([Float], [Float], [Float], [Float])>()
+    static let references = ReferenceCache<(values: [Double], magnitude: [Double])>()
+
     /// Runs one convolution; returns (worst scaled error, relative L2 error).
     static func errors(
         _ testCase: Case, algorithm: Fast.PreparedConvolution.Algorithm, instructionSet: Fast.InstructionSet,
         epilogueKind: EpilogueKind
     ) -> (Double, Double) {
         let g = testCase.geometry, batch = g.batch
-        let input = randomFloats(batch * g.inputImageCount, seed: 11)
-        let weights = randomFloats(g.weightCount, seed: 12)
-        let bias = randomFloats(g.outputChannels, seed: 13)
-        let residual = randomFloats(batch * g.outputImageCount, seed: 14)
+        let (input, weights, bias, residual) = operands.value(testCase.testDescription) {
+            (randomFloats(batch * g.inputImageCount, seed: 11), randomFloats(g.weightCount, seed: 12),
+             randomFloats(g.outputChannels, seed: 13), randomFloats(batch * g.outputImageCount, seed: 14))
+        }
         let activation: Fast.Activation = switch epilogueKind {
         case .none: .identity
         case .biasReLU: .relu
         case .biasResidualClip: .clip(lower: -0.3, upper: 0.6)
         }
-        let reference = referenceConvolution(
-            g, input: input, weights: weights, bias: epilogueKind == .none ? nil : bias,
-            residual: epilogueKind == .biasResidualClip ? residual : nil, activation: activation)
+        // The inputs depend only on the geometry (fixed seeds), so one reference serves every algorithm and ISA.
+        let reference = references.value("\(testCase.testDescription) \(epilogueKind)") {
+            referenceConvolution(g, input: input, weights: weights, bias: epilogueKind == .none ? nil : bias,
+                                 residual: epilogueKind == .biasResidualClip ? residual : nil, activation: activation)
+        }
 
         let prepared = weights.withUnsafeBufferPointer {
             Fast.PreparedConvolution(geometry: g, weights: $0.baseAddress!, algorithm: algorithm,

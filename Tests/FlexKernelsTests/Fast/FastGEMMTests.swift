@@ -25,6 +25,10 @@ struct FastGEMMTests {
         (1027, 37, 21),  // 1024+ rows: a row-major B whose rows are not whole cache lines is packed
     ]
 
+    /// A problem's A, B, initial C, bias and residual, and its references per epilogue.
+    static let operands = ReferenceCache<([Float], [Float], [Float], [Float], [Float])>()
+    static let references = ReferenceCache<(values: [Double], magnitude: [Double])>()
+
     /// Runs `problem` and returns the worst scaled error against the reference.
     static func error(
         _ p: Problem, instructionSet: Fast.InstructionSet, blocking: Fast.GEMM.Blocking
@@ -32,41 +36,46 @@ struct FastGEMMTests {
         let (m, n, k) = (p.m, p.n, p.k)
         // Leading dimensions wider than the matrices, so strides are exercised.
         let lda = (p.transposeLeft ? m : k) + 3, ldb = (p.transposeRight ? k : n) + 2, ldc = n + 5
-        let a = randomFloats((p.transposeLeft ? k : m) * lda, seed: UInt64(m * 1000 + k))
-        let b = randomFloats((p.transposeRight ? n : k) * ldb, seed: UInt64(k * 1000 + n + 7))
-        let initialC = randomFloats(m * ldc, seed: 99)
-        let bias = randomFloats(max(m, n), seed: 5)
-        let residual = randomFloats(m * (n + 1), seed: 6)
+        // Operands and reference depend on the logical problem only (fixed seeds), not on packing, blocking or ISA.
+        let key = "\(m)x\(n)x\(k) \(p.transposeLeft) \(p.transposeRight)"
+        let (a, b, initialC, bias, residual) = operands.value(key) {
+            (randomFloats((p.transposeLeft ? k : m) * lda, seed: UInt64(m * 1000 + k)),
+             randomFloats((p.transposeRight ? n : k) * ldb, seed: UInt64(k * 1000 + n + 7)),
+             randomFloats(m * ldc, seed: 99), randomFloats(max(m, n), seed: 5), randomFloats(m * (n + 1), seed: 6))
+        }
         func aAt(_ i: Int, _ p0: Int) -> Float { p.transposeLeft ? a[p0 * lda + i] : a[i * lda + p0] }
         func bAt(_ p0: Int, _ j: Int) -> Float { p.transposeRight ? b[j * ldb + p0] : b[p0 * ldb + j] }
 
-        var expected = [Double](), magnitude = [Double]()
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum = 0.0, size = 0.0
-                for q in 0..<k {
-                    sum += Double(aAt(i, q)) * Double(bAt(q, j))
-                    size += abs(Double(aAt(i, q)) * Double(bAt(q, j)))
+        let (expected, magnitude) = references.value("\(key) \(p.epilogue)") { () -> (values: [Double], magnitude: [Double]) in
+            var expected = [Double](), magnitude = [Double]()
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = 0.0, size = 0.0
+                    for q in 0..<k {
+                        sum += Double(aAt(i, q)) * Double(bAt(q, j))
+                        size += abs(Double(aAt(i, q)) * Double(bAt(q, j)))
+                    }
+                    var extra = 0.0, activation = Fast.Activation.identity, residualValue = 0.0
+                    switch p.epilogue {
+                    case .none: break
+                    case .rowBias: extra = Double(bias[i])
+                    case .rowBiasReLU: extra = Double(bias[i]); activation = .relu
+                    case .rowBiasResidual: extra = Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j])
+                    case .rowBiasResidualReLU:
+                        extra = Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j]); activation = .relu
+                    case .accumulateRowBiasResidualReLU:
+                        extra = Double(initialC[i * ldc + j]) + Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j])
+                        activation = .relu
+                    case .columnBiasResidualClip:
+                        extra = Double(bias[j]); residualValue = Double(residual[i * (n + 1) + j])
+                        activation = .clip(lower: -0.5, upper: 0.75)
+                    case .accumulateReLU6: extra = Double(initialC[i * ldc + j]); activation = .relu6
+                    }
+                    expected.append(referenceEpilogue(sum, bias: extra, residual: residualValue, activation: activation))
+                    magnitude.append(size + abs(extra) + abs(residualValue))
                 }
-                var extra = 0.0, activation = Fast.Activation.identity, residualValue = 0.0
-                switch p.epilogue {
-                case .none: break
-                case .rowBias: extra = Double(bias[i])
-                case .rowBiasReLU: extra = Double(bias[i]); activation = .relu
-                case .rowBiasResidual: extra = Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j])
-                case .rowBiasResidualReLU:
-                    extra = Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j]); activation = .relu
-                case .accumulateRowBiasResidualReLU:
-                    extra = Double(initialC[i * ldc + j]) + Double(bias[i]); residualValue = Double(residual[i * (n + 1) + j])
-                    activation = .relu
-                case .columnBiasResidualClip:
-                    extra = Double(bias[j]); residualValue = Double(residual[i * (n + 1) + j])
-                    activation = .clip(lower: -0.5, upper: 0.75)
-                case .accumulateReLU6: extra = Double(initialC[i * ldc + j]); activation = .relu6
-                }
-                expected.append(referenceEpilogue(sum, bias: extra, residual: residualValue, activation: activation))
-                magnitude.append(size + abs(extra) + abs(residualValue))
             }
+            return (expected, magnitude)
         }
 
         let guarded = GuardedBuffer(initialC)

@@ -1,4 +1,5 @@
 import FlexKernels
+import Synchronization
 import Testing
 
 /// Deterministic pseudo-random numbers (SplitMix64), so failures reproduce.
@@ -11,6 +12,20 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Reference results computed once per key and shared by every test case that asks for them: the
+/// Double references are most of the parity tests' time in a debug build, and they do not depend on the
+/// instruction set, algorithm or blocking under test (their inputs come from fixed seeds). Any thread.
+final class ReferenceCache<Value: Sendable>: Sendable {
+    private let table = Mutex<[String: Value]>([:])
+
+    func value(_ key: String, compute: () -> Value) -> Value {
+        if let known = table.withLock({ $0[key] }) { return known }
+        let value = compute()
+        table.withLock { $0[key] = value }
+        return value
     }
 }
 
