@@ -9,6 +9,25 @@
 // The weight transform G g G^T is done in Swift when a convolution is prepared.
 
 /// `out[k * stride] = (B^T d)[k]` for the 6 values `d[k * stride]`.
+void flex_winograd_transform_weights(const float *weights, int64_t output_channels, int64_t input_channels,
+                                     const double *g, int64_t a, float *out) {
+    const int64_t matrix = output_channels * input_channels;
+    for (int64_t o = 0; o < output_channels; o++) {
+        for (int64_t c = 0; c < input_channels; c++) {
+            const float *filter = weights + (o * input_channels + c) * 9;
+            for (int64_t i = 0; i < a; i++) {
+                for (int64_t j = 0; j < a; j++) {
+                    double sum = 0;
+                    for (int64_t ky = 0; ky < 3; ky++) {
+                        for (int64_t kx = 0; kx < 3; kx++) sum += g[i * 3 + ky] * (double)filter[ky * 3 + kx] * g[j * 3 + kx];
+                    }
+                    out[(i * a + j) * matrix + o * input_channels + c] = (float)sum;
+                }
+            }
+        }
+    }
+}
+
 static inline void input_transform6(const float *d, int64_t ds, float *out, int64_t os) {
     const float d0 = d[0], d1 = d[ds], d2 = d[2 * ds], d3 = d[3 * ds], d4 = d[4 * ds], d5 = d[5 * ds];
     out[0] = 4 * d0 - 5 * d2 + d4;

@@ -80,6 +80,11 @@ enum {
 /// `memmove` of `count` floats: the regions may overlap.
 void flex_move_floats(float *destination, const float *source, int64_t count);
 
+/// Winograd filter transform `U_p[o][c] = (G g_oc G^T)[p / a][p % a]`, in double: `weights` `[O, C, 3, 3]`,
+/// `g` the row-major a x 3 matrix G, `out` the a² matrices `[O, C]` one after another (a² * O * C floats).
+void flex_winograd_transform_weights(const float *weights, int64_t output_channels, int64_t input_channels,
+                                     const double *g, int64_t a, float *out);
+
 /// Floats of scratch the table's `direct_conv` needs per call for `channels` input channels.
 int64_t flex_direct_conv_scratch_count(int64_t channels, const flex_plane_geometry *geometry);
 

@@ -45,15 +45,21 @@ package struct BatchNormFolding: CompilerPass {
             let foldedWeight = Tensor(zeros: weight.shape)
             let foldedBias = Tensor(zeros: [channels])
             let perChannel = channels == 0 ? 0 : weight.elementCount / channels
-            for channel in 0..<channels {
-                let g = batchNorm.fixGamma ? 1 : Double(gamma.floats[channel])
-                let scale = g / (Double(variance.floats[channel]) + Double(batchNorm.eps)).squareRoot()
-                let base = channel * perChannel
-                for element in base..<(base + perChannel) {
-                    foldedWeight.floats[element] = Float(Double(weight.floats[element]) * scale)
+            // Pointers taken once (the tensors kept alive meanwhile): the per-element loop touches no storage references.
+            withExtendedLifetime((weight, gamma, beta, mean, variance, bias, foldedWeight, foldedBias)) {
+                let gammas = gamma.floats, variances = variance.floats, means = mean.floats, betas = beta.floats
+                let weights = weight.floats, folded = foldedWeight.floats, foldedBiases = foldedBias.floats
+                let biases = bias?.floats
+                for channel in 0..<channels {
+                    let g = batchNorm.fixGamma ? 1 : Double(gammas[channel])
+                    let scale = g / (Double(variances[channel]) + Double(batchNorm.eps)).squareRoot()
+                    let base = channel * perChannel
+                    for element in base..<(base + perChannel) {
+                        folded[element] = Float(Double(weights[element]) * scale)
+                    }
+                    let b = biases.map { Double($0[channel]) } ?? 0
+                    foldedBiases[channel] = Float((b - Double(means[channel])) * scale + Double(betas[channel]))
                 }
-                let b = bias.map { Double($0.floats[channel]) } ?? 0
-                foldedBias.floats[channel] = Float((b - Double(mean.floats[channel])) * scale + Double(beta.floats[channel]))
             }
 
             var attributes = layer.attributes

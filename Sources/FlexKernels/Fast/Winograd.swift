@@ -1,3 +1,5 @@
+import CFlexKernels
+
 extension Fast {
     /// Winograd F(4x4, 3x3) convolution: each 4x4 output tile is `A^T [(G g G^T) ⊙ (B^T d B)] A` for its
     /// 6x6 input tile `d`, which turns the 36 products per tile into 36 GEMMs
@@ -94,21 +96,11 @@ extension Fast {
                                      by matrix: [[Double]]) -> [PackedMatrix] {
             let size = matrix.count, positions = size * size
             let o = g.outputChannels, c = g.inputChannels
+            let flat = matrix.flatMap { $0 }  // G row-major
             var transformed = [Float](repeating: 0, count: positions * o * c)
-            for outputChannel in 0..<o {
-                for inputChannel in 0..<c {
-                    let filter = weights + (outputChannel * c + inputChannel) * 9
-                    for i in 0..<size {
-                        for j in 0..<size {
-                            var sum = 0.0
-                            for ky in 0..<3 {
-                                for kx in 0..<3 {
-                                    sum += matrix[i][ky] * Double(filter[ky * 3 + kx]) * matrix[j][kx]
-                                }
-                            }
-                            transformed[((i * size + j) * o + outputChannel) * c + inputChannel] = Float(sum)
-                        }
-                    }
+            flat.withUnsafeBufferPointer { gBuffer in
+                transformed.withUnsafeMutableBufferPointer { out in
+                    flex_winograd_transform_weights(weights, Int64(o), Int64(c), gBuffer.baseAddress!, Int64(size), out.baseAddress!)
                 }
             }
             return transformed.withUnsafeBufferPointer { values in
