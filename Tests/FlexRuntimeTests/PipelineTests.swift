@@ -24,6 +24,31 @@ import Testing
         }
     }
 
+    /// `started` is when the first core takes the request, not when it was submitted: a request queued
+    /// behind another on the same core has none until that core is free.
+    @Test func aRequestIsStartedWhenItsFirstCoreTakesIt() throws {
+        let log = EventLog()
+        let gate = DispatchSemaphore(value: 0)
+        let model = SyntheticModel(name: "Gate", stageCount: 1) { event in
+            log.record(event)
+            if event.phase == .started, event.tag == 0 { _ = gate.wait(timeout: .now() + 20) }
+        }
+        try withRuntime(cores: 1) { runtime in
+            let loaded = try runtime.load(model, at: 0, maxInFlight: 2)
+            let first = try loaded.submit(taggedInput(0))
+            let second = try loaded.submit(taggedInput(1))
+            #expect(log.wait(timeout: 20, until: { $0.contains { $0.phase == .started && $0.tag == 0 } }))
+            #expect(first.started != nil)
+            #expect(second.started == nil, "the second request waits in the core's queue")
+            gate.signal()
+            _ = try first.wait()
+            _ = try second.wait()
+            let firstStarted = try #require(first.started), secondStarted = try #require(second.started)
+            #expect(first.submitted <= firstStarted && second.submitted <= secondStarted)
+            #expect(firstStarted < secondStarted)
+        }
+    }
+
     /// Stage 1 of request r holds its core until stage 0 of request r + 1 has started on the other
     /// core: that only happens if successive requests overlap in the pipeline.
     @Test func stagesOfSuccessiveRequestsOverlap() throws {

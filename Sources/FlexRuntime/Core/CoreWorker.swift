@@ -55,6 +55,7 @@ final class CoreWorker {
         }
         let clock = ContinuousClock()
         let start = clock.now
+        if job.stage == 0 { job.request.started.withLock { $0 = start } }
         var switchTime: Duration?
         if activeModel != model.id {
             runner.activate()

@@ -3,10 +3,13 @@ import FlexTensor
 /// One admitted request: created when it takes an in-flight slot, completed once by the core that
 /// runs its last stage (or fails).
 ///
-/// Thread ownership: immutable; the outcome is a `OneShot`, safe from any thread.
+/// Thread ownership: immutable but for `started`, which the first stage's core thread sets under its
+/// lock; the outcome is a `OneShot`, safe from any thread.
 final class InferenceRequest: Sendable {
     let model: LoadedModel
     let submitted: ContinuousClock.Instant
+    /// When the first stage's core took the request off its queue (nil until then).
+    let started = Locked<ContinuousClock.Instant?>(nil)
     let outcome = OneShot<Result<[Tensor], RuntimeError>>()
 
     init(model: LoadedModel, submitted: ContinuousClock.Instant) {

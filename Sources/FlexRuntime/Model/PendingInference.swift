@@ -8,6 +8,13 @@ public struct PendingInference: Sendable {
 
     public var model: LoadedModel { request.model }
 
+    /// When the request was admitted (took an in-flight slot) and queued for its first core.
+    public var submitted: ContinuousClock.Instant { request.submitted }
+
+    /// When the first stage's core began running the request (nil while it waits in that core's
+    /// queue): `submitted` to this is the queueing; from this to completion, the cores' work.
+    public var started: ContinuousClock.Instant? { request.started.withLock { $0 } }
+
     /// Whether the outputs (or the error) are in.
     public var isComplete: Bool { request.outcome.current != nil }
 

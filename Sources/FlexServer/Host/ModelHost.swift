@@ -75,8 +75,9 @@ final class PreparedModel: Sendable {
     }
 }
 
-/// Where one inference spent its time, nanoseconds: waiting for an in-flight slot (`queue`), and
-/// running on the cores (`infer`).
+/// Where one inference spent its time, nanoseconds: from arrival until the first core began it
+/// (`queue`: waiting for an in-flight slot and in the core's run queue), and from then until its
+/// outputs were in (`infer`: the cores' work, with the hand-offs between pipeline stages).
 struct InferenceTiming: Sendable {
     var queueNanoseconds: UInt64
     var inferNanoseconds: UInt64
@@ -114,13 +115,15 @@ final class HostedInstance: Sendable {
             tensors[input.name] = input.bytes.withUnsafeBytes { Tensor(shape: Shape(input.shape), dtype: dtype, bytes: $0) }
         }
         let clock = ContinuousClock()
-        let submitted = clock.now
+        let arrived = clock.now
         let outputs: [Tensor]
         let started: ContinuousClock.Instant
         do {
             let pending = try await loaded.submit(tensors)
-            started = clock.now
             outputs = try await pending.outputs()
+            // Timed by the core thread, not by this task: after submitting, the task may not run again
+            // until the core's thread (on the same CPU) yields, which would count the core's work as queueing.
+            started = pending.started ?? pending.submitted
         } catch {
             throw ModelHost.serverError(error, model: prepared.name)
         }
@@ -129,7 +132,7 @@ final class HostedInstance: Sendable {
             let bytes = [UInt8](UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
             return TensorData(TensorDescription(name: description.name, datatype: description.datatype, shape: tensor.shape.dims), bytes: bytes)
         }
-        return (data, InferenceTiming(queueNanoseconds: Self.nanoseconds(submitted.duration(to: started)),
+        return (data, InferenceTiming(queueNanoseconds: Self.nanoseconds(arrived.duration(to: started)),
                                       inferNanoseconds: Self.nanoseconds(started.duration(to: finished))))
     }
 
