@@ -16,7 +16,9 @@ generator runs under `taskset -c 1`. Loopback only; every run is bounded in time
   3. server overhead: in the same round, just before its flexeg serve run, `flexeg bench PREFIX
      --input data=1,3,224,224 --cores 1 --duration S --json` (in process, same CPU) against
      `flexeg serve` at concurrency 1 with binary tensors; the server's own statistics
-     (v2/models/M/stats) split each request into decode, queue, inference and encode.
+     (v2/models/M/stats) split each request into decode, queue, inference and encode. A second
+     concurrency-1 client, wrk (C; Benchmarks/serve/wrk_infer.lua, one connection, binary tensors),
+     measures the same path without the Python client's own encode/decode in each round trip.
   4. dynamic batching: one flexeg serve with MobileNetV2 compiled at batch 1 (no batching) and at
      batch 8 (`max_batch_size: 8`, `dynamic_batching { max_queue_delay_microseconds: D }`), batch-1
      traffic at concurrency 16 to each in turn; `flexeg bench` at batch 8 and 1 in process gives
@@ -29,6 +31,7 @@ import argparse
 import datetime
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -50,6 +53,7 @@ MODELS_DIR = compare.MODELS_DIR
 KS_PY = os.path.join(REPO, ".venv-kserve", "bin", "python")
 LOADGEN = os.path.join(HERE, "loadgen.py")
 KSERVER = os.path.join(HERE, "kserve_ort_server.py")
+WRK_SCRIPT = os.path.join(HERE, "wrk_infer.lua")
 SERVERS = ("flexeg", "kserve")
 LABEL = {"flexeg": "flexeg serve", "kserve": "KServe + ORT"}
 SERVER_CPU, CLIENT_CPU = "0", "1"
@@ -237,6 +241,60 @@ def loadgen(server, model, concurrency, args, protocol="rest", save_output=None)
     return result
 
 
+def wrk_body(tmp, model):
+    """The binary-extension request for wrk: JSON header (outputs as binary too), then input_b1.npy's
+    raw float32 bytes. Returns (path, header length)."""
+    raw = open(os.path.join(MODELS_DIR, "input_b1.npy"), "rb").read()
+    if raw[:6] != b"\x93NUMPY":
+        raise Failed("input_b1.npy is not an .npy file")
+    length_bytes = 2 if raw[6] == 1 else 4
+    header_length = int.from_bytes(raw[8:8 + length_bytes], "little")
+    header = raw[8 + length_bytes:8 + length_bytes + header_length].decode("latin1")
+    if "'<f4'" not in header or "'fortran_order': False" not in header:
+        raise Failed("input_b1.npy is not C-ordered little-endian float32: %s" % header)
+    data = raw[8 + length_bytes + header_length:]
+    if len(data) != 4 * 3 * 224 * 224:
+        raise Failed("input_b1.npy holds %d bytes, not one 3x224x224 float32 image" % len(data))
+    head = json.dumps({"inputs": [{"name": "data", "shape": [1, 3, 224, 224], "datatype": "FP32",
+                                   "parameters": {"binary_data_size": len(data)}}],
+                       "parameters": {"binary_data_output": True}}).encode()
+    path = os.path.join(tmp, "wrk_%s.body" % model)
+    with open(path, "wb") as f:
+        f.write(head + data)
+    return path, len(head)
+
+
+def wrk(server, model, args):
+    """One client, one connection (wrk, C, on the client CPU): the server's REST path at concurrency 1
+    without Python in the loop. Warm-up run first, then the timed one; adds the server's statistics."""
+    body, header_length = wrk_body(args.tmp, model)
+    env = dict(os.environ, WRK_BODY=body, WRK_HEADER_LENGTH=str(header_length))
+    url = "%s/v2/models/%s/infer" % (server.url, model)
+
+    def once(seconds):
+        out = run(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c1", "-d%ds" % max(1, round(seconds)), "--timeout", "30s",
+                   "-s", WRK_SCRIPT, url], env, timeout=seconds + 120)
+        line = next((x for x in out.splitlines() if x.startswith("WRK ")), None)
+        if line is None:
+            raise Failed("wrk printed no summary: %s" % out[-500:])
+        return json.loads(line[4:])
+
+    try:
+        once(args.warmup)
+        before = server.stats(model)
+        r = once(args.duration)
+        after = server.stats(model)
+    except (Failed, OSError) as e:
+        return {"error": str(e)}
+    result = {"throughput": r["requests"] / (r["duration_us"] / 1e6), "errors": r["socket_errors"] + r["non_2xx"],
+              "latency_ms": {"p50": r["p50_us"] / 1e3, "p99": r["p99_us"] / 1e3}}
+    if before and after:
+        d = {k: (after[k]["count"] - before[k]["count"], after[k]["ns"] - before[k]["ns"])
+             for k in ("success", "queue", "compute_input", "compute_infer", "compute_output")}
+        result["server_ms"] = {k: (ns / c / 1e6 if c else None) for k, (c, ns) in d.items()}
+    return result
+
+
 def flexeg_bench(args, model, batch):
     prefix = os.path.join(MODELS_DIR, model, model)
     cmd = ["taskset", "-c", SERVER_CPU, args.flexeg, "bench", prefix, "--input", "data=%d,3,224,224" % batch,
@@ -293,6 +351,10 @@ def serve_rounds(args, tmp, refs, results):
                             log("  %s c=%d: %s" % (protocol, c, brief(res)))
                             results["runs"].append({"round": r, "model": model, "server": kind,
                                                     "protocol": protocol, "concurrency": c, **res})
+                    if kind == "flexeg" and not args.skip_overhead:
+                        res = wrk(server, model, args)
+                        log("  rest c=1 (wrk): %s" % brief(res))
+                        results["overhead"][-1]["wrk"] = res
                 except Failed as e:
                     log("  %s failed: %s" % (kind, e))
                     results["runs"].append({"round": r, "model": model, "server": kind, "error": str(e)})
@@ -398,22 +460,28 @@ def markdown(env, results, args):
 
     if results["overhead"]:
         L += ["", "## Server overhead: flexeg serve (REST, binary tensors, concurrency 1) vs flexeg bench in process", "",
-              "| model | bench inf/s | serve c1 inf/s | serve / bench | bench p50 | serve p50 (client) | "
-              "server: total | decode | queue | infer | encode (ms per request) |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "Two clients at concurrency 1: the Python load generator (its own encode/decode is in the round "
+              "trip) and wrk (C, one connection). Server columns are flexeg's own statistics during the wrk run.", "",
+              "| model | bench inf/s | serve c1 (Python) inf/s | Python / bench | serve c1 (wrk) inf/s | **wrk / bench** | "
+              "bench p50 | wrk p50 | server: total | decode | queue | infer | encode (ms per request) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for model in args.models:
             b = [x["bench"] for x in results["overhead"] if x["model"] == model and "throughput" in x["bench"]]
+            w = [x["wrk"] for x in results["overhead"] if x["model"] == model and "throughput" in x.get("wrk", {})]
             s = [x for x in ok if x["model"] == model and x["server"] == "flexeg" and x["concurrency"] == 1
                  and x["protocol"] == "rest"]
-            if not b or not s:
+            if not b:
                 continue
-            bt, st = med([x["throughput"] for x in b]), med([x["throughput"] for x in s])
-            sm = lambda k: med([(x.get("server_ms") or {}).get(k) for x in s])  # noqa: E731
-            L.append("| %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s |" % (
-                model, f1(bt), f1(st), f1(st / bt, "%.3f"), f1(med([x["latency_ms"]["p50"] for x in b]), "%.2f"),
-                f1(med([x["latency_ms"]["p50"] for x in s]), "%.2f"), f1(sm("success"), "%.2f"),
-                f1(sm("compute_input"), "%.3f"), f1(sm("queue"), "%.3f"), f1(sm("compute_infer"), "%.2f"),
-                f1(sm("compute_output"), "%.3f")))
+            bt = med([x["throughput"] for x in b])
+            st = med([x["throughput"] for x in s]) if s else None
+            wt = med([x["throughput"] for x in w]) if w else None
+            wm = lambda k: med([(x.get("server_ms") or {}).get(k) for x in w])  # noqa: E731
+            L.append("| %s | %s | %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s |" % (
+                model, f1(bt), f1(st), f1(st / bt if st else None, "%.3f"), f1(wt), f1(wt / bt if wt else None, "%.3f"),
+                f1(med([x["latency_ms"]["p50"] for x in b]), "%.2f"),
+                f1(med([x["latency_ms"]["p50"] for x in w]) if w else None, "%.2f"), f1(wm("success"), "%.2f"),
+                f1(wm("compute_input"), "%.3f"), f1(wm("queue"), "%.3f"), f1(wm("compute_infer"), "%.2f"),
+                f1(wm("compute_output"), "%.3f")))
 
     if results["batching"]:
         L += ["", "## Dynamic batching: MobileNetV2, batch-1 requests (%s) at concurrency %d" % (
@@ -454,6 +522,7 @@ def environment(args):
                                     "print(m.version('kserve'), '/', m.version('onnxruntime'))"]),
         "pinning": "servers on CPU %s (flexeg --cores 1; ORT intra_op_num_threads=1), load generator on CPU %s"
                    % (SERVER_CPU, CLIENT_CPU),
+        "wrk": (sh(["wrk", "--version"]).splitlines() or ["?"])[0].split(" [")[0] if shutil.which("wrk") else "missing",
         "load average at start": "%.2f %.2f %.2f" % os.getloadavg(),
     }
 
