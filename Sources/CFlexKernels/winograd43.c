@@ -6,9 +6,9 @@
 // Winograd F(4x4, 3x3) transforms (Lavin & Gray 2015):
 //   B^T = [4  0 -5  0 1 0;  0 -4 -4  1 1 0;  0 4 -4 -1 1 0;  0 -2 -1 2 1 0;  0 2 -1 -2 1 0;  0 4 0 -5 0 1]
 //   A^T = [1 1 1 1 1 0;  0 1 -1 2 -2 0;  0 1 1 4 4 0;  0 1 -1 8 -8 1]
-// The weight transform G g G^T is done in Swift when a convolution is prepared.
+// The weight transform G g G^T (below; F(2x2, 3x3) uses it with its own G) runs when a convolution is
+// prepared.
 
-/// `out[k * stride] = (B^T d)[k]` for the 6 values `d[k * stride]`.
 void flex_winograd_transform_weights(const float *weights, int64_t output_channels, int64_t input_channels,
                                      const double *g, int64_t a, float *out) {
     const int64_t matrix = output_channels * input_channels;
@@ -28,6 +28,7 @@ void flex_winograd_transform_weights(const float *weights, int64_t output_channe
     }
 }
 
+/// `out[k * stride] = (B^T d)[k]` for the 6 values `d[k * stride]`.
 static inline void input_transform6(const float *d, int64_t ds, float *out, int64_t os) {
     const float d0 = d[0], d1 = d[ds], d2 = d[2 * ds], d3 = d[3 * ds], d4 = d[4 * ds], d5 = d[5 * ds];
     out[0] = 4 * d0 - 5 * d2 + d4;

@@ -43,17 +43,17 @@ public enum InferenceServer {
         let manager = ModelManager(repository: repository, host: host, mode: configuration.controlMode, logger: logger)
         let state = ServerState(manager: manager, logger: logger)
 
+        let listenHost = configuration.host
         let http = Application(
             router: HTTPEndpoints(state: state, maxRequestBytes: configuration.maxRequestBytes, logger: logger).router(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.httpPort), serverName: "flexeg"),
+            configuration: .init(address: .hostname(listenHost, port: configuration.httpPort), serverName: "flexeg"),
             onServerRunning: { channel in announce("HTTP", channel.localAddress) },
             logger: logger)
-        let address = configuration.host
-        var services: [any Service] = [Listener(name: "HTTP", flag: "--http-port", host: address, port: configuration.httpPort, service: http)]
+        var services: [any Service] = [Listener(name: "HTTP", flag: "--http-port", host: listenHost, port: configuration.httpPort, service: http)]
         if let grpcPort = configuration.grpcPort {
-            let grpc = GRPCServerService(host: address, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state,
+            let grpc = GRPCServerService(host: listenHost, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state,
                                          onListening: { address in announce("gRPC", address) })
-            services.append(Listener(name: "gRPC", flag: "--grpc-port", host: address, port: grpcPort, service: grpc))
+            services.append(Listener(name: "gRPC", flag: "--grpc-port", host: listenHost, port: grpcPort, service: grpc))
         }
         if configuration.allowMetrics {
             let exposition = MetricsExposition(manager: manager)
@@ -65,10 +65,10 @@ public enum InferenceServer {
             }
             let metrics = Application(
                 router: router,
-                configuration: .init(address: .hostname(address, port: configuration.metricsPort), serverName: "flexeg-metrics"),
+                configuration: .init(address: .hostname(listenHost, port: configuration.metricsPort), serverName: "flexeg-metrics"),
                 onServerRunning: { channel in announce("metrics", channel.localAddress) },
                 logger: logger)
-            services.append(Listener(name: "metrics", flag: "--metrics-port", host: address, port: configuration.metricsPort, service: metrics))
+            services.append(Listener(name: "metrics", flag: "--metrics-port", host: listenHost, port: configuration.metricsPort, service: metrics))
         }
         services.append(StartupLoads(configuration: configuration, manager: manager, state: state, logger: logger))
 
