@@ -180,6 +180,30 @@ import Testing
         }
     }
 
+    /// `submit(_:)` copies the caller's inputs; `submit(handingOver:)` lets the cores read them in place
+    /// (the server's decoded requests, which nothing else holds). A write after submitting, while the
+    /// core is held at the stage's start, shows which one the core read.
+    @Test func handedOverInputsAreReadInPlaceAndSubmittedOnesAreCopied() async throws {
+        let gate = Gate()
+        let model = SyntheticModel(name: "Held", stageCount: 1) { event in
+            if event.phase == .started { _ = gate.pass() }
+        }
+        try await withRuntime(cores: 1) { runtime in
+            let loaded = try runtime.load(model, at: 0, maxInFlight: 2)
+            let copied = taggedInput(1)
+            let handed = taggedInput(2)
+            let first = try await loaded.submit(copied)
+            let second = try await loaded.submit(handingOver: handed)
+            for tensor in [copied["data"]!, handed["data"]!] { tensor.floats[0] = 100 }
+            gate.open()
+            let firstOutputs = try await first.outputs()
+            let secondOutputs = try await second.outputs()
+            #expect(isSyntheticAnswer(firstOutputs, tag: 1, stageCount: 1))
+            #expect(secondOutputs[0].toFloatArray()[0] == 101)
+            #expect(Array(secondOutputs[0].toFloatArray().dropFirst()) == [4, 5, 6])
+        }
+    }
+
     @Test func asyncInferenceSuspendsForSlotsAndCompletesThroughContinuations() async throws {
         try await withRuntime(cores: 2) { runtime in
             let loaded = try runtime.load(SyntheticModel(name: "Async", stageCount: 2, work: .sleep(.milliseconds(1))), at: 0, maxInFlight: 2)

@@ -1,9 +1,10 @@
 import FlexTensor
 
 extension LoadedModel {
-    /// Checks `inputs` against `model.inputs` (names, shapes, dtypes) and returns copies in spec order,
-    /// so the caller may reuse its tensors as soon as the submit returns.
-    func validated(_ inputs: [String: Tensor]) throws(RuntimeError) -> [Tensor] {
+    /// Checks `inputs` against `model.inputs` (names, shapes, dtypes) and returns them in spec order:
+    /// copies when `copying` (the caller may reuse its tensors as soon as the submit returns), else
+    /// the caller's own tensors (it handed them over).
+    func validated(_ inputs: [String: Tensor], copying: Bool = true) throws(RuntimeError) -> [Tensor] {
         let specs = model.inputs
         let expected = specs.map(\.description).joined(separator: ", ")
         let unknown = inputs.keys.filter { name in !specs.contains { $0.name == name } }.sorted()
@@ -23,7 +24,7 @@ extension LoadedModel {
             guard tensor.dtype == spec.dtype else {
                 throw failed(.invalidInput(model: name, problem: "input \"\(spec.name)\" is \(tensor.dtype) but the model expects \(spec.dtype)"))
             }
-            ordered.append(tensor.copy())
+            ordered.append(copying ? tensor.copy() : tensor)
         }
         return ordered
     }

@@ -91,6 +91,15 @@ public final class LoadedModel: Sendable {
         return start(ordered)
     }
 
+    /// Submits tensors the caller hands over, as `submit(_:)` does but without copying them: the cores
+    /// read the caller's buffers in place, so the caller must neither read nor write them again (a
+    /// server's freshly decoded request, which nothing else holds).
+    public func submit(handingOver inputs: [String: Tensor]) async throws(RuntimeError) -> PendingInference {
+        let ordered = try validated(inputs, copying: false)
+        do { try await limiter.acquire() } catch { throw failed(error) }
+        return start(ordered)
+    }
+
     /// Runs one inference, blocking the calling thread; the runtime's execution timeout covers waiting
     /// for a slot and running. Outputs in `model.outputs` order.
     public func infer(_ inputs: [String: Tensor]) throws(RuntimeError) -> [Tensor] {

@@ -119,7 +119,7 @@ final class HostedInstance: Sendable {
         let outputs: [Tensor]
         let started: ContinuousClock.Instant
         do {
-            let pending = try await loaded.submit(tensors)
+            let pending = try await loaded.submit(handingOver: tensors)  // made above, held nowhere else
             outputs = try await pending.outputs()
             // Timed by the core thread, not by this task: after submitting, the task may not run again
             // until the core's thread (on the same CPU) yields, which would count the core's work as queueing.

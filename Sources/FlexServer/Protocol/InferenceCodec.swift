@@ -82,7 +82,7 @@ enum InferenceCodec {
                 guard binarySize <= binary.count else {
                     throw .invalid("input '\(name)' has binary_data_size \(binarySize) but only \(binary.count) bytes of binary data remain after the JSON header")
                 }
-                inputs.append(TensorData(description, bytes: Array(binary.prefix(binarySize))))
+                inputs.append(TensorData(description, bytes: binary.prefix(binarySize)))
                 binary = binary.dropFirst(binarySize)
             } else {
                 guard let data = item["data"] else { throw .invalid("input '\(name)' has neither \"data\" nor a binary_data_size parameter") }
@@ -262,7 +262,7 @@ enum InferenceCodec {
 
     /// Writes `tensor`'s elements as a flat, comma-separated JSON list (non-finite floats as null).
     private static func writeElements(_ tensor: TensorData, to text: inout String) {
-        let bytes = tensor.bytes
+        let bytes = Array(tensor.bytes)  // indexed from 0 below; JSON output is the slow path anyway
         func load<T: FixedWidthInteger>(_ type: T.Type, _ index: Int) -> T {
             var value = T.zero
             withUnsafeMutableBytes(of: &value) { target in

@@ -48,13 +48,20 @@ public struct TensorDescription: Sendable, Equatable {
 /// A tensor on the wire: its description and its elements as little-endian, row-major bytes with no
 /// padding (the binary tensor extension's layout). The server's own currency between the protocol
 /// codecs and `ModelHost`; an immutable value.
+///
+/// `bytes` is a slice so that a decoded input shares the request body's storage instead of copying
+/// it (a 224x224 image is 602 KB); its indices start at `bytes.startIndex`, not necessarily 0.
 public struct TensorData: Sendable, Equatable {
     public var description: TensorDescription
-    public var bytes: [UInt8]
+    public var bytes: ArraySlice<UInt8>
 
-    public init(_ description: TensorDescription, bytes: [UInt8]) {
+    public init(_ description: TensorDescription, bytes: ArraySlice<UInt8>) {
         self.description = description
         self.bytes = bytes
+    }
+
+    public init(_ description: TensorDescription, bytes: [UInt8]) {
+        self.init(description, bytes: bytes[...])
     }
 
     public var name: String { description.name }

@@ -158,6 +158,6 @@ final class DynamicBatcher: Sendable {
         var shape = tensor.shape
         if !shape.isEmpty { shape[0] = count }
         return TensorData(TensorDescription(name: tensor.name, datatype: tensor.datatype, shape: shape),
-                          bytes: Array(tensor.bytes[(from * rowBytes)..<((from + count) * rowBytes)]))
+                          bytes: tensor.bytes.dropFirst(from * rowBytes).prefix(count * rowBytes))
     }
 }
