@@ -86,16 +86,18 @@ public final class LoadedModel: Sendable {
     /// Submits, suspending the calling task (no thread blocks) while `maxInFlight` requests are in
     /// flight.
     public func submit(_ inputs: [String: Tensor]) async throws(RuntimeError) -> PendingInference {
-        let ordered = try validated(inputs)
-        do { try await limiter.acquire() } catch { throw failed(error) }
-        return start(ordered)
+        try await admit(validated(inputs))
     }
 
     /// Submits tensors the caller hands over, as `submit(_:)` does but without copying them: the cores
     /// read the caller's buffers in place, so the caller must neither read nor write them again (a
     /// server's freshly decoded request, which nothing else holds).
     public func submit(handingOver inputs: [String: Tensor]) async throws(RuntimeError) -> PendingInference {
-        let ordered = try validated(inputs, copying: false)
+        try await admit(validated(inputs, copying: false))
+    }
+
+    /// Waits for an in-flight slot, suspending the task, then starts `ordered` (validated inputs).
+    private func admit(_ ordered: [Tensor]) async throws(RuntimeError) -> PendingInference {
         do { try await limiter.acquire() } catch { throw failed(error) }
         return start(ordered)
     }
