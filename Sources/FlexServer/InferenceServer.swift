@@ -46,6 +46,7 @@ public enum InferenceServer {
         let listenHost = configuration.host
         let http = Application(
             router: HTTPEndpoints(state: state, maxRequestBytes: configuration.maxRequestBytes, logger: logger).router(),
+            server: InferenceHTTPChannel.builder,
             configuration: .init(address: .hostname(listenHost, port: configuration.httpPort), serverName: "flexeg"),
             onServerRunning: { channel in announce("HTTP", channel.localAddress) },
             logger: logger)
