@@ -1,4 +1,5 @@
 #include <stddef.h>
+#include <string.h>
 #include "kernels.h"
 #include "epilogue_scalar.h"
 
@@ -112,6 +113,52 @@ static inline __m256 filter3x3_8(const float *const rows[3], const __m256 w[9], 
     return acc;
 }
 
+/// Largest zero-padded input plane, floats (64 KiB), that `depthwise3x3_padded` copies per thread.
+enum { PADDED_PLANE_FLOATS = 16384 };
+
+/// A 3x3 (dilation 1, stride 1 or 2) plane computed all in vector code: the input plane is first
+/// copied into a zero-padded buffer wide enough for every column's taps, so the border columns need
+/// no bounds checks (on small planes, 7x7 or 14x14, the bounds-checked scalar border was most of the
+/// work). Returns 0, having done nothing, when the padded plane is over `PADDED_PLANE_FLOATS`.
+/// The buffer is the calling thread's own; H x W row-major, column c holds input column c - pad_w.
+FLEX_AVX2
+static int depthwise3x3_padded(const float *input, const float *weights, float *output,
+                               const flex_plane_geometry *g, const flex_epilogue *e) {
+    const int64_t sw = g->stride_w, sh = g->stride_h;
+    const int64_t wide = (g->out_w + 7) & ~(int64_t)7;
+    // The last vector starts at column (wide - 8) * sw and reads 3 taps of 8 (stride 1) or 16 (stride 2) floats.
+    const int64_t W = (wide - 8) * sw + 2 + (sw == 1 ? 8 : 16);
+    const int64_t H = (g->out_h - 1) * sh + 3;
+    if (g->pad_w < 0 || g->pad_h < 0 || g->pad_w >= W || H * W > PADDED_PLANE_FLOATS) return 0;
+    static _Thread_local float padded[PADDED_PLANE_FLOATS] __attribute__((aligned(32)));
+    memset(padded, 0, (size_t)(H * W) * sizeof(float));
+    const int64_t copied = g->pad_w + g->in_w > W ? W - g->pad_w : g->in_w;
+    for (int64_t r = 0; r < H; r++) {
+        const int64_t iy = r - g->pad_h;
+        if (iy >= 0 && iy < g->in_h) memcpy(padded + r * W + g->pad_w, input + iy * g->in_w, (size_t)copied * sizeof(float));
+    }
+    const __m256 lower = _mm256_set1_ps(e && e->clamp ? e->lower : 0);
+    const __m256 upper = _mm256_set1_ps(e && e->clamp ? e->upper : 0);
+    const __m256 bias = _mm256_set1_ps(e && e->bias ? e->bias[0] : 0);
+    __m256 w[9];
+    for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(weights[i]);
+    for (int64_t y = 0; y < g->out_h; y++) {
+        float *out = output + y * g->out_w;
+        const float *rows[3];
+        for (int i = 0; i < 3; i++) rows[i] = padded + (y * sh + i) * W;
+        int64_t x = 0;
+        for (; x + 8 <= g->out_w; x += 8) store8(out, filter3x3_8(rows, w, sw, x), e, bias, lower, upper, y, x);
+        if (x < g->out_w) {
+            // The row's last columns: one vector into a scratch row, the epilogue (which may read a
+            // residual row) only on the columns that exist.
+            float last[8];
+            _mm256_storeu_ps(last, filter3x3_8(rows, w, sw, x));
+            for (int64_t j = 0; x + j < g->out_w; j++) out[x + j] = flex_plane_epilogue_apply(e, last[j], y, x + j);
+        }
+    }
+    return 1;
+}
+
 FLEX_AVX2
 void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
                                const flex_plane_geometry *g, const flex_epilogue *e) {
@@ -125,6 +172,7 @@ void flex_depthwise_plane_avx2(const float *input, const float *weights, float *
     const __m256 upper = _mm256_set1_ps(e && e->clamp ? e->upper : 0);
     const __m256 bias = _mm256_set1_ps(e && e->bias ? e->bias[0] : 0);
     const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
+    if (is3x3 && depthwise3x3_padded(input, weights, output, g, e)) return;
     __m256 w[9];
     for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(is3x3 ? weights[i] : 0);
     for (int64_t y = 0; y < g->out_h; y++) {

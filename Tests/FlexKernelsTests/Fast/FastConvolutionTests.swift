@@ -58,6 +58,8 @@ struct FastConvolutionTests {
         conv(2, 2, 6, 16, kernel: (3, 3), pad: (1, 1), groups: 2),           // exactly one vector per row
         conv(2, 2, 9, 35, kernel: (3, 3), stride: (2, 2), pad: (2, 2), dilation: (2, 2), groups: 2),
         conv(2, 2, 8, 18, kernel: (3, 2), stride: (1, 2), pad: (0, 1), groups: 2),
+        conv(2, 2, 6, 11, kernel: (3, 3), stride: (1, 2), pad: (2, 1), groups: 2), // uneven strides and pads
+        conv(2, 2, 130, 130, kernel: (3, 3), pad: (1, 1), groups: 2),       // AVX2: too big to pad, interior path
     ]
 
     static let winogradCases: [Case] = [
