@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's test command: prepares what the tests need on a fresh machine, then runs `swift test`
+# (extra arguments go to it). Each step is quick when already done.
+#  - tmux and rsvg-convert (Debian): `flexeg top` in a real terminal, the SVG core map rasterized;
+#  - MXNet 1.9.1 in .venv-mxnet: the tests that check MXNet reads back FlexEG's files;
+#  - tritonclient[http,grpc] and schemathesis in .venv-serve: flexeg serve's end-to-end tests, which
+#    fail (not skip) without it.
+#
+#   bash Scripts/test.sh
+#   bash Scripts/test.sh --filter FlexServerTests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v tmux >/dev/null || missing+=(tmux)
+command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+bash Scripts/setup-mxnet-venv.sh
+bash Scripts/setup-serve-venv.sh
+swift test "$@"
