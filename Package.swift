@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "FlexServer",
             dependencies: [
-                "FlexEG", "FlexJSON",
+                "FlexEG", "FlexJSON", "FlexRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -111,6 +111,32 @@ import Testing
         try runtime.shutdown()
     }
 
+    /// `/proc/locks` is read whole: on a busy machine it runs past the 4 KB that one read returns.
+    @Test func lockHoldersAreFoundAmongManyOtherLocks() throws {
+        let directory = makeRuntimeDirectory(), others = makeRuntimeDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: others)
+        }
+        var descriptors: [Int32] = []
+        defer { descriptors.forEach { close($0) } }
+        func lockOthers(_ range: Range<Int>) {
+            for index in range {
+                let descriptor = open(others + "/other\(index).lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+                guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+                descriptors.append(descriptor)
+            }
+        }
+        // Before and after the runtime's own lock, so it lies past the first page whichever order
+        // the kernel lists them in.
+        lockOthers(0..<150)
+        let runtime = try Self.start(directory, ["NEURON_RT_VISIBLE_CORES": "3"])
+        lockOthers(150..<300)
+        #expect((ProcFile.text("/proc/locks")?.utf8.count ?? 0) > 3 * 4096)
+        #expect(RuntimeStateReader.read(runtimeDirectory: directory).lockHolders == [3: getpid()])
+        try runtime.shutdown()
+    }
+
     @Test func publishingCanBeTurnedOffAndTheLocksStillNameTheHolder() throws {
         let directory = makeRuntimeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -9,10 +9,7 @@ extension NeuronRuntime {
 
     /// The process's command line: `/proc/self/cmdline` where there is one, else the arguments.
     static let processCommand: String = {
-        if let data = FileManager.default.contents(atPath: "/proc/self/cmdline"), !data.isEmpty {
-            return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
-        }
-        return CommandLine.arguments.joined(separator: " ")
+        ProcFile.commandLine("self") ?? CommandLine.arguments.joined(separator: " ")
     }()
 
     /// Starts publishing this runtime's state for other processes (`StatePublisher`), unless

@@ -206,7 +206,7 @@ public enum RuntimeStateReader {
                 written[core] = pid
             }
         }
-        guard let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else {
+        guard let table = ProcFile.text("/proc/locks") else {
             return written.filter { isAlive($0.value) }
         }
         var holders: [Int: Int32] = [:]

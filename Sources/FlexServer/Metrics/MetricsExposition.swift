@@ -1,3 +1,4 @@
+import FlexRuntime
 import Foundation
 import Synchronization
 
@@ -101,7 +102,7 @@ final class MetricsExposition: Sendable {
 
     /// Busy ÷ total jiffies of all CPUs since the previous scrape (since boot at the first).
     private func cpuUtilization() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+        guard let text = ProcFile.text("/proc/stat"),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
         let fields = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
         guard fields.count >= 4 else { return nil }
@@ -118,7 +119,7 @@ final class MetricsExposition: Sendable {
 
     /// `MemTotal` and `MemAvailable` from `/proc/meminfo`, bytes.
     private static func memoryInfo() -> (UInt64, UInt64)? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        guard let text = ProcFile.text("/proc/meminfo") else { return nil }
         func value(_ key: String) -> UInt64? {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
             return line.split(separator: " ").dropFirst().first.flatMap { UInt64($0) }.map { $0 * 1024 }

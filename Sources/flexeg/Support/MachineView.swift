@@ -94,8 +94,7 @@ struct MachineView {
 
     /// `/proc/<pid>/cmdline` with spaces, or `?` where it cannot be read.
     static func command(of pid: Int32) -> String {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return "?" }
-        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+        ProcFile.commandLine("\(pid)") ?? "?"
     }
 
     /// `/path/to/flexeg run --model ...` → `flexeg run --model ...`, cut to `width` characters.

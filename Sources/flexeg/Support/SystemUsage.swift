@@ -1,3 +1,4 @@
+import FlexRuntime
 import Foundation
 
 /// The host's CPU time counters (`/proc/stat`) and memory (`/proc/meminfo`) at one instant, for
@@ -21,7 +22,7 @@ struct SystemUsage {
 
     static func now() -> SystemUsage {
         var usage = SystemUsage(perCPU: [])
-        if let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) {
+        if let stat = ProcFile.text("/proc/stat") {
             for line in stat.split(separator: "\n") {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard let name = fields.first else { continue }
@@ -31,7 +32,7 @@ struct SystemUsage {
                 if name == "cpu" { usage.total = ticks } else if let cpu = Int(name.dropFirst(3)) { usage.perCPU.append((cpu, ticks)) }
             }
         }
-        if let info = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
+        if let info = ProcFile.text("/proc/meminfo") {
             var kilobytes: [String: Int] = [:]
             for line in info.split(separator: "\n") {
                 let parts = line.split(separator: ":", maxSplits: 1)
