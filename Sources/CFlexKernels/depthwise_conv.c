@@ -119,11 +119,13 @@ enum { PADDED_PLANE_FLOATS = 16384 };
 /// A 3x3 (dilation 1, stride 1 or 2) plane computed all in vector code: the input plane is first
 /// copied into a zero-padded buffer wide enough for every column's taps, so the border columns need
 /// no bounds checks (on small planes, 7x7 or 14x14, the bounds-checked scalar border was most of the
-/// work). Returns 0, having done nothing, when the padded plane is over `PADDED_PLANE_FLOATS`.
+/// work). `bias`, `lower`, `upper`: the epilogue's values broadcast, as `store8` takes them. Returns
+/// 0, having done nothing, when the padded plane is over `PADDED_PLANE_FLOATS`.
 /// The buffer is the calling thread's own; H x W row-major, column c holds input column c - pad_w.
 FLEX_AVX2
 static int depthwise3x3_padded(const float *input, const float *weights, float *output,
-                               const flex_plane_geometry *g, const flex_epilogue *e) {
+                               const flex_plane_geometry *g, const flex_epilogue *e,
+                               __m256 bias, __m256 lower, __m256 upper) {
     const int64_t sw = g->stride_w, sh = g->stride_h;
     const int64_t wide = (g->out_w + 7) & ~(int64_t)7;
     // The last vector starts at column (wide - 8) * sw and reads 3 taps of 8 (stride 1) or 16 (stride 2) floats.
@@ -137,9 +139,6 @@ static int depthwise3x3_padded(const float *input, const float *weights, float *
         const int64_t iy = r - g->pad_h;
         if (iy >= 0 && iy < g->in_h) memcpy(padded + r * W + g->pad_w, input + iy * g->in_w, (size_t)copied * sizeof(float));
     }
-    const __m256 lower = _mm256_set1_ps(e && e->clamp ? e->lower : 0);
-    const __m256 upper = _mm256_set1_ps(e && e->clamp ? e->upper : 0);
-    const __m256 bias = _mm256_set1_ps(e && e->bias ? e->bias[0] : 0);
     __m256 w[9];
     for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(weights[i]);
     for (int64_t y = 0; y < g->out_h; y++) {
@@ -166,13 +165,13 @@ void flex_depthwise_plane_avx2(const float *input, const float *weights, float *
         flex_depthwise_plane_portable(input, weights, output, g, e);
         return;
     }
-    int64_t low, high;
-    interior_columns(g, &low, &high);
     const __m256 lower = _mm256_set1_ps(e && e->clamp ? e->lower : 0);
     const __m256 upper = _mm256_set1_ps(e && e->clamp ? e->upper : 0);
     const __m256 bias = _mm256_set1_ps(e && e->bias ? e->bias[0] : 0);
     const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
-    if (is3x3 && depthwise3x3_padded(input, weights, output, g, e)) return;
+    if (is3x3 && depthwise3x3_padded(input, weights, output, g, e, bias, lower, upper)) return;
+    int64_t low, high;
+    interior_columns(g, &low, &high);
     __m256 w[9];
     for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(is3x3 ? weights[i] : 0);
     for (int64_t y = 0; y < g->out_h; y++) {
