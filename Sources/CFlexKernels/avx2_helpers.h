@@ -14,6 +14,11 @@ FLEX_AVX2 static inline __m256 flex_load_even8(const float *p) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
+/// A mask of the first `n` (0...8) of 8 lanes, for `_mm256_maskload_ps` / `_mm256_maskstore_ps`.
+FLEX_AVX2 static inline __m256i flex_first_lanes8(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 /// Sum of the 8 lanes.
 FLEX_AVX2 static inline float flex_sum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

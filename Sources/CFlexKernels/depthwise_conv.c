@@ -1,5 +1,4 @@
 #include <stddef.h>
-#include <string.h>
 #include "kernels.h"
 #include "epilogue_scalar.h"
 
@@ -96,69 +95,150 @@ static inline __m256 general8(const float *input, const float *weights, const fl
 /// window already offset to the window's left edge, NULL in the padding; `w` holds the 9 weights.
 FLEX_AVX2 __attribute__((always_inline))
 static inline __m256 filter3x3_8(const float *const rows[3], const __m256 w[9], int64_t stride, int64_t x) {
-    __m256 acc = _mm256_setzero_ps();
+    // One sum per filter row, added at the end: three short FMA chains instead of one of nine.
+    __m256 acc[3];
     for (int i = 0; i < 3; i++) {
+        acc[i] = _mm256_setzero_ps();
         if (!rows[i]) continue;
         const float *p = rows[i] + x * stride;
         if (stride == 1) {
-            acc = _mm256_fmadd_ps(w[3 * i], _mm256_loadu_ps(p), acc);
-            acc = _mm256_fmadd_ps(w[3 * i + 1], _mm256_loadu_ps(p + 1), acc);
-            acc = _mm256_fmadd_ps(w[3 * i + 2], _mm256_loadu_ps(p + 2), acc);
+            acc[i] = _mm256_mul_ps(w[3 * i], _mm256_loadu_ps(p));
+            acc[i] = _mm256_fmadd_ps(w[3 * i + 1], _mm256_loadu_ps(p + 1), acc[i]);
+            acc[i] = _mm256_fmadd_ps(w[3 * i + 2], _mm256_loadu_ps(p + 2), acc[i]);
         } else {
-            acc = _mm256_fmadd_ps(w[3 * i], flex_load_even8(p), acc);
-            acc = _mm256_fmadd_ps(w[3 * i + 1], flex_load_even8(p + 1), acc);
-            acc = _mm256_fmadd_ps(w[3 * i + 2], flex_load_even8(p + 2), acc);
+            acc[i] = _mm256_mul_ps(w[3 * i], flex_load_even8(p));
+            acc[i] = _mm256_fmadd_ps(w[3 * i + 1], flex_load_even8(p + 1), acc[i]);
+            acc[i] = _mm256_fmadd_ps(w[3 * i + 2], flex_load_even8(p + 2), acc[i]);
         }
     }
-    return acc;
+    return _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), acc[2]);
 }
+
+/// Keeps the compiler from turning the short copy and zeroing loops back into memcpy/memset calls.
+#define FLEX_NO_MEMCALLS __attribute__((no_builtin("memset", "memcpy")))
 
 /// Largest zero-padded input plane, floats (64 KiB), that `depthwise3x3_padded` copies per thread.
 enum { PADDED_PLANE_FLOATS = 16384 };
+
+/// Writes `width` (a multiple of 8) floats of one zero-padded row to `row`: zeros, then from column
+/// `pad` the `copied` floats of `from` (NULL: a padding row, all zeros), then zeros. Inline vector code
+/// rather than memset/memcpy (a 7x7 plane's rows are 28 bytes, where the calls cost more than the
+/// copying), and no masked stores (slow on AMD cores): the last 1...7 floats are a masked load and a
+/// whole store, which may write zeros up to 7 floats past `row + width`.
+FLEX_AVX2 __attribute__((always_inline))
+static inline void pad_row(const float *from, float *row, int64_t width, int64_t pad, int64_t copied, __m256i tail) {
+    const __m256 zero = _mm256_setzero_ps();
+    if (!from) {
+        for (int64_t c = 0; c < width; c += 8) _mm256_storeu_ps(row + c, zero);
+        return;
+    }
+    for (int64_t c = 0; c < pad; c += 8) _mm256_storeu_ps(row + c, zero);
+    float *to = row + pad;
+    int64_t c = 0;
+    for (; c + 8 <= copied; c += 8) _mm256_storeu_ps(to + c, _mm256_loadu_ps(from + c));
+    if (c < copied) {
+        _mm256_storeu_ps(to + c, _mm256_maskload_ps(from + c, tail));
+        c += 8;
+    }
+    for (; pad + c < width; c += 8) _mm256_storeu_ps(to + c, zero);
+}
+
+/// 8 outputs of a 3x3 stride-2 filter at column `x` from deinterleaved rows: `rows[i]` holds a padded
+/// input row's even columns, its odd ones `half` floats later, so every tap is a plain load.
+FLEX_AVX2 __attribute__((always_inline))
+static inline __m256 filter3x3_8_split(const float *const rows[3], const __m256 w[9], int64_t half, int64_t x) {
+    __m256 acc[3];
+    for (int i = 0; i < 3; i++) {
+        const float *even = rows[i] + x, *odd = rows[i] + half + x;
+        acc[i] = _mm256_mul_ps(w[3 * i], _mm256_loadu_ps(even));
+        acc[i] = _mm256_fmadd_ps(w[3 * i + 1], _mm256_loadu_ps(odd), acc[i]);
+        acc[i] = _mm256_fmadd_ps(w[3 * i + 2], _mm256_loadu_ps(even + 1), acc[i]);
+    }
+    return _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), acc[2]);
+}
 
 /// A 3x3 (dilation 1, stride 1 or 2) plane computed all in vector code: the input plane is first
 /// copied into a zero-padded buffer wide enough for every column's taps, so the border columns need
 /// no bounds checks (on small planes, 7x7 or 14x14, the bounds-checked scalar border was most of the
 /// work). `bias`, `lower`, `upper`: the epilogue's values broadcast, as `store8` takes them. Returns
 /// 0, having done nothing, when the padded plane is over `PADDED_PLANE_FLOATS`.
-/// The buffer is the calling thread's own; H x W row-major, column c holds input column c - pad_w.
-FLEX_AVX2
+/// The buffer is the calling thread's own, rows `stride` floats apart. Stride 1: a row's column c holds
+/// input column c - pad_w. Stride 2: its even padded columns, then from `half` its odd ones (split
+/// once per row, instead of shuffling every tap's load).
+FLEX_AVX2 FLEX_NO_MEMCALLS
 static int depthwise3x3_padded(const float *input, const float *weights, float *output,
                                const flex_plane_geometry *g, const flex_epilogue *e,
                                __m256 bias, __m256 lower, __m256 upper) {
     const int64_t sw = g->stride_w, sh = g->stride_h;
     const int64_t wide = (g->out_w + 7) & ~(int64_t)7;
-    // The last vector starts at column (wide - 8) * sw and reads 3 taps of 8 (stride 1) or 16 (stride 2) floats.
-    const int64_t W = (wide - 8) * sw + 2 + (sw == 1 ? 8 : 16);
+    // Stride 1: the last vector starts at column wide - 8 and its taps read 10 floats from there.
+    // Stride 2: each half holds wide + 1 columns (the third tap reads one past the second's).
+    const int64_t half = wide + 8;
+    const int64_t padded_width = sw == 1 ? wide + 8 : 2 * half;
     const int64_t H = (g->out_h - 1) * sh + 3;
-    if (g->pad_w < 0 || g->pad_h < 0 || g->pad_w >= W || H * W > PADDED_PLANE_FLOATS) return 0;
-    static _Thread_local float padded[PADDED_PLANE_FLOATS] __attribute__((aligned(32)));
-    memset(padded, 0, (size_t)(H * W) * sizeof(float));
-    const int64_t copied = g->pad_w + g->in_w > W ? W - g->pad_w : g->in_w;
+    // Stride 2 builds each padded row in a scratch row after the plane, then splits it.
+    const int64_t needed = H * padded_width + (sw == 2 ? padded_width : 0);
+    if (g->pad_w < 0 || g->pad_h < 0 || g->pad_w >= padded_width || needed > PADDED_PLANE_FLOATS) return 0;
+    static _Thread_local float padded[PADDED_PLANE_FLOATS + 8] __attribute__((aligned(32)));
+    const int64_t copied = g->pad_w + g->in_w > padded_width ? padded_width - g->pad_w : g->in_w;
+    const __m256i tail = flex_first_lanes8(copied % 8);
+    float *scratch_row = padded + H * padded_width;
     for (int64_t r = 0; r < H; r++) {
         const int64_t iy = r - g->pad_h;
-        if (iy >= 0 && iy < g->in_h) memcpy(padded + r * W + g->pad_w, input + iy * g->in_w, (size_t)copied * sizeof(float));
+        const float *from = iy >= 0 && iy < g->in_h ? input + iy * g->in_w : NULL;
+        float *row = padded + r * padded_width;
+        if (sw == 1) {
+            // Any zeros written past the row land on the next row's start, written after.
+            pad_row(from, row, padded_width, g->pad_w, copied, tail);
+            continue;
+        }
+        pad_row(from, scratch_row, padded_width, g->pad_w, copied, tail);
+        for (int64_t c = 0; c < half; c += 8) {
+            const __m256 lo = _mm256_load_ps(scratch_row + 2 * c), hi = _mm256_load_ps(scratch_row + 2 * c + 8);
+            const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+            const __m256 odds = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+            // [l0 l2 h0 h2 | l4 l6 h4 h6] -> [l0 l2 l4 l6 h0 h2 h4 h6]
+            _mm256_store_ps(row + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0))));
+            _mm256_store_ps(row + half + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odds), _MM_SHUFFLE(3, 1, 2, 0))));
+        }
     }
     __m256 w[9];
     for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(weights[i]);
+    const int64_t plane = g->out_h * g->out_w;
     for (int64_t y = 0; y < g->out_h; y++) {
         float *out = output + y * g->out_w;
         const float *rows[3];
-        for (int i = 0; i < 3; i++) rows[i] = padded + (y * sh + i) * W;
+        for (int i = 0; i < 3; i++) rows[i] = padded + (y * sh + i) * padded_width;
         int64_t x = 0;
-        for (; x + 8 <= g->out_w; x += 8) store8(out, filter3x3_8(rows, w, sw, x), e, bias, lower, upper, y, x);
+        for (; x + 8 <= g->out_w; x += 8) {
+            const __m256 acc = sw == 1 ? filter3x3_8(rows, w, 1, x) : filter3x3_8_split(rows, w, half, x);
+            store8(out, acc, e, bias, lower, upper, y, x);
+        }
         if (x < g->out_w) {
-            // The row's last columns: one vector into a scratch row, the epilogue (which may read a
-            // residual row) only on the columns that exist.
-            float last[8];
-            _mm256_storeu_ps(last, filter3x3_8(rows, w, sw, x));
-            for (int64_t j = 0; x + j < g->out_w; j++) out[x + j] = flex_plane_epilogue_apply(e, last[j], y, x + j);
+            // The row's last 1...7 columns (on a 7x7 plane, every column) in vector code: a masked
+            // residual load, then a whole store when its extra lanes land on later rows' columns,
+            // written after this; else (past the plane lies another channel, perhaps another
+            // thread's) a copy of the lanes. Masked stores are slow on AMD cores.
+            const __m256i m = flex_first_lanes8(g->out_w - x);
+            __m256 acc = sw == 1 ? filter3x3_8(rows, w, 1, x) : filter3x3_8_split(rows, w, half, x);
+            if (e) {
+                if (e->bias) acc = _mm256_add_ps(acc, bias);
+                if (e->residual) acc = _mm256_add_ps(acc, _mm256_maskload_ps(e->residual + y * e->residual_stride + x, m));
+                if (e->clamp) acc = _mm256_min_ps(_mm256_max_ps(acc, lower), upper);
+            }
+            if (y * g->out_w + x + 8 <= plane) {
+                _mm256_storeu_ps(out + x, acc);
+            } else {
+                float last[8];
+                _mm256_storeu_ps(last, acc);
+                for (int64_t j = 0; x + j < g->out_w; j++) out[x + j] = last[j];
+            }
         }
     }
     return 1;
 }
 
-FLEX_AVX2
+FLEX_AVX2 FLEX_NO_MEMCALLS
 void flex_depthwise_plane_avx2(const float *input, const float *weights, float *output,
                                const flex_plane_geometry *g, const flex_epilogue *e) {
     if (g->stride_w > 2) {

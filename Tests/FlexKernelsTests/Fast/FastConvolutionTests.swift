@@ -60,6 +60,9 @@ struct FastConvolutionTests {
         conv(2, 2, 8, 18, kernel: (3, 2), stride: (1, 2), pad: (0, 1), groups: 2),
         conv(2, 2, 6, 11, kernel: (3, 3), stride: (1, 2), pad: (2, 1), groups: 2), // uneven strides and pads
         conv(2, 2, 130, 130, kernel: (3, 3), pad: (1, 1), groups: 2),       // AVX2: too big to pad, interior path
+        conv(3, 3, 3, 3, kernel: (3, 3), pad: (1, 1), groups: 3),           // rows of 3: a vector spans rows
+        conv(3, 3, 5, 6, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 3), // stride 2, 3x3 outputs
+        conv(2, 2, 9, 23, kernel: (3, 3), stride: (2, 2), groups: 2),        // stride 2 unpadded, odd width
     ]
 
     static let winogradCases: [Case] = [
