@@ -10,13 +10,14 @@ float flex_fma_peak_loop_avx512(int64_t iterations);
 float flex_fma_peak_loop_avx2(int64_t iterations);
 float flex_fma_peak_loop_portable(int64_t iterations);
 
-void flex_sgemm_kernel_avx2(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
-                            int64_t rows, int64_t cols, int32_t accumulate, const flex_epilogue *epilogue);
 void flex_sgemm_kernel_portable(int64_t k, const float *a, const float *b, float *c, int64_t ldc,
                                 int64_t rows, int64_t cols, int32_t accumulate, const flex_epilogue *epilogue);
 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
                              const float *b, int64_t b_stride, int64_t b_row_stride, float *c, int64_t ldc,
                              int32_t accumulate, const flex_epilogue *epilogue, const float *a_after);
+void flex_sgemm_macro_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
+                           const float *b, int64_t b_stride, int64_t b_row_stride, float *c, int64_t ldc,
+                           int32_t accumulate, const flex_epilogue *epilogue, const float *a_after);
 
 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
                               int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,

@@ -1,5 +1,4 @@
-#include <stddef.h>
-#include "kernels.h"
+#include "sgemm_macro_shared.h"
 
 enum { MR = FLEX_GEMM_MR, NR = FLEX_GEMM_NR };
 
@@ -16,18 +15,6 @@ enum { MR = FLEX_GEMM_MR, NR = FLEX_GEMM_NR };
 AVX512 INLINE __m512 load16(const float *p, __mmask16 m, const int full) {
     return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
 }
-
-/// What a tile does after its k loop, as bits: `flags` is a constant in the specialised full tiles (so
-/// the compiler drops what they do not use) and a run-time value elsewhere.
-enum { EP_ACCUMULATE = 1, EP_ROW_BIAS = 2, EP_COLUMN_BIAS = 4, EP_RESIDUAL = 8, EP_CLAMP = 16 };
-
-/// An epilogue decoded for one tile: `bias` and `residual` start at its top-left element.
-typedef struct {
-    const float *bias;
-    const float *residual;
-    int64_t residual_stride;
-    float lower, upper;
-} tile_ep;
 
 /// Accumulate, epilogue and store of one row of up to 16 columns (`m`); a `full` row (a constant) loads
 /// and stores without masks, which are slow here. A row bias is already in `v` unless C accumulates.
@@ -163,40 +150,31 @@ AVX512 INLINE void tile16(const int rows, const int masked, const int full, int6
     EACH_ROW store16(c + r * ldc, _mm512_add_ps(even[r], odd[r]), r, m, flags, e, full);
 }
 
+/// The trailing arguments of a tile call inside the macro-kernel's loop: C, the epilogue (`flags` given) and the hints.
+#define TILE_OUT(flags) panel.c, ldc, cols, flags, &panel.ep, panel.prefetch, panel.prefetch_rows, panel.a_next
+
 #define TILE32_CASES(masked, full)                                                                               \
     switch (rows) {                                                                                              \
-    case 6: tile32(6, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
-    case 5: tile32(5, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
-    case 4: tile32(4, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
-    case 3: tile32(3, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
-    case 2: tile32(2, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;         \
-    default: tile32(1, masked, full, k, ai, bj, b1, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;        \
+    case 6: tile32(6, masked, full, k, panel.a, bj, b1, b_row_stride, TILE_OUT(flags)); break;                       \
+    case 5: tile32(5, masked, full, k, panel.a, bj, b1, b_row_stride, TILE_OUT(flags)); break;                       \
+    case 4: tile32(4, masked, full, k, panel.a, bj, b1, b_row_stride, TILE_OUT(flags)); break;                       \
+    case 3: tile32(3, masked, full, k, panel.a, bj, b1, b_row_stride, TILE_OUT(flags)); break;                       \
+    case 2: tile32(2, masked, full, k, panel.a, bj, b1, b_row_stride, TILE_OUT(flags)); break;                       \
+    default: tile32(1, masked, full, k, panel.a, bj, b1, b_row_stride, TILE_OUT(flags)); break;                      \
     }
 
 /// Full 6 x 32 tiles, the hot path, with the epilogue's flags as constants for the combinations models use.
-#define FULL_TILE(f) tile32(6, 0, 1, k, ai, bj, b1, b_row_stride, cij, ldc, cols, f, &tile, pf, pf_rows, pa)
-#define FULL_TILE_CASES                                                                                          \
-    switch (flags) {                                                                                             \
-    case 0: FULL_TILE(0); break;                                                                                 \
-    case EP_ACCUMULATE: FULL_TILE(EP_ACCUMULATE); break;                                                         \
-    case EP_ROW_BIAS: FULL_TILE(EP_ROW_BIAS); break;                                                             \
-    case EP_ROW_BIAS | EP_CLAMP: FULL_TILE(EP_ROW_BIAS | EP_CLAMP); break;                                       \
-    case EP_ROW_BIAS | EP_RESIDUAL: FULL_TILE(EP_ROW_BIAS | EP_RESIDUAL); break;                                 \
-    case EP_ROW_BIAS | EP_RESIDUAL | EP_CLAMP: FULL_TILE(EP_ROW_BIAS | EP_RESIDUAL | EP_CLAMP); break;           \
-    case EP_ACCUMULATE | EP_ROW_BIAS | EP_CLAMP: FULL_TILE(EP_ACCUMULATE | EP_ROW_BIAS | EP_CLAMP); break;       \
-    case EP_ACCUMULATE | EP_ROW_BIAS | EP_RESIDUAL | EP_CLAMP:                                                   \
-        FULL_TILE(EP_ACCUMULATE | EP_ROW_BIAS | EP_RESIDUAL | EP_CLAMP); break;                                  \
-    default: FULL_TILE(flags); break;                                                                            \
-    }
+#define FULL_TILE(f) tile32(6, 0, 1, k, panel.a, bj, b1, b_row_stride, TILE_OUT(f))
+#define FULL_TILE_CASES FLEX_FULL_TILE_CASES(FULL_TILE, flags)
 
 #define TILE16_CASES(masked, full)                                                                               \
     switch (rows) {                                                                                              \
-    case 6: tile16(6, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
-    case 5: tile16(5, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
-    case 4: tile16(4, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
-    case 3: tile16(3, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
-    case 2: tile16(2, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;             \
-    default: tile16(1, masked, full, k, ai, bj, b_row_stride, cij, ldc, cols, flags, &tile, pf, pf_rows, pa); break;            \
+    case 6: tile16(6, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                           \
+    case 5: tile16(5, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                           \
+    case 4: tile16(4, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                           \
+    case 3: tile16(3, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                           \
+    case 2: tile16(2, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                           \
+    default: tile16(1, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                          \
     }
 
 AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
@@ -204,33 +182,16 @@ AVX512 void flex_sgemm_macro_avx512(int64_t m, int64_t n, int64_t k, const float
                                     int32_t accumulate, const flex_epilogue *epilogue, const float *a_after) {
     // B read in place (rows of the source matrix) rather than from packed panels.
     const int in_place = b_row_stride != NR;
-    const int flags = (accumulate ? EP_ACCUMULATE : 0)
-        | (epilogue && epilogue->bias ? (epilogue->bias_per_column ? EP_COLUMN_BIAS : EP_ROW_BIAS) : 0)
-        | (epilogue && epilogue->residual ? EP_RESIDUAL : 0) | (epilogue && epilogue->clamp ? EP_CLAMP : 0);
+    const int flags = flex_gemm_flags(accumulate, epilogue);
     for (int64_t j = 0; j < n; j += 2 * NR) {
         const int64_t cols = n - j < 2 * NR ? n - j : 2 * NR;
         const float *bj = b + (j / NR) * b_stride;
         const float *b1 = bj + b_stride;
-        // The row panels pull the next column tile's B rows into cache, each an equal share of them, so
-        // that B streamed from memory (weights, in a transposed GEMM) arrives at a steady rate.
+        // The next column tile's B, prefetched by the row panels (`flex_prefetch_share`).
         const float *next = j + 2 * NR < n ? bj + 2 * b_stride : NULL;
-        const int64_t panels = (m + MR - 1) / MR;
         for (int64_t i = 0; i < m; i += MR) {
-            const int64_t rows = m - i < MR ? m - i : MR;
-            const float *ai = a + (i / MR) * a_stride;
-            float *cij = c + i * ldc + j;
-            const int64_t share_start = next ? (i / MR) * k / panels : 0;
-            const int64_t pf_rows = next ? ((i / MR) + 1) * k / panels - share_start : 0;
-            const float *pf = next ? next + share_start * b_row_stride : NULL;
-            // The first column tile streams A (often weights from memory): pull in the next panel meanwhile.
-            const float *pa = j != 0 ? NULL : i + MR < m ? ai + a_stride : a_after;
-            const tile_ep tile = {
-                .bias = flags & EP_ROW_BIAS ? epilogue->bias + i : flags & EP_COLUMN_BIAS ? epilogue->bias + j : NULL,
-                .residual = flags & EP_RESIDUAL ? epilogue->residual + i * epilogue->residual_stride + j : NULL,
-                .residual_stride = epilogue ? epilogue->residual_stride : 0,
-                .lower = epilogue ? epilogue->lower : 0,
-                .upper = epilogue ? epilogue->upper : 0,
-            };
+            const row_panel panel = flex_row_panel(i, j, m, k, a, a_stride, c, ldc, next, b_row_stride, flags, epilogue, a_after);
+            const int64_t rows = panel.rows;
             if (cols > NR) {
                 if (cols == 2 * NR) {
                     if (rows == MR) { FULL_TILE_CASES } else { TILE32_CASES(0, 1) }

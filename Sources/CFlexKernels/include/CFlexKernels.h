@@ -122,20 +122,20 @@ typedef struct flex_kernel_table {
     /// `b` is a packed B micro-panel: `k` groups of `FLEX_GEMM_NR` floats (`b[p * NR + c]` = B[p][c]).
     /// `c` is row-major with row stride `ldc`; only the top-left `rows` x `cols` (<= MR x NR) is written.
     /// `accumulate` nonzero adds to the existing C instead of overwriting it. `k` may be 0.
-    /// (The AVX-512 family holds the AVX2 kernel here and uses `sgemm_macro`.)
+    /// Portable family only: NULL in the families with an `sgemm_macro`.
     void (*sgemm_kernel)(int64_t k, const float *a, const float *b, float *c, int64_t ldc, int64_t rows,
                          int64_t cols, int32_t accumulate, const flex_epilogue *epilogue);
 
     /// A block of C from whole micro-panels: `C[m x n] (+)= A . B`, then the epilogue per tile (`epilogue`
-    /// describes the block's top-left element; NULL for none). NULL below AVX-512 (Swift then calls
-    /// `sgemm_kernel` per 6 x 16 tile, and packs B instead of reading it in place).
+    /// describes the block's top-left element; NULL for none). NULL in the portable family (Swift then
+    /// calls `sgemm_kernel` per 6 x 16 tile, and packs B instead of reading it in place).
     ///
     /// `a` is the block's first packed A panel (`k` groups of `FLEX_GEMM_MR` floats), the next panels
     /// `a_stride` floats apart. B's columns `16q ..< 16q + 16` start at `b + q * b_stride`, their row `p` at
     /// `+ p * b_row_stride`: packed panels have `b_row_stride == FLEX_GEMM_NR` (and zero padding past the last
     /// column); any other row stride reads B in place, a row-major matrix with `b_stride == 16`, whose last
-    /// row is read only up to column `n`. Tiles are 6 x 32 (6 x 16 for a final 1...16 columns), with exact
-    /// row counts. C is row-major with row stride `ldc`. While the first column tile runs, the next A panel
+    /// row is read only up to column `n`. Tiles are 6 x 32 with AVX-512 (6 x 16 for a final 1...16
+    /// columns), 6 x 16 with AVX2, with exact row counts. C is row-major with row stride `ldc`. While the first column tile runs, the next A panel
     /// is prefetched, and after the last one `a_after` (`k` groups of 6 floats: the next block's first panel;
     /// NULL for none).
     void (*sgemm_macro)(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride, const float *b,

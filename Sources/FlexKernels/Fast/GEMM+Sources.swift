@@ -61,7 +61,8 @@ extension Fast.GEMM {
         case strided(UnsafePointer<Float>, rowStride: Int, columnStride: Int)
         /// The implicit im2col matrix of a convolution input (packed straight from the image).
         case im2col(Fast.Im2ColSource)
-        /// A row-major matrix (column stride 1) the AVX-512 kernels read in place, without packing.
+        /// A row-major matrix (column stride 1) a macro-kernel reads in place, without packing (see
+        /// `readsInPlace`).
         case inPlace(UnsafePointer<Float>, rowStride: Int)
 
         var needsScratch: Bool {

@@ -7,8 +7,9 @@ extension Fast {
     /// C is row-major with row stride `outputRowStride`. A and B are `Operand`s: either pre-packed
     /// (`PackedMatrix`, typically the weights) or strided matrices packed on the fly into the caller's
     /// scratch. Blocking follows Goto/BLIS: NC columns of B are packed per KC-deep slice, MC rows of A are
-    /// streamed against them, and a 6x16 micro-kernel (6x32 with AVX-512) computes each tile; the epilogue
-    /// is applied to each tile as its last K slice leaves the registers.
+    /// streamed against them, and a C macro-kernel computes each MC x NC block in 6x16 tiles (6x32 with
+    /// AVX-512; the portable family calls a micro-kernel per tile); the epilogue is applied to each tile as
+    /// its last K slice leaves the registers.
     public enum GEMM {
         /// Micro-tile rows (the panel width of a `.left` `PackedMatrix`).
         public static let mr = Int(FLEX_GEMM_MR)
@@ -105,7 +106,8 @@ extension Fast {
             }
             let rightSource: RightSource = switch right {
             case .packed(let b): .panels(b.values, panelStride: b.panelStride)
-            case .strided(let p, let rs, 1) where readsInPlace(rowStride: rs, depth: k, rows: m, blocking: blocking): .inPlace(p, rowStride: rs)
+            case .strided(let p, let rs, 1) where readsInPlace(rowStride: rs, depth: k, rows: m, blocking: blocking,
+                                                               instructionSet: instructionSet): .inPlace(p, rowStride: rs)
             case .strided(let p, let rs, let cs): .strided(p, rowStride: rs, columnStride: cs)
             }
             run(m: m, n: n, k: k, left: leftSource, right: rightSource, output: output,
@@ -114,21 +116,31 @@ extension Fast {
         }
 
         /// Whether a row-major B (column stride 1, `rowStride` floats between rows, `depth` rows) is read in
-        /// place by the AVX-512 kernels for a C of `rows` rows, instead of being packed. In place saves
-        /// packing's copy; it loses when the rows of a 32-column tile (two cache lines per row, up to KC rows)
-        /// alias in a 48 KiB 12-way L1: a row stride of `s` whole cache lines maps the rows to
-        /// `64 / gcd(s, 64)` of its 64 sets. Up to four times the sets' capacity still pays off (measured:
-        /// misses then come from L2 and are prefetched). Rows that are not whole cache lines make most 64-byte
-        /// loads straddle two lines (measured 7% on 1x1 256->1024 @14, rows of 784 bytes): packing, a cost per B element,
+        /// place by `instructionSet`'s macro-kernel for a C of `rows` rows, instead of being packed. In place
+        /// saves packing's copy; it loses when the rows of a column tile (AVX-512: 32 columns, two cache lines
+        /// a row; AVX2: 16 columns, one line), up to KC rows, alias in L1 (AVX-512 cores: 48 KiB 12-way;
+        /// AVX2 cores: 32 KiB 8-way): a row stride of `s` whole cache lines maps the rows to `64 / gcd(s, 64)`
+        /// of its 64 sets. Up to four times the sets' capacity still pays off (measured: misses then come
+        /// from L2 and are prefetched). Rows that are not whole cache lines make loads straddle two lines:
+        /// with AVX-512 (measured 7% on 1x1 256->1024 @14, rows of 784 bytes) packing, a cost per B element,
         /// wins once C has 1024 rows to reuse it (`flexeg-kernel-bench`, "1x1 convolutions @14"; at 576 rows
-        /// and fewer in place is faster).
-        public static func readsInPlace(rowStride: Int, depth: Int, rows: Int, blocking: Blocking = .default) -> Bool {
+        /// and fewer in place is faster); with AVX2 (Zen 2: 1x1 2048->512 @7, rows of 196 bytes, 60 vs 72
+        /// GFLOP/s) packing wins at any size. Families without a macro-kernel always pack.
+        public static func readsInPlace(
+            rowStride: Int, depth: Int, rows: Int, blocking: Blocking = .default, instructionSet: InstructionSet = .active
+        ) -> Bool {
+            let (linesPerRow, ways): (Int, Int)
+            switch instructionSet {
+            case .portable: return false
+            case .avx2: (linesPerRow, ways) = (1, 8)
+            case .avx512: (linesPerRow, ways) = (2, 12)
+            }
             let bytes = rowStride * MemoryLayout<Float>.size
-            guard bytes % 64 == 0 else { return rows < 1024 }
+            guard bytes % 64 == 0 else { return instructionSet == .avx512 && rows < 1024 }
             var (a, b) = (bytes / 64, 64)
             while b != 0 { (a, b) = (b, a % b) }
             let sets = 64 / a
-            return 2 * Swift.min(depth, blocking.kc) <= 4 * 12 * sets
+            return linesPerRow * Swift.min(depth, blocking.kc) <= 4 * ways * sets
         }
 
         /// The driver behind `multiply`, also used by convolutions with their own operand sources.
@@ -145,7 +157,7 @@ extension Fast {
             let slots = kernels.slots
             let kc = Swift.min(blocking.kc, Swift.max(k, 1))
             let rightScratch = scratch
-            // B is read in place only by a macro-kernel (AVX-512); the micro-kernels read packed panels.
+            // B is read in place only by a macro-kernel; the portable micro-kernel reads packed panels.
             let right = slots.sgemm_macro != nil ? right : right.packable
             let leftScratch = scratch.map { $0 + (right.needsScratch ? kc * Swift.min(blocking.nc, roundUp(n, nr)) : 0) }
             let hasEpilogue = !epilogue.isNone

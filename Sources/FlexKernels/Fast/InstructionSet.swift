@@ -8,7 +8,8 @@ extension Fast {
     public enum InstructionSet: String, Sendable, CaseIterable, Comparable, Codable {
         /// Plain C, correct on any CPU.
         case portable
-        /// x86-64 with AVX2 and FMA: 256-bit vector kernels.
+        /// x86-64 with AVX2 and FMA: 256-bit vector kernels (GEMM in 6 x 16 tiles, B read in place where that
+        /// pays).
         case avx2
         /// x86-64 with AVX-512F (and AVX2, FMA): 512-bit GEMM (6 x 32 tiles, B read in place where that pays),
         /// im2col, depthwise, direct, Winograd and max-pooling kernels; the AVX2 kernels everywhere else.

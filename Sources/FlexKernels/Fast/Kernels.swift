@@ -20,6 +20,9 @@ extension Fast {
         /// The tables of every family, in `InstructionSet` order, resolved once.
         private static let all: [Kernels] = InstructionSet.allCases.map { Kernels(table: flex_kernels_for($0.rank)!) }
 
+        /// The family these kernels belong to.
+        var instructionSet: InstructionSet { InstructionSet.allCases.first { $0.rank == slots.isa }! }
+
         /// The slots, read through the table.
         @inline(__always) var slots: flex_kernel_table { table.pointee }
     }

@@ -96,7 +96,8 @@ extension Fast {
                     let first = Swift.max(computed, start)
                     if end > first {
                         let rows = source + first * width
-                        let right: GEMM.RightSource = GEMM.readsInPlace(rowStride: inputPlane, depth: p.inputChannels, rows: channels)
+                        let right: GEMM.RightSource = GEMM.readsInPlace(rowStride: inputPlane, depth: p.inputChannels, rows: channels,
+                                                                            instructionSet: kernels.instructionSet)
                             ? .inPlace(rows, rowStride: inputPlane) : .strided(rows, rowStride: inputPlane, columnStride: 1)
                         GEMM.run(
                             m: channels, n: (end - first) * width, k: p.inputChannels,

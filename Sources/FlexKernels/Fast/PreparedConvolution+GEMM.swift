@@ -30,7 +30,7 @@ extension Fast.PreparedConvolution {
                     right = .strided(sampled, rowStride: outputPlane, columnStride: 1)
                 } else if isPointwise {
                     right = Fast.GEMM.readsInPlace(rowStride: inputPlane, depth: g.inputChannelsPerGroup,
-                                                   rows: g.outputChannelsPerGroup)
+                                                   rows: g.outputChannelsPerGroup, instructionSet: kernels.instructionSet)
                         ? .inPlace(groupInput, rowStride: inputPlane) : .strided(groupInput, rowStride: inputPlane, columnStride: 1)
                 } else if padded {
                     Fast.PaddedInput.copy(groupInput, channels: g.inputChannelsPerGroup, height: g.inputHeight,

@@ -23,6 +23,9 @@ struct FastGEMMTests {
         (2, 97, 1), (12, 64, 16), (24, 70, 40),
         (8, 40, 33), (49, 64, 40),  // 2- and 1-row last panels: odd k in a second set of accumulators
         (1027, 37, 21),  // 1024+ rows: a row-major B whose rows are not whole cache lines is packed
+        // B's row stride (n + 2) a whole number of cache lines: read in place, the last tile's missing
+        // columns not read (AVX2: 16-column tiles, 46 = 2 x 16 + 14; over KC rows, so slices accumulate).
+        (13, 46, 300), (7, 14, 37), (2, 30, 9),
     ]
 
     /// A problem's A, B, initial C, bias and residual, and its references per epilogue.
@@ -173,5 +176,20 @@ struct FastGEMMTests {
                 #expect(error < Self.tolerance, "\(m)x\(n)x\(k) \(kind): scaled error \(error)")
             }
         }
+    }
+
+    /// Which row-major B each family reads in place (the shapes above rely on it to reach those paths).
+    @Test func rowMajorOperandsReadInPlace() {
+        // 48 floats: three whole cache lines a row.
+        #expect(Fast.GEMM.readsInPlace(rowStride: 48, depth: 300, rows: 13, instructionSet: .avx2))
+        #expect(Fast.GEMM.readsInPlace(rowStride: 48, depth: 300, rows: 13, instructionSet: .avx512))
+        #expect(!Fast.GEMM.readsInPlace(rowStride: 48, depth: 300, rows: 13, instructionSet: .portable))
+        // Rows that straddle cache lines: AVX2 packs them; AVX-512 only for 1024+ rows of C.
+        #expect(!Fast.GEMM.readsInPlace(rowStride: 49, depth: 64, rows: 13, instructionSet: .avx2))
+        #expect(Fast.GEMM.readsInPlace(rowStride: 49, depth: 64, rows: 13, instructionSet: .avx512))
+        #expect(!Fast.GEMM.readsInPlace(rowStride: 49, depth: 64, rows: 1024, instructionSet: .avx512))
+        // 12544 floats (a 112 x 112 plane): 784 lines, rows fall in 4 of L1's 64 sets.
+        #expect(Fast.GEMM.readsInPlace(rowStride: 12544, depth: 32, rows: 32, instructionSet: .avx2))
+        #expect(!Fast.GEMM.readsInPlace(rowStride: 12544, depth: 256, rows: 32, instructionSet: .avx2))
     }
 }
