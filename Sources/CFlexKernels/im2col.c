@@ -1,9 +1,63 @@
 #include "kernels.h"
 
+/// Steps the im2col row index (channel, ky, kx) to the next row `k`.
+static inline void next_row(int64_t *channel, int64_t *ky, int64_t *kx, int64_t kernel_h, int64_t kernel_w) {
+    if (++*kx == kernel_w) {
+        *kx = 0;
+        if (++*ky == kernel_h) {
+            *ky = 0;
+            ++*channel;
+        }
+    }
+}
+
+/// One im2col panel row (see `im2col_panel`) element by element: lanes `< columns` at their offsets,
+/// the rest of `width` zero.
+static inline void panel_row_scalar(const float *source, const int32_t *offsets, int64_t columns, int64_t width,
+                                    float *row) {
+    for (int64_t l = 0; l < width; l++) row[l] = l < columns ? source[offsets[l]] : 0;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "avx2_helpers.h"
 
 #define AVX512 __attribute__((target("avx512f")))
+
+/// Whether a panel's `columns` lanes (all `width` of them) read the input at one step of 1 or 2 (the
+/// pixels of one output row), that step in `*step`.
+static inline int uniform_lanes(const int32_t *offsets, int64_t columns, int64_t width, int32_t *step) {
+    *step = columns > 1 ? offsets[1] - offsets[0] : 1;
+    int uniform = columns == width && (*step == 1 || *step == 2);
+    for (int64_t l = 2; uniform && l < columns; l++) uniform = offsets[l] - offsets[l - 1] == *step;
+    return uniform;
+}
+
+FLEX_AVX2 void flex_im2col_panel_avx2(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
+                                      int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
+                                      const int32_t *offsets, int64_t columns, int64_t width, float *destination) {
+    int32_t step;
+    // 16 lanes at step 1 or 2 are two vectors a row; anything else (a panel across output rows, the
+    // transposed GEMM's 6-wide panels) goes element by element: gathers are slow on AMD cores.
+    const int vector = width == 16 && uniform_lanes(offsets, columns, width, &step);
+    int64_t channel = k_start / (kernel_h * kernel_w);
+    int64_t ky = k_start / kernel_w % kernel_h, kx = k_start % kernel_w;
+    for (int64_t p = 0; p < k_count; p++) {
+        const float *source = input + channel * plane + ky * row_step + kx * column_step;
+        float *row = destination + p * width;
+        if (!vector) {
+            panel_row_scalar(source, offsets, columns, width, row);
+        } else if (step == 1) {
+            _mm256_storeu_ps(row, _mm256_loadu_ps(source + offsets[0]));
+            _mm256_storeu_ps(row + 8, _mm256_loadu_ps(source + offsets[0] + 8));
+        } else {
+            // Elements offsets[0] + 2l for l < 16: the loads read up to the 31st, the last one needed.
+            _mm256_storeu_ps(row, flex_load_even8(source + offsets[0]));
+            _mm256_storeu_ps(row + 8, flex_load_even8(source + offsets[0] + 16));
+        }
+        next_row(&channel, &ky, &kx, kernel_h, kernel_w);
+    }
+}
 
 AVX512 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
                                      int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
@@ -11,9 +65,8 @@ AVX512 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t 
     const __mmask16 valid = columns >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << columns) - 1);
     const __mmask16 row_mask = width >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << width) - 1);
     // Columns along one output row read the input at a fixed step: 1 (a copy) or 2 (every other element).
-    const int32_t step = columns > 1 ? offsets[1] - offsets[0] : 1;
-    int uniform = columns == width && (step == 1 || step == 2);
-    for (int l = 2; uniform && l < columns; l++) uniform = offsets[l] - offsets[l - 1] == step;
+    int32_t step;
+    const int uniform = uniform_lanes(offsets, columns, width, &step);
     const __m512i lanes = _mm512_maskz_loadu_epi32(valid, offsets);
     const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     int64_t channel = k_start / (kernel_h * kernel_w);
@@ -39,35 +92,30 @@ AVX512 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t 
         }
         if (width == 16) _mm512_storeu_ps(destination + p * 16, row);
         else _mm512_mask_storeu_ps(destination + p * width, row_mask, row);
-        if (++kx == kernel_w) {
-            kx = 0;
-            if (++ky == kernel_h) {
-                ky = 0;
-                channel++;
-            }
-        }
+        next_row(&channel, &ky, &kx, kernel_h, kernel_w);
     }
 }
 
 #else
 
-// Other architectures never choose the AVX-512 kernels; this keeps the symbol correct anyway.
+// Other architectures never choose the x86 kernels; this keeps their symbols correct anyway.
 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
                               int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
                               const int32_t *offsets, int64_t columns, int64_t width, float *destination) {
     int64_t channel = k_start / (kernel_h * kernel_w);
     int64_t ky = k_start / kernel_w % kernel_h, kx = k_start % kernel_w;
     for (int64_t p = 0; p < k_count; p++) {
-        const float *source = input + channel * plane + ky * row_step + kx * column_step;
-        for (int64_t l = 0; l < width; l++) destination[p * width + l] = l < columns ? source[offsets[l]] : 0;
-        if (++kx == kernel_w) {
-            kx = 0;
-            if (++ky == kernel_h) {
-                ky = 0;
-                channel++;
-            }
-        }
+        panel_row_scalar(input + channel * plane + ky * row_step + kx * column_step, offsets, columns, width,
+                         destination + p * width);
+        next_row(&channel, &ky, &kx, kernel_h, kernel_w);
     }
+}
+
+void flex_im2col_panel_avx2(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
+                            int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
+                            const int32_t *offsets, int64_t columns, int64_t width, float *destination) {
+    flex_im2col_panel_avx512(input, plane, row_step, column_step, kernel_h, kernel_w, k_start, k_count, offsets,
+                             columns, width, destination);
 }
 
 #endif
@@ -86,13 +134,7 @@ void flex_im2col_pixel_panels(const float *input, int64_t plane, int64_t row_ste
         const float *sources[KB];
         for (int64_t p = 0; p < block; p++) {
             sources[p] = input + channel * plane + ky * row_step + kx * column_step;
-            if (++kx == kernel_w) {
-                kx = 0;
-                if (++ky == kernel_h) {
-                    ky = 0;
-                    channel++;
-                }
-            }
+            next_row(&channel, &ky, &kx, kernel_h, kernel_w);
         }
         for (int64_t panel = 0; panel < panels; panel++) {
             const int32_t *lane = offsets + panel * MR;
@@ -125,13 +167,7 @@ AVX512 void flex_im2col_pixel_panels_avx512(const float *input, int64_t plane, i
         for (int64_t p = 0; p < block; p++) {
             const int32_t shift = (int32_t)(channel * plane + ky * row_step + kx * column_step - (base - input));
             for (int l = 0; l < MR; l++) shift_of[p * MR + l] = shift;
-            if (++kx == kernel_w) {
-                kx = 0;
-                if (++ky == kernel_h) {
-                    ky = 0;
-                    channel++;
-                }
-            }
+            next_row(&channel, &ky, &kx, kernel_h, kernel_w);
         }
         __m512i shifts[MR];
         __mmask16 stored[MR];

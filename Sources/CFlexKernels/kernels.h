@@ -22,6 +22,9 @@ void flex_sgemm_macro_avx2(int64_t m, int64_t n, int64_t k, const float *a, int6
 void flex_im2col_panel_avx512(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
                               int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
                               const int32_t *offsets, int64_t columns, int64_t width, float *destination);
+void flex_im2col_panel_avx2(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
+                            int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
+                            const int32_t *offsets, int64_t columns, int64_t width, float *destination);
 void flex_im2col_pixel_panels(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
                               int64_t kernel_h, int64_t kernel_w, int64_t k_count, const int32_t *offsets,
                               int64_t rows, float *destination, int64_t panel_stride);

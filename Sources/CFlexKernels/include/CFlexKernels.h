@@ -147,7 +147,8 @@ typedef struct flex_kernel_table {
     /// groups of `width` floats). Row `k = (c * kernel_h + ky) * kernel_w + kx` of column lane `l` (< `columns`
     /// <= `width`; later lanes are zero) is `input[c * plane + ky * row_step + kx * column_step + offsets[l]]`
     /// (`offsets`: int32, read up to `columns`). Lanes at a constant step of 1 or 2 are loaded as vectors,
-    /// others gathered. NULL below AVX-512 (Swift packs the panel itself).
+    /// others gathered (AVX-512) or read one by one (AVX2, 16-wide panels only vectorised). NULL in the
+    /// portable family (Swift packs the panel itself).
     void (*im2col_panel)(const float *input, int64_t plane, int64_t row_step, int64_t column_step,
                          int64_t kernel_h, int64_t kernel_w, int64_t k_start, int64_t k_count,
                          const int32_t *offsets, int64_t columns, int64_t width, float *destination);

@@ -32,7 +32,8 @@ extension Fast {
         ///
         /// Each panel's columns are fixed offsets into a channel plane; a row k adds one shift to all of
         /// them, so a row is a copy when the columns are consecutive input pixels, else loads at the
-        /// precomputed offsets (with a family's `im2col_panel` kernel (AVX-512): a vector load at steps 1 and 2, else a gather).
+        /// precomputed offsets (with a family's `im2col_panel` kernel, AVX2 and AVX-512: vector loads at steps 1
+        /// and 2).
         func pack(kStart: Int, kCount: Int, columnStart: Int, columnCount: Int, width: Int = GEMM.nr,
                   into scratch: UnsafeMutablePointer<Float>) {
             let g = geometry
