@@ -1,3 +1,5 @@
+// The AVX2 family's GEMM macro-kernel (`sgemm_macro` in CFlexKernels.h): 6 x 16 tiles, 12 accumulators of
+// 8 floats, B from packed panels or read in place.
 #include "sgemm_macro_shared.h"
 
 enum { MR = FLEX_GEMM_MR, NR = FLEX_GEMM_NR };
@@ -45,7 +47,8 @@ FLEX_AVX2 INLINE void store_row(float *c, __m256 lo, __m256 hi, int64_t cols, co
 /// A `rows` (a constant after inlining) x 16 tile: A rows from the panel `a` against B columns `b[p * brs +
 /// 0...15]`, of which the first `cols` exist. `full` (a constant): all 16 columns exist. `masked` (a
 /// constant): B's missing columns are not read (B read in place ends at the matrix's last column).
-/// `prefetch`: `prefetch_rows` rows of the next column tile's B to pull into cache; `a_next`: an A panel to.
+/// `prefetch`: `prefetch_rows` rows of the next column tile's B to pull into cache; `a_next`: an A panel to
+/// pull in too (NULL for none).
 FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, int64_t k, const float *a,
                            const float *b, int64_t brs, float *c, int64_t ldc, int64_t cols, const int flags,
                            const tile_ep *e, const float *prefetch, int64_t prefetch_rows, const float *a_next) {
