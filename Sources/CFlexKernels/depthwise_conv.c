@@ -143,6 +143,41 @@ static inline void pad_row(const float *from, float *row, int64_t width, int64_t
     for (; pad + c < width; c += 8) _mm256_storeu_ps(to + c, zero);
 }
 
+/// Lanes `l` of 8 with `0 <= start + l < width`, as a mask for `_mm256_maskload_ps`.
+FLEX_AVX2 __attribute__((always_inline))
+static inline __m256i lanes_inside(int64_t start, int64_t width) {
+    const __m256i at = _mm256_add_epi32(_mm256_set1_epi32((int)start), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_and_si256(_mm256_cmpgt_epi32(at, _mm256_set1_epi32(-1)), _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), at));
+}
+
+/// One padded row for stride 2, split: its even padded columns to `row[0 ..< half]`, its odd ones to
+/// `row[half ..< 2 * half]` (`half` a multiple of 8), straight from the `width` floats of `from` (NULL:
+/// a padding row, all zeros); padded column c holds input column c - pad. Loads that reach past either
+/// end of the input are masked (no scratch row: its unaligned stores, read back at once, stalled store
+/// forwarding on every load).
+FLEX_AVX2 __attribute__((always_inline))
+static inline void split_row(const float *from, float *row, int64_t half, int64_t pad, int64_t width) {
+    for (int64_t c = 0; c < half; c += 8) {
+        __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+        if (from) {
+            // Padded columns 2c ..< 2c + 16 are input columns from 2c - pad.
+            const int64_t start = 2 * c - pad;
+            if (start >= 0 && start + 16 <= width) {
+                lo = _mm256_loadu_ps(from + start);
+                hi = _mm256_loadu_ps(from + start + 8);
+            } else {
+                lo = _mm256_maskload_ps(from + start, lanes_inside(start, width));
+                hi = _mm256_maskload_ps(from + start + 8, lanes_inside(start + 8, width));
+            }
+        }
+        const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+        const __m256 odds = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+        // [l0 l2 h0 h2 | l4 l6 h4 h6] -> [l0 l2 l4 l6 h0 h2 h4 h6]
+        _mm256_store_ps(row + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0))));
+        _mm256_store_ps(row + half + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odds), _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+}
+
 /// 8 outputs of a 3x3 stride-2 filter at column `x` from deinterleaved rows: `rows[i]` holds a padded
 /// input row's even columns, its odd ones `half` floats later, so every tap is a plain load.
 FLEX_AVX2 __attribute__((always_inline))
@@ -164,7 +199,7 @@ static inline __m256 filter3x3_8_split(const float *const rows[3], const __m256 
 /// 0, having done nothing, when the padded plane is over `PADDED_PLANE_FLOATS`.
 /// The buffer is the calling thread's own, rows `stride` floats apart. Stride 1: a row's column c holds
 /// input column c - pad_w. Stride 2: its even padded columns, then from `half` its odd ones (split
-/// once per row, instead of shuffling every tap's load).
+/// once per row, instead of shuffling every tap's load; see `split_row`).
 FLEX_AVX2 FLEX_NO_MEMCALLS
 static int depthwise3x3_padded(const float *input, const float *weights, float *output,
                                const flex_plane_geometry *g, const flex_epilogue *e,
@@ -176,13 +211,11 @@ static int depthwise3x3_padded(const float *input, const float *weights, float *
     const int64_t half = wide + 8;
     const int64_t padded_width = sw == 1 ? wide + 8 : 2 * half;
     const int64_t H = (g->out_h - 1) * sh + 3;
-    // Stride 2 builds each padded row in a scratch row after the plane, then splits it.
-    const int64_t needed = H * padded_width + (sw == 2 ? padded_width : 0);
+    const int64_t needed = H * padded_width;
     if (g->pad_w < 0 || g->pad_h < 0 || g->pad_w >= padded_width || needed > PADDED_PLANE_FLOATS) return 0;
     static _Thread_local float padded[PADDED_PLANE_FLOATS + 8] __attribute__((aligned(32)));
     const int64_t copied = g->pad_w + g->in_w > padded_width ? padded_width - g->pad_w : g->in_w;
     const __m256i tail = flex_first_lanes8(copied % 8);
-    float *scratch_row = padded + H * padded_width;
     for (int64_t r = 0; r < H; r++) {
         const int64_t iy = r - g->pad_h;
         const float *from = iy >= 0 && iy < g->in_h ? input + iy * g->in_w : NULL;
@@ -192,15 +225,7 @@ static int depthwise3x3_padded(const float *input, const float *weights, float *
             pad_row(from, row, padded_width, g->pad_w, copied, tail);
             continue;
         }
-        pad_row(from, scratch_row, padded_width, g->pad_w, copied, tail);
-        for (int64_t c = 0; c < half; c += 8) {
-            const __m256 lo = _mm256_load_ps(scratch_row + 2 * c), hi = _mm256_load_ps(scratch_row + 2 * c + 8);
-            const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
-            const __m256 odds = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
-            // [l0 l2 h0 h2 | l4 l6 h4 h6] -> [l0 l2 l4 l6 h0 h2 h4 h6]
-            _mm256_store_ps(row + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0))));
-            _mm256_store_ps(row + half + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odds), _MM_SHUFFLE(3, 1, 2, 0))));
-        }
+        split_row(from, row, half, g->pad_w, g->in_w);
     }
     __m256 w[9];
     for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(weights[i]);
