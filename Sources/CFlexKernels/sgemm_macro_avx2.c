@@ -45,11 +45,13 @@ FLEX_AVX2 INLINE void store_row(float *c, __m256 lo, __m256 hi, int64_t cols, co
 }
 
 /// A `rows` (a constant after inlining) x 16 tile: A rows from the panel `a` against B columns `b[p * brs +
-/// 0...15]`, of which the first `cols` exist. `full` (a constant): all 16 columns exist. `masked` (a
-/// constant): B's missing columns are not read (B read in place ends at the matrix's last column).
+/// 0...15]`, of which the first `cols` exist. `full` (a constant): all 16 columns exist. `narrow` (a
+/// constant): at most 8 do, and only those are computed (a plane of 49 pixels ends on one column).
+/// `masked` (a constant): B's missing columns are not read (B read in place ends at the matrix's last
+/// column).
 /// `prefetch`: `prefetch_rows` rows of the next column tile's B to pull into cache; `a_next`: an A panel to
 /// pull in too (NULL for none).
-FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, int64_t k, const float *a,
+FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, const int narrow, int64_t k, const float *a,
                            const float *b, int64_t brs, float *c, int64_t ldc, int64_t cols, const int flags,
                            const tile_ep *e, const float *prefetch, int64_t prefetch_rows, const float *a_next) {
     __m256 lo[MR], hi[MR];
@@ -76,10 +78,11 @@ FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, int
     } while (0)
 #define LOAD_B(q, x0, x1)                                                                         \
     const __m256 x0 = masked ? _mm256_maskload_ps(b + (q) * brs, m0) : _mm256_loadu_ps(b + (q) * brs); \
-    const __m256 x1 = masked ? _mm256_maskload_ps(b + (q) * brs + 8, m1) : _mm256_loadu_ps(b + (q) * brs + 8)
-    // One or two rows have too few accumulators to hide the FMA latency: odd k go to a second set,
-    // summed at the end (a constant choice after inlining).
-    if (rows <= 2) {
+    const __m256 x1 = narrow ? _mm256_setzero_ps()                                                \
+                    : masked ? _mm256_maskload_ps(b + (q) * brs + 8, m1) : _mm256_loadu_ps(b + (q) * brs + 8)
+    // One or two rows (or 8 columns) have too few accumulators to hide the FMA latency: odd k go to a
+    // second set, summed at the end (a constant choice after inlining).
+    if (rows <= 2 || narrow) {
         __m256 lo_odd[MR], hi_odd[MR];
         EACH_ROW lo_odd[r] = hi_odd[r] = _mm256_setzero_ps();
         for (; p + 4 <= k; p += 4) {
@@ -90,9 +93,11 @@ FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, int
                 EACH_ROW {
                     const __m256 av = _mm256_broadcast_ss(a + q * MR + r), aw = _mm256_broadcast_ss(a + (q + 1) * MR + r);
                     lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-                    hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
                     lo_odd[r] = _mm256_fmadd_ps(aw, b2, lo_odd[r]);
-                    hi_odd[r] = _mm256_fmadd_ps(aw, b3, hi_odd[r]);
+                    if (!narrow) {
+                        hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+                        hi_odd[r] = _mm256_fmadd_ps(aw, b3, hi_odd[r]);
+                    }
                 }
             }
             a += 4 * MR;
@@ -123,7 +128,7 @@ FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, int
         EACH_ROW {
             const __m256 av = _mm256_broadcast_ss(a + r);
             lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
-            hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+            if (!narrow) hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
         }
         a += MR;
         b += brs;
@@ -136,7 +141,7 @@ FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, int
     EACH_ROW {
         float *row = c + r * ldc;
         const __m256 l = finish8(row, lo[r], r, m0, flags, e->bias, e->residual, e, full);
-        const __m256 h = finish8(row + 8, hi[r], r, m1, flags, bias_hi, residual_hi, e, full);
+        const __m256 h = narrow ? _mm256_setzero_ps() : finish8(row + 8, hi[r], r, m1, flags, bias_hi, residual_hi, e, full);
         store_row(row, l, h, cols, full);
     }
 }
@@ -144,18 +149,18 @@ FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, int
 /// The trailing arguments of a tile call inside the macro-kernel's loop: C, the epilogue (`flags` given) and the hints.
 #define TILE_OUT(flags) panel.c, ldc, cols, flags, &panel.ep, panel.prefetch, panel.prefetch_rows, panel.a_next
 
-#define TILE_CASES(masked, full)                                                                              \
-    switch (rows) {                                                                                           \
-    case 6: tile(6, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                             \
-    case 5: tile(5, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                             \
-    case 4: tile(4, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                             \
-    case 3: tile(3, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                             \
-    case 2: tile(2, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                             \
-    default: tile(1, masked, full, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                            \
+#define TILE_CASES(masked, full, narrow)                                                                                 \
+    switch (rows) {                                                                                                      \
+    case 6: tile(6, masked, full, narrow, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                         \
+    case 5: tile(5, masked, full, narrow, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                         \
+    case 4: tile(4, masked, full, narrow, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                         \
+    case 3: tile(3, masked, full, narrow, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                         \
+    case 2: tile(2, masked, full, narrow, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                         \
+    default: tile(1, masked, full, narrow, k, panel.a, bj, b_row_stride, TILE_OUT(flags)); break;                        \
     }
 
 /// Full 6 x 16 tiles, the hot path, with the epilogue's flags as constants for the combinations models use.
-#define FULL_TILE(f) tile(6, 0, 1, k, panel.a, bj, b_row_stride, TILE_OUT(f))
+#define FULL_TILE(f) tile(6, 0, 1, 0, k, panel.a, bj, b_row_stride, TILE_OUT(f))
 #define FULL_TILE_CASES FLEX_FULL_TILE_CASES(FULL_TILE, flags)
 
 FLEX_AVX2 void flex_sgemm_macro_avx2(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_stride,
@@ -173,11 +178,13 @@ FLEX_AVX2 void flex_sgemm_macro_avx2(int64_t m, int64_t n, int64_t k, const floa
             const row_panel panel = flex_row_panel(i, j, m, k, a, a_stride, c, ldc, next, b_row_stride, flags, epilogue, a_after);
             const int64_t rows = panel.rows;
             if (cols == NR) {
-                if (rows == MR) { FULL_TILE_CASES } else { TILE_CASES(0, 1) }
+                if (rows == MR) { FULL_TILE_CASES } else { TILE_CASES(0, 1, 0) }
+            } else if (cols <= 8) {
+                if (in_place) { TILE_CASES(1, 0, 1) } else { TILE_CASES(0, 0, 1) }
             } else if (in_place) {
-                TILE_CASES(1, 0)
+                TILE_CASES(1, 0, 0)
             } else {
-                TILE_CASES(0, 0)
+                TILE_CASES(0, 0, 0)
             }
         }
     }

@@ -16,6 +16,8 @@ struct FastGEMMTests {
         let m: Int, n: Int, k: Int
         var packLeft = false, packRight = false, transposeLeft = false, transposeRight = false
         var epilogue = EpilogueKind.none
+        /// Floats past each row of a row-major B (2 unless set).
+        var rightRowPadding = 2
     }
 
     static let shapes: [(Int, Int, Int)] = [
@@ -38,9 +40,9 @@ struct FastGEMMTests {
     ) -> Double {
         let (m, n, k) = (p.m, p.n, p.k)
         // Leading dimensions wider than the matrices, so strides are exercised.
-        let lda = (p.transposeLeft ? m : k) + 3, ldb = (p.transposeRight ? k : n) + 2, ldc = n + 5
+        let lda = (p.transposeLeft ? m : k) + 3, ldb = (p.transposeRight ? k : n) + p.rightRowPadding, ldc = n + 5
         // Operands and reference depend on the logical problem only (fixed seeds), not on packing, blocking or ISA.
-        let key = "\(m)x\(n)x\(k) \(p.transposeLeft) \(p.transposeRight)"
+        let key = "\(m)x\(n)x\(k) \(p.transposeLeft) \(p.transposeRight) \(ldb)"
         let (a, b, initialC, bias, residual) = operands.value(key) {
             (randomFloats((p.transposeLeft ? k : m) * lda, seed: UInt64(m * 1000 + k)),
              randomFloats((p.transposeRight ? n : k) * ldb, seed: UInt64(k * 1000 + n + 7)),
@@ -175,6 +177,17 @@ struct FastGEMMTests {
                 let error = Self.error(problem, instructionSet: instructionSet, blocking: blocking)
                 #expect(error < Self.tolerance, "\(m)x\(n)x\(k) \(kind): scaled error \(error)")
             }
+        }
+    }
+
+    /// B read in place with a last column tile of at most 8 columns (AVX2 computes only those): row
+    /// stride 48, whole cache lines, which the default padding of 2 never gives such a tile.
+    @Test("in-place B with a narrow last tile", arguments: runnableInstructionSets, [EpilogueKind.none, .columnBiasResidualClip])
+    func inPlaceNarrowTail(instructionSet: Fast.InstructionSet, kind: EpilogueKind) {
+        for (m, n, k) in [(13, 36, 40), (2, 33, 7), (7, 40, 300)] {
+            let problem = Problem(m: m, n: n, k: k, packLeft: true, epilogue: kind, rightRowPadding: 48 - n)
+            let error = Self.error(problem, instructionSet: instructionSet, blocking: .default)
+            #expect(error < Self.tolerance, "\(m)x\(n)x\(k) \(kind): scaled error \(error)")
         }
     }
 
