@@ -197,7 +197,7 @@ static inline __m256 filter3x3_8_split(const float *const rows[3], const __m256 
 /// no bounds checks (on small planes, 7x7 or 14x14, the bounds-checked scalar border was most of the
 /// work). `bias`, `lower`, `upper`: the epilogue's values broadcast, as `store8` takes them. Returns
 /// 0, having done nothing, when the padded plane is over `PADDED_PLANE_FLOATS`.
-/// The buffer is the calling thread's own, rows `stride` floats apart. Stride 1: a row's column c holds
+/// The buffer is the calling thread's own, rows `padded_width` floats apart. Stride 1: a row's column c holds
 /// input column c - pad_w. Stride 2: its even padded columns, then from `half` its odd ones (split
 /// once per row, instead of shuffling every tap's load; see `split_row`).
 FLEX_AVX2 FLEX_NO_MEMCALLS
