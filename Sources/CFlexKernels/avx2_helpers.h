@@ -19,6 +19,13 @@ FLEX_AVX2 static inline __m256i flex_first_lanes8(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/// Lanes `l` of 8 with `0 <= start + l < width` (an 8-float load at `start` of a `width`-float row), as
+/// a mask for `_mm256_maskload_ps` (the AVX-512 kernels' `flex_lanes_inside`).
+FLEX_AVX2 static inline __m256i flex_lanes_inside8(int64_t start, int64_t width) {
+    const __m256i at = _mm256_add_epi32(_mm256_set1_epi32((int)start), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_and_si256(_mm256_cmpgt_epi32(at, _mm256_set1_epi32(-1)), _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), at));
+}
+
 /// Sum of the 8 lanes.
 FLEX_AVX2 static inline float flex_sum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

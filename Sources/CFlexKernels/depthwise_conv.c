@@ -143,13 +143,6 @@ static inline void pad_row(const float *from, float *row, int64_t width, int64_t
     for (; pad + c < width; c += 8) _mm256_storeu_ps(to + c, zero);
 }
 
-/// Lanes `l` of 8 with `0 <= start + l < width`, as a mask for `_mm256_maskload_ps`.
-FLEX_AVX2 __attribute__((always_inline))
-static inline __m256i lanes_inside(int64_t start, int64_t width) {
-    const __m256i at = _mm256_add_epi32(_mm256_set1_epi32((int)start), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    return _mm256_and_si256(_mm256_cmpgt_epi32(at, _mm256_set1_epi32(-1)), _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), at));
-}
-
 /// One padded row for stride 2, split: its even padded columns to `row[0 ..< half]`, its odd ones to
 /// `row[half ..< 2 * half]` (`half` a multiple of 8), straight from the `width` floats of `from` (NULL:
 /// a padding row, all zeros); padded column c holds input column c - pad. Loads that reach past either
@@ -166,8 +159,8 @@ static inline void split_row(const float *from, float *row, int64_t half, int64_
                 lo = _mm256_loadu_ps(from + start);
                 hi = _mm256_loadu_ps(from + start + 8);
             } else {
-                lo = _mm256_maskload_ps(from + start, lanes_inside(start, width));
-                hi = _mm256_maskload_ps(from + start + 8, lanes_inside(start + 8, width));
+                lo = _mm256_maskload_ps(from + start, flex_lanes_inside8(start, width));
+                hi = _mm256_maskload_ps(from + start + 8, flex_lanes_inside8(start + 8, width));
             }
         }
         const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
@@ -226,7 +219,7 @@ static int depthwise3x3_narrow(const float *input, const float *weights, float *
                                __m256 bias, __m256 lower, __m256 upper) {
     if (g->stride_w != 1 || g->out_w > 8) return 0;
     __m256i masks[3];
-    for (int kx = 0; kx < 3; kx++) masks[kx] = lanes_inside(kx - g->pad_w, g->in_w);
+    for (int kx = 0; kx < 3; kx++) masks[kx] = flex_lanes_inside8(kx - g->pad_w, g->in_w);
     __m256 w[9];
     for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(weights[i]);
     for (int64_t y = 0; y < g->out_h; y++) {

@@ -7,6 +7,8 @@ extension Fast {
     /// kernel for that job and the caller does it another way (see `CFlexKernels.h`).
     struct Kernels: @unchecked Sendable {
         let table: UnsafePointer<flex_kernel_table>
+        /// The family these kernels belong to.
+        let instructionSet: InstructionSet
 
         /// The family's table. Precondition: the running CPU supports `instructionSet`.
         init(_ instructionSet: InstructionSet) {
@@ -15,13 +17,15 @@ extension Fast {
             self = Self.all[Int(instructionSet.rank)]
         }
 
-        private init(table: UnsafePointer<flex_kernel_table>) { self.table = table }
+        private init(table: UnsafePointer<flex_kernel_table>, instructionSet: InstructionSet) {
+            self.table = table
+            self.instructionSet = instructionSet
+        }
 
         /// The tables of every family, in `InstructionSet` order, resolved once.
-        private static let all: [Kernels] = InstructionSet.allCases.map { Kernels(table: flex_kernels_for($0.rank)!) }
-
-        /// The family these kernels belong to.
-        var instructionSet: InstructionSet { InstructionSet.allCases.first { $0.rank == slots.isa }! }
+        private static let all: [Kernels] = InstructionSet.allCases.map {
+            Kernels(table: flex_kernels_for($0.rank)!, instructionSet: $0)
+        }
 
         /// The slots, read through the table.
         @inline(__always) var slots: flex_kernel_table { table.pointee }
