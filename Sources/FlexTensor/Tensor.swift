@@ -36,8 +36,12 @@ public struct Tensor: @unchecked Sendable {
     /// A new tensor whose elements are copied from `bytes` (little-endian, as on every supported host).
     public init(shape: Shape, dtype: DType, bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count == shape.elementCount * dtype.size, "byte count does not match shape and dtype")
-        self.init(zeros: shape, dtype: dtype)
-        if let source = bytes.baseAddress { rawPointer.copyMemory(from: source, byteCount: bytes.count) }
+        let buffer = if let source = bytes.baseAddress {
+            TensorBuffer(copying: source, byteCount: bytes.count)
+        } else {
+            TensorBuffer(byteCount: 0)
+        }
+        self.init(shape: shape, dtype: dtype, buffer: buffer)
     }
 
     public var elementCount: Int { shape.elementCount }
