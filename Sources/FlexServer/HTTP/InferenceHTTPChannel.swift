@@ -12,7 +12,8 @@ import NIOCore
 /// their buffer (large bodies) while idle or small-request connections stay at a few KiB, so thousands
 /// of connections still cost little memory.
 ///
-/// Runs on the child channel's event loop (`setup`) and on Hummingbird's connection task (`handle`).
+/// Runs on the child channel's event loop: `setup` as a channel initializer, `handle` as the
+/// connection's task, which prefers that loop as its executor.
 struct InferenceHTTPChannel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -36,8 +37,12 @@ struct InferenceHTTPChannel: ServerChildChannel {
         }
     }
 
+    /// Runs the connection, its request handlers included, on the channel's event loop (see
+    /// `EventLoopTaskExecutor`): a 602 KB body's chunks then resume the handler without a thread hop.
     func handle(value: Value, logger: Logger) async {
-        await http1.handle(value: value, logger: logger)
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await http1.handle(value: value, logger: logger)
+        }
     }
 
     /// The builder `Application(router:server:)` takes.
