@@ -100,7 +100,7 @@ final class ServerState: Sendable {
     // MARK: Inference
 
     /// Decodes a REST body, runs it on one of the model's instances, encodes the response.
-    func infer(_ name: String, version: String?, body: [UInt8], headerLength: Int?) async throws(ServerError) -> (body: [UInt8], headerLength: Int?) {
+    func infer(_ name: String, version: String?, body: SharedBytes, headerLength: Int?) async throws(ServerError) -> (body: [UInt8], headerLength: Int?) {
         try await infer(name, version: version) { model throws(ServerError) in
             try InferenceCodec.decode(body: body, headerLength: headerLength, model: model)
         } encode: { outputs, request, model in
@@ -156,7 +156,7 @@ final class ServerState: Sendable {
     }
 
     /// `POST v2/repository/models/{name}/load`: body empty, or `{"parameters": {"config": "<JSON>"}}`.
-    func load(_ name: String, body: [UInt8]) async throws(ServerError) {
+    func load(_ name: String, body: SharedBytes) async throws(ServerError) {
         try checkExplicit("load")
         var override: ModelConfig?
         if !body.isEmpty {
@@ -179,7 +179,7 @@ final class ServerState: Sendable {
     }
 
     /// `POST v2/repository/models/{name}/unload`; `unload_dependents` is accepted (there are none).
-    func unload(_ name: String, body: [UInt8]) async throws(ServerError) {
+    func unload(_ name: String, body: SharedBytes) async throws(ServerError) {
         try checkExplicit("unload")
         if !body.isEmpty {
             do { _ = try JSONValue.parse(body, maximumDepth: JSONLimits.depth) } catch { throw .invalid("malformed JSON in the unload request: \(error)") }

@@ -33,7 +33,9 @@ public final class TensorBuffer: @unchecked Sendable {
         baseAddress.copyMemory(from: source, byteCount: byteCount)
     }
 
-    private init(uninitializedByteCount byteCount: Int) {
+    /// Allocates `byteCount` bytes and leaves them as they are: the caller writes every byte before
+    /// anything reads it (a request body filled from the network, chunk by chunk).
+    public init(uninitializedByteCount byteCount: Int) {
         precondition(byteCount >= 0, "negative buffer size")
         self.byteCount = byteCount
         if byteCount >= Self.hugePageThreshold {

@@ -128,7 +128,7 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
             case nil: break
             }
         }
-        let body = Array(JSONValue.object([("parameters", .object(parameters))]).serialized.utf8)
+        let body = SharedBytes(JSONValue.object([("parameters", .object(parameters))]).serialized.utf8)
         try await Self.rpcAsync { () async throws(ServerError) in try await state.load(request.modelName, body: body) }
         return .init()
     }
@@ -180,15 +180,15 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
             guard !inputs.contains(where: { $0.name == input.name }) else { throw .invalid("input '\(input.name)' is given twice") }
             let description = try InferenceCodec.checkedInput(name: input.name, datatype: input.datatype, shape: input.shape.map { Int($0) }, model: model)
             let size = description.datatype.size ?? 1
-            let bytes: [UInt8]
+            let bytes: SharedBytes
             if !raw.isEmpty {
-                bytes = [UInt8](raw[index])
+                bytes = SharedBytes(raw[index])
                 guard bytes.count == description.elementCount * size else {
                     throw .invalid("input '\(input.name)' has \(bytes.count) bytes in raw_input_contents; \(description.datatype.rawValue) \(description.shape) is \(description.elementCount * size)")
                 }
             } else {
                 guard input.hasContents else { throw .invalid("input '\(input.name)' has neither contents nor raw_input_contents") }
-                bytes = try typedBytes(input.contents, description)
+                bytes = SharedBytes(try typedBytes(input.contents, description))
             }
             inputs.append(TensorData(description, bytes: bytes))
         }

@@ -1,4 +1,5 @@
 import FlexJSON
+import FlexTensor
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -48,7 +49,8 @@ struct HTTPEndpoints: Sendable {
                 let name = context.parameters.get("name") ?? ""
                 let requestVersion = version(context)
                 return await respondAsync(request) {
-                    let body = try await collect(request)
+                    let declaredHeader = request.headers[Self.inferenceHeaderLength].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                    let body = try await collect(request, alignedOffset: max(0, declaredHeader ?? 0))
                     let headerLength = try Self.headerLength(request, bodyCount: body.count)
                     let result = try await state.infer(name, version: requestVersion, body: body, headerLength: headerLength)
                     var headers = HTTPFields()
@@ -98,18 +100,35 @@ struct HTTPEndpoints: Sendable {
 
     // MARK: Bodies
 
-    /// The request body, at most `maxRequestBytes` (413 beyond). The chunks are copied once, straight
-    /// into an array sized from `Content-Length` when the client sent one.
-    private func collect(_ request: Request) async throws -> [UInt8] {
+    /// The request body, at most `maxRequestBytes` (413 beyond), copied once from the network's
+    /// buffers. With `Content-Length` the copy goes straight into the body's own buffer, placed so that
+    /// byte `alignedOffset` (where a binary request's first tensor starts) lands on a 64-byte boundary:
+    /// that tensor is then handed to the cores in place. Without it (chunked), chunks are gathered first.
+    private func collect(_ request: Request, alignedOffset: Int = 0) async throws -> SharedBytes {
         let length = request.headers[.contentLength].flatMap { Int($0) }
         if let length, length > maxRequestBytes { throw Self.tooLarge(length, maxRequestBytes) }
-        var bytes: [UInt8] = []
-        if let length, length > 0 { bytes.reserveCapacity(length) }
-        for try await chunk in request.body {
-            guard chunk.readableBytes <= maxRequestBytes - bytes.count else { throw Self.tooLarge(nil, maxRequestBytes) }
-            chunk.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
+        guard let length else {
+            var bytes: [UInt8] = []
+            for try await chunk in request.body {
+                guard chunk.readableBytes <= maxRequestBytes - bytes.count else { throw Self.tooLarge(nil, maxRequestBytes) }
+                chunk.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
+            }
+            return SharedBytes(bytes)
         }
-        return bytes
+        let alignment = TensorBuffer.alignment
+        let start = (alignment - alignedOffset % alignment) % alignment
+        let storage = TensorBuffer(uninitializedByteCount: start + length)
+        var end = start
+        for try await chunk in request.body {
+            // HTTP/1.1 framing stops the body at Content-Length; this guard only keeps a bug from writing past the buffer.
+            guard chunk.readableBytes <= start + length - end else { throw ServerError.invalid("the request body is longer than its Content-Length \(length)") }
+            chunk.withUnsafeReadableBytes { source in
+                if let base = source.baseAddress { (storage.baseAddress + end).copyMemory(from: base, byteCount: source.count) }
+            }
+            end += chunk.readableBytes
+        }
+        guard end == start + length else { throw ServerError.invalid("the request body ended after \(end - start) of its Content-Length \(length) bytes") }
+        return SharedBytes(viewing: storage, start..<end)
     }
 
     private static func tooLarge(_ length: Int?, _ limit: Int) -> ServerError {

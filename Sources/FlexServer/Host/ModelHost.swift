@@ -112,7 +112,9 @@ final class HostedInstance: Sendable {
             guard let dtype = ModelHost.dtype(of: input.datatype) else {
                 throw .invalid("input '\(input.name)' has datatype \(input.datatype.rawValue), which FlexEG models do not take")
             }
-            tensors[input.name] = input.bytes.withUnsafeBytes { Tensor(shape: Shape(input.shape), dtype: dtype, bytes: $0) }
+            // A view of the request's own bytes (the body, or the batcher's stacked copy), not a copy:
+            // nothing reads or writes them after this, as `submit(handingOver:)` requires.
+            tensors[input.name] = Tensor(shape: Shape(input.shape), dtype: dtype, buffer: input.bytes.storage, byteOffset: input.bytes.startIndex)
         }
         let clock = ContinuousClock()
         let arrived = clock.now
@@ -129,8 +131,8 @@ final class HostedInstance: Sendable {
         }
         let finished = clock.now
         let data = zip(prepared.outputs, outputs).map { description, tensor in
-            let bytes = [UInt8](UnsafeRawBufferPointer(start: tensor.rawPointer, count: tensor.byteCount))
-            return TensorData(TensorDescription(name: description.name, datatype: description.datatype, shape: tensor.shape.dims), bytes: bytes)
+            TensorData(TensorDescription(name: description.name, datatype: description.datatype, shape: tensor.shape.dims),
+                       bytes: SharedBytes(copying: tensor.rawPointer, count: tensor.byteCount))
         }
         return (data, InferenceTiming(queueNanoseconds: Self.nanoseconds(arrived.duration(to: started)),
                                       inferNanoseconds: Self.nanoseconds(started.duration(to: finished))))

@@ -27,7 +27,7 @@ struct DecodedInference: Sendable {
 enum InferenceCodec {
     /// Decodes a REST request body. `headerLength` is `Inference-Header-Content-Length` (nil: the
     /// whole body is JSON; 0: raw binary mode, the body is the one input's bytes).
-    static func decode(body: [UInt8], headerLength: Int?, model: ServingModel) throws(ServerError) -> DecodedInference {
+    static func decode(body: SharedBytes, headerLength: Int?, model: ServingModel) throws(ServerError) -> DecodedInference {
         if headerLength == 0 {
             guard model.inputs.count == 1, var input = model.inputs.first else {
                 throw .invalid("raw binary request (Inference-Header-Content-Length: 0) for model '\(model.name)', which has \(model.inputs.count) inputs; raw mode needs exactly 1")
@@ -44,11 +44,11 @@ enum InferenceCodec {
             throw .invalid("Inference-Header-Content-Length is \(jsonLength) but the body has only \(body.count) bytes")
         }
         let json: JSONValue
-        do { json = try JSONValue.parse(body[0..<jsonLength], maximumDepth: JSONLimits.depth) } catch {
+        do { json = try body.prefix(jsonLength).withUnsafeBytes { header throws(JSONSyntaxError) in try JSONValue.parse(header, maximumDepth: JSONLimits.depth) } } catch {
             throw .invalid("malformed JSON in the inference request: \(error)")
         }
         guard json.isObject else { throw .invalid("the inference request must be a JSON object, not \(json.kindDescription)") }
-        var binary = body[jsonLength...]
+        var binary = body.dropFirst(jsonLength)
 
         var id: String?
         if let value = json["id"] {

@@ -1,3 +1,4 @@
+import FlexTensor
 import Synchronization
 
 /// Triton's dynamic batching for a model compiled at batch `maxBatch`: requests of batch 1…maxBatch
@@ -140,15 +141,21 @@ final class DynamicBatcher: Sendable {
     static func concatenated(_ requests: [[TensorData]], batches: [Int], to rows: Int) -> [TensorData] {
         guard let first = requests.first else { return [] }
         return first.map { template in
-            var bytes: [UInt8] = []
-            for request in requests {
-                if let input = request.first(where: { $0.name == template.name }) { bytes.append(contentsOf: input.bytes) }
-            }
             let rowBytes = template.bytes.count / max(1, template.shape.first ?? 1)
-            bytes.append(contentsOf: [UInt8](repeating: 0, count: max(0, rows * rowBytes - bytes.count)))
+            let storage = TensorBuffer(byteCount: rows * rowBytes)  // zero rows past the requests' are the padding
+            var end = 0
+            for request in requests {
+                guard let input = request.first(where: { $0.name == template.name }) else { continue }
+                let count = min(input.bytes.count, storage.byteCount - end)
+                input.bytes.withUnsafeBytes { source in
+                    if let base = source.baseAddress { (storage.baseAddress + end).copyMemory(from: base, byteCount: count) }
+                }
+                end += count
+            }
             var shape = template.shape
             shape[0] = rows
-            return TensorData(TensorDescription(name: template.name, datatype: template.datatype, shape: shape), bytes: bytes)
+            return TensorData(TensorDescription(name: template.name, datatype: template.datatype, shape: shape),
+                              bytes: SharedBytes(viewing: storage, 0..<storage.byteCount))
         }
     }
 

@@ -12,7 +12,8 @@ Scenarios:
               loads/unloads that do not disturb other models, unload with requests in flight.
   ncg         NEURONCORE_GROUP_SIZES=2,4,3,4: A B C D at groups 0 1 2 3, and a group that does not exist.
   abuse       500 connections at once, half of them sending half a request and hanging up, 64
-              concurrent inferences meanwhile; then the server still serves everything, correctly.
+              concurrent inferences meanwhile; then the server still serves everything, correctly;
+              then bodies framed by hand: chunked, and a binary request sent in pieces.
   soak        explicit mode: A@0, B@2, C@6 serve 3 client threads for --duration seconds while D is
               loaded at 9 and unloaded in a loop; zero failures on A B C; D's requests succeed or fail
               as unavailable; after D's last unload the cores' memory is back to the baseline and
@@ -352,6 +353,55 @@ def abuse(c, url):
         c.infer(name)
 
 
+def framing(c, url):
+    """Bodies as raw HTTP/1.1 frames them: chunked transfer encoding (no Content-Length), and a
+    binary request whose JSON header length is not a multiple of 64, sent in pieces with pauses so
+    the server gathers it from several reads. Both must give MXNet's outputs."""
+    import socket
+    import time
+    host, port = url.split(":")
+    x, expected = c.pairs["A"]
+
+    def exchange(pieces):
+        with socket.create_connection((host, int(port)), timeout=60) as s:
+            for piece in pieces:
+                s.sendall(piece)
+                time.sleep(0.05)
+            reply = b""
+            while b"\r\n\r\n" not in reply:
+                reply += s.recv(65536)
+            head, body = reply.split(b"\r\n\r\n", 1)
+            fields = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+            length = int(fields[b"Content-Length"])
+            while len(body) < length:
+                body += s.recv(65536)
+            return head.split(b"\r\n")[0], fields, body
+
+    def check_output(values, what):
+        error = np.linalg.norm(values - expected) / np.linalg.norm(expected)
+        assert error <= TOLERANCE, f"{what}: relative L2 error {error} against MXNet > {TOLERANCE}"
+
+    request = json.dumps({"inputs": [{"name": "data", "shape": list(x.shape), "datatype": "FP32",
+                                      "data": x.flatten().tolist()}]}).encode()
+    chunks = [request[i:i + 5000] for i in range(0, len(request), 5000)]
+    framed = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
+    status, _, body = exchange([b"POST /v2/models/A/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                framed[:len(framed) // 2], framed[len(framed) // 2:]])
+    assert status.endswith(b"200 OK"), (status, body[:200])
+    check_output(np.array(json.loads(body)["outputs"][0]["data"], dtype=np.float32), "chunked JSON request")
+
+    header = json.dumps({"inputs": [{"name": "data", "shape": list(x.shape), "datatype": "FP32",
+                                     "parameters": {"binary_data_size": x.nbytes}}],
+                         "parameters": {"binary_data_output": True}}).encode()
+    header += b" " * ((64 - len(header) % 64) % 64 + 37)  # JSON allows trailing spaces; 37 past a 64-byte boundary
+    data = header + x.astype(np.float32).tobytes()
+    head = b"POST /v2/models/A/infer HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nInference-Header-Content-Length: %d\r\n\r\n" % (len(data), len(header))
+    status, fields, body = exchange([head + data[:100], data[100:len(header) + 999], data[len(header) + 999:]])
+    assert status.endswith(b"200 OK"), (status, body[:200])
+    json_length = int(fields[b"Inference-Header-Content-Length"])
+    check_output(np.frombuffer(body[json_length:], dtype=np.float32), "binary request in pieces")
+
+
 def rss(pid):
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
@@ -429,6 +479,7 @@ def main():
         soak(checks, args.duration, args.server_pid)
     elif args.scenario == "abuse":
         abuse(checks, args.url)
+        framing(checks, args.url)
     else:
         {"placements": placements, "ncg": ncg}[args.scenario](checks)
     print(f"tritonclient {args.scenario}: all checks passed")
