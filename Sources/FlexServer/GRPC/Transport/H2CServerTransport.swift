@@ -76,7 +76,13 @@ final class H2CServerTransport: ServerTransport {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { accepted in
                 for try await connection in accepted {
-                    group.addTask { await self.serve(connection, methods: methods, handler: streamHandler) }
+                    // The connection's tasks, its streams' included, run on its event loop (as REST's do):
+                    // HTTP/2 frames and the handlers' messages then pass without thread hops.
+                    group.addTask {
+                        await withTaskExecutorPreference(EventLoopTaskExecutor(connection.channel.eventLoop)) {
+                            await self.serve(connection, methods: methods, handler: streamHandler)
+                        }
+                    }
                 }
             }
         }
