@@ -115,6 +115,7 @@ struct HTTPEndpoints: Sendable {
             }
             return SharedBytes(bytes)
         }
+        guard length >= 0 else { throw ServerError.invalid("Content-Length must be a whole number of bytes >= 0, not \(length)") }
         let alignment = TensorBuffer.alignment
         let start = (alignment - alignedOffset % alignment) % alignment
         let storage = TensorBuffer(uninitializedByteCount: start + length)
