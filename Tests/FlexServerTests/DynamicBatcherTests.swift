@@ -25,6 +25,15 @@ import Testing
         return bytes.withUnsafeBytes { $0.load(as: Float.self) }
     }
 
+    @Test func requestsAreStackedInOrderAndPaddedWithZeros() {
+        let stacked = DynamicBatcher.concatenated([Self.request(1.5), Self.rows(-2, count: 2)], batches: [1, 2], to: 4)
+        #expect(stacked.count == 1 && stacked[0].shape == [4, 1])
+        let floats = stacked[0].bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        #expect(floats == [1.5, -2, -2, 0])
+        let second = DynamicBatcher.rows(stacked[0], from: 1, count: 2, of: 4)
+        #expect(second.shape == [2, 1] && second.bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } == [-2, -2])
+    }
+
     /// A fake model that records the batches it ran (the rows that were not padding); the first batch
     /// waits until `open()` when the recorder is gated.
     private final class Recorder: Sendable {

@@ -142,7 +142,7 @@ final class DynamicBatcher: Sendable {
         guard let first = requests.first else { return [] }
         return first.map { template in
             let rowBytes = template.bytes.count / max(1, template.shape.first ?? 1)
-            let storage = TensorBuffer(byteCount: rows * rowBytes)  // zero rows past the requests' are the padding
+            let storage = TensorBuffer(uninitializedByteCount: rows * rowBytes)
             var end = 0
             for request in requests {
                 guard let input = request.first(where: { $0.name == template.name }) else { continue }
@@ -152,6 +152,7 @@ final class DynamicBatcher: Sendable {
                 }
                 end += count
             }
+            (storage.baseAddress + end).initializeMemory(as: UInt8.self, repeating: 0, count: storage.byteCount - end)  // the padding rows
             var shape = template.shape
             shape[0] = rows
             return TensorData(TensorDescription(name: template.name, datatype: template.datatype, shape: shape),
