@@ -49,9 +49,12 @@ struct HTTPEndpoints: Sendable {
                 let name = context.parameters.get("name") ?? ""
                 let requestVersion = version(context)
                 return await respondAsync(request) {
-                    let declaredHeader = request.headers[Self.inferenceHeaderLength].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-                    let body = try await collect(request, alignedOffset: max(0, declaredHeader ?? 0))
-                    let headerLength = try Self.headerLength(request, bodyCount: body.count)
+                    let headerLength = try Self.headerLength(request)
+                    let body = try await collect(request, alignedOffset: headerLength ?? 0)
+                    // Refused before the model counts it, as are the other framing errors.
+                    if let headerLength, headerLength > body.count {
+                        throw ServerError.invalid("Inference-Header-Content-Length is \(headerLength) but the body has only \(body.count) bytes")
+                    }
                     let result = try await state.infer(name, version: requestVersion, body: body, headerLength: headerLength)
                     var headers = HTTPFields()
                     if let length = result.headerLength {
@@ -136,13 +139,11 @@ struct HTTPEndpoints: Sendable {
         ServerError(.tooLarge, "the request body" + (length.map { " (\($0) bytes)" } ?? "") + " is over the server's limit of \(limit) bytes (flexeg serve --max-request-bytes)")
     }
 
-    private static func headerLength(_ request: Request, bodyCount: Int) throws(ServerError) -> Int? {
+    /// `Inference-Header-Content-Length`, read before the body so the body can be laid out around it.
+    private static func headerLength(_ request: Request) throws(ServerError) -> Int? {
         guard let text = request.headers[inferenceHeaderLength] else { return nil }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
             throw .invalid("Inference-Header-Content-Length must be a whole number of bytes >= 0, not '\(text)'")
-        }
-        guard value <= bodyCount else {
-            throw .invalid("Inference-Header-Content-Length is \(value) but the body has only \(bodyCount) bytes")
         }
         return value
     }
