@@ -275,6 +275,65 @@ void flex_transpose_epilogue_portable(const float *d, int64_t ldd, int64_t pixel
 
 #if defined(__x86_64__)
 
+/// Transposes the 8 x 8 block `r` (rows in registers) in place: afterwards `r[j]` holds column j.
+FLEX_AVX2 static inline void transpose8(__m256 r[8]) {
+    __m256 t[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // r[4i + j], 128-bit lane L: rows 4i ... 4i + 3 of column 4L + j.
+    for (int i = 0; i < 2; i++) {
+        r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        t[j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x20);
+        t[4 + j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x31);
+    }
+    for (int j = 0; j < 8; j++) r[j] = t[j];
+}
+
+/// Bias, residual and clamp of the first `lanes` (1...8) of 8 pixels `p ...` of output row `o`, then the store.
+FLEX_AVX2 static inline void store_transposed8(__m256 v, const flex_epilogue *e, float *output, int64_t o, int64_t p,
+                                               int64_t plane, int64_t lanes) {
+    const int full = lanes == 8;
+    const __m256i mask = flex_first_lanes8(lanes);
+    if (e) {
+        if (e->bias) v = _mm256_add_ps(v, _mm256_broadcast_ss(e->bias + o));
+        if (e->residual) {
+            const float *residual = e->residual + o * plane + p;
+            v = _mm256_add_ps(v, full ? _mm256_loadu_ps(residual) : _mm256_maskload_ps(residual, mask));
+        }
+        if (e->clamp) v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(e->lower)), _mm256_set1_ps(e->upper));
+    }
+    if (full) _mm256_storeu_ps(output + o * plane + p, v);
+    else _mm256_maskstore_ps(output + o * plane + p, mask, v);
+}
+
+FLEX_AVX2 void flex_transpose_epilogue_avx2(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
+                                           float *output, int64_t plane, const flex_epilogue *e) {
+    for (int64_t o = first; o < first + count; o += 8) {
+        const int64_t channels = first + count - o < 8 ? first + count - o : 8;
+        const __m256i columns = flex_first_lanes8(channels);
+        // Blocks of 8 pixels (the last one 1...8): 8 rows of D (8 channels each, zero past the pixels)
+        // transposed in registers.
+        for (int64_t p = 0; p < pixels; p += 8) {
+            const int64_t rows = pixels - p < 8 ? pixels - p : 8;
+            __m256 r[8];
+            const float *block = d + p * ldd + o;
+            for (int i = 0; i < 8; i++) {
+                r[i] = i >= rows ? _mm256_setzero_ps()
+                     : channels == 8 ? _mm256_loadu_ps(block + i * ldd) : _mm256_maskload_ps(block + i * ldd, columns);
+            }
+            transpose8(r);
+            for (int64_t j = 0; j < channels; j++) store_transposed8(r[j], e, output, o + j, p, plane, rows);
+        }
+    }
+}
+
 /// Transposes the 16 x 16 block `r` (rows in registers) in place: afterwards `r[j]` holds column j.
 AVX512 static inline void transpose16(__m512 r[16]) {
     __m512 t[16];
@@ -348,6 +407,11 @@ AVX512 void flex_transpose_epilogue_avx512(const float *d, int64_t ldd, int64_t 
 }
 
 #else
+
+void flex_transpose_epilogue_avx2(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
+                                  float *output, int64_t plane, const flex_epilogue *epilogue) {
+    flex_transpose_epilogue_portable(d, ldd, pixels, first, count, output, plane, epilogue);
+}
 
 void flex_transpose_epilogue_avx512(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
                                     float *output, int64_t plane, const flex_epilogue *epilogue) {

@@ -35,6 +35,8 @@ void flex_subsample_planes(const float *input, int64_t planes, int64_t height, i
                            int64_t stride_w, int64_t out_h, int64_t out_w, float *output);
 void flex_subsample_planes_avx512(const float *input, int64_t planes, int64_t height, int64_t width,
                                   int64_t stride_h, int64_t stride_w, int64_t out_h, int64_t out_w, float *output);
+void flex_transpose_epilogue_avx2(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
+                                  float *output, int64_t plane, const flex_epilogue *epilogue);
 void flex_transpose_epilogue_avx512(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
                                     float *output, int64_t plane, const flex_epilogue *epilogue);
 void flex_transpose_epilogue_portable(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
@@ -61,6 +63,9 @@ void flex_depthwise_channels_avx512(const float *input, int64_t input_stride, in
 void flex_direct_conv_avx512(const float *input, int64_t channels, int64_t out_channels,
                              const flex_plane_geometry *geometry, const float *weights, float *output,
                              int64_t row_start, int64_t row_count, const flex_epilogue *epilogue, float *scratch);
+void flex_direct_conv_avx2(const float *input, int64_t channels, int64_t out_channels,
+                           const flex_plane_geometry *geometry, const float *weights, float *output,
+                           int64_t row_start, int64_t row_count, const flex_epilogue *epilogue, float *scratch);
 void flex_direct_conv_portable(const float *input, int64_t channels, int64_t out_channels,
                                const flex_plane_geometry *geometry, const float *weights, float *output,
                                int64_t row_start, int64_t row_count, const flex_epilogue *epilogue, float *scratch);

@@ -174,7 +174,7 @@ typedef struct flex_kernel_table {
     /// row stride `ldd` (pixel-major); `output[o * plane + p] = clamp(d[p * ldd + o] + bias[o] + residual[o *
     /// plane + p])` for `p < pixels`, with `epilogue` (NULL for none; `bias` per output row, `residual` in the
     /// output's layout; its `residual_stride` and `bias_per_column` are ignored). The AVX-512 kernel transposes
-    /// 16 x 16 blocks in registers; the others are the portable one.
+    /// 16 x 16 blocks in registers, the AVX2 one 8 x 8 blocks; the portable one goes element by element.
     void (*transpose_epilogue)(const float *d, int64_t ldd, int64_t pixels, int64_t first, int64_t count,
                                float *output, int64_t plane, const flex_epilogue *epilogue);
 
@@ -197,8 +197,9 @@ typedef struct flex_kernel_table {
     /// epilogue treats the output as the matrix `[out_channels, out_h * out_w]` (`bias` per row, `residual`
     /// with row stride `residual_stride`). The AVX-512F kernel splits bands of 8 output rows' input into
     /// column phases in `scratch` (`flex_direct_conv_scratch_count` floats) and computes 8 channels x 48
-    /// columns (3 vectors) per register tile. Below AVX-512 this is the scalar portable kernel (which ignores
-    /// `scratch`): correct, but no algorithm choice for those families picks it.
+    /// columns (3 vectors) per register tile; the AVX2 kernel splits the same bands and computes 4 channels
+    /// x 24 columns. The portable one is scalar (and ignores `scratch`): correct, but no algorithm choice for
+    /// that family picks it.
     void (*direct_conv)(const float *input, int64_t channels, int64_t out_channels,
                         const flex_plane_geometry *geometry, const float *weights, float *output,
                         int64_t row_start, int64_t row_count, const flex_epilogue *epilogue, float *scratch);

@@ -26,7 +26,7 @@ extension Fast.PreparedConvolution {
     /// Whether the direct kernel is expected to beat im2col + GEMM: few input channels (network stems such
     /// as MobileNetV2's 3->32 3x3/2 and ResNet-50's 3->64 7x7/2, where the GEMM's depth `C * kh * kw` is
     /// small and im2col's copy is a large share of the work), single group, on a `target` that has the
-    /// direct kernel (`Algorithm.direct.minimumTarget`, AVX-512).
+    /// direct kernel (`Algorithm.direct.minimumTarget`, AVX2).
     public static func directIsProfitable(_ g: Reference.ConvolutionGeometry, target: Fast.InstructionSet) -> Bool {
         g.groups == 1 && g.inputChannels <= 4 && g.outputChannels >= 16 && Algorithm.direct.minimumTarget <= target
     }

@@ -71,26 +71,29 @@ extension Fast.PreparedConvolution {
     }
 
     /// Whether the transposed GEMM leaves fewer of its micro-tiles' lanes empty than the plain GEMM, by
-    /// at least 10%. The plain GEMM's columns are the output pixels, in tiles of 32 (16 for a last
-    /// 1...16); the transposed one's rows are the pixels, in panels of 6, its columns the output channels.
-    /// Also true for strided, unpadded 1x1 kernels with at least 256 output channels and at most 256
-    /// output pixels (ResNet's downsampling convolutions to 14x14 and 7x7), whose pixel panels it samples
-    /// once over all K (measured, 1x1/2 512->1024 at 28x28: 0.90 against 0.97 ms for sampling the input
-    /// and running the plain GEMM at batch 1, a tie at batch 8; at 56x56 inputs, and with 128 output
-    /// channels, the plain GEMM is as fast or faster).
-    public static func transposedIsProfitable(_ g: Reference.ConvolutionGeometry) -> Bool {
-        if g.kernelHeight == 1 && g.kernelWidth == 1 && (g.strideHeight > 1 || g.strideWidth > 1)
+    /// at least 10%, on `target`'s kernels. The plain GEMM's columns are the output pixels, in tiles of 32
+    /// with AVX-512 (16 for a last 1...16) and 16 with AVX2; the transposed one's rows are the pixels, in
+    /// panels of 6, its columns the output channels. On AVX-512 also true for strided, unpadded 1x1 kernels
+    /// with at least 256 output channels and at most 256 output pixels (ResNet's downsampling convolutions
+    /// to 14x14 and 7x7), whose pixel panels it samples once over all K (measured, 1x1/2 512->1024 at
+    /// 28x28: 0.90 against 0.97 ms for sampling the input and running the plain GEMM at batch 1, a tie at
+    /// batch 8; at 56x56 inputs, and with 128 output channels, the plain GEMM is as fast or faster).
+    public static func transposedIsProfitable(_ g: Reference.ConvolutionGeometry, target: Fast.InstructionSet) -> Bool {
+        if target >= .avx512 && g.kernelHeight == 1 && g.kernelWidth == 1 && (g.strideHeight > 1 || g.strideWidth > 1)
             && g.padHeight == 0 && g.padWidth == 0 && g.outputChannels >= 256 && g.outputHeight * g.outputWidth <= 256 {
             return true
         }
+        let wide = target >= .avx512
         func tiles(_ width: Int) -> Double {
+            guard wide else { return Double((width + 15) / 16) }
             let rest = width % 32
             return Double(width / 32) + (rest == 0 ? 0 : rest <= 16 ? 0.5 : 1)
         }
+        let tileWidth = wide ? 32.0 : 16.0
         let pixels = g.outputHeight * g.outputWidth, channels = g.outputChannels
         guard channels >= 16, pixels > 0 else { return false }
-        let plain = Double(pixels) / (32 * tiles(pixels))
-        let transposed = Double(pixels) / Double(6 * ((pixels + 5) / 6)) * Double(channels) / (32 * tiles(channels))
+        let plain = Double(pixels) / (tileWidth * tiles(pixels))
+        let transposed = Double(pixels) / Double(6 * ((pixels + 5) / 6)) * Double(channels) / (tileWidth * tiles(channels))
         return transposed >= 1.1 * plain
     }
 

@@ -25,7 +25,8 @@ extension Fast {
             /// planes (ResNet's and MobileNet's 7x7) do not leave most of each 32-column tile empty.
             case transposedGEMM = "gemm-transposed"
             /// Direct loops over the input (groups 1) for few input channels: 8 output channels x 48
-            /// columns per register tile, each tap 3 vector loads; weights packed as `.transposedGEMM`'s.
+            /// columns per register tile with AVX-512, 4 x 24 with AVX2, each tap 3 vector loads; weights
+            /// packed as `.transposedGEMM`'s.
             case direct
             /// Winograd F(2x2, 3x3): 3x3 kernels, stride 1, dilation 1, groups 1 (small planes at batch 1).
             case winograd22
@@ -216,7 +217,7 @@ extension Fast {
                 return .winograd22
             }
             if Winograd.supports(geometry) && Winograd.isProfitable(geometry) { return .winograd }
-            if Algorithm.transposedGEMM.minimumTarget <= target && geometry.groups == 1 && transposedIsProfitable(geometry) {
+            if Algorithm.transposedGEMM.minimumTarget <= target && geometry.groups == 1 && transposedIsProfitable(geometry, target: target) {
                 return .transposedGEMM
             }
             return .gemm
@@ -255,13 +256,14 @@ extension Fast {
 extension Fast.PreparedConvolution.Algorithm {
     /// The lowest instruction-set family that has this algorithm's fast kernels, below which
     /// `preferredAlgorithm(for:target:)` never picks it (every algorithm still runs, correctly, on every
-    /// family). `.direct`'s kernel is AVX-512 only (below it a scalar loop); `.winograd22` is chosen for
-    /// at most 16 tiles, whose GEMMs run AVX-512's single-panel kernel, and its transforms have no AVX2
-    /// version; `.transposedGEMM`'s transposing epilogue has AVX-512 and portable versions only. The
-    /// others' kernels exist for every family.
+    /// family). `.direct`'s kernels and `.transposedGEMM`'s transposing epilogue are AVX2 and AVX-512 (the
+    /// portable ones scalar loops); `.winograd22` is chosen for at most 16 tiles, whose GEMMs run AVX-512's
+    /// single-panel kernel, and its transforms have no AVX2 version. The others' kernels exist for every
+    /// family.
     public var minimumTarget: Fast.InstructionSet {
         switch self {
-        case .direct, .winograd22, .transposedGEMM: .avx512
+        case .winograd22: .avx512
+        case .direct, .transposedGEMM: .avx2
         case .gemm, .depthwise, .winograd: .portable
         }
     }

@@ -3,8 +3,8 @@ import Testing
 
 /// Parity of `Fast.PreparedConvolution`'s `.direct` algorithm against a direct Double convolution (through
 /// `FastConvolutionTests.errors`): stems and small odd geometries, every column stride path of the phase
-/// split (1, 2, and 3 by the scalar path), output widths around the 16-column vector and the 48-column
-/// tile, output channels not a multiple of 8 or 16, batch 2 and 3, each epilogue and splits between threads.
+/// split (1, 2, and 3 by the scalar path), output widths around the 8- and 16-column vectors and the 24- and
+/// 48-column tiles, output channels not a multiple of 8 or 16, batch 2 and 3, each epilogue and splits between threads.
 @Suite("Fast.PreparedConvolution direct")
 struct FastDirectConvolutionTests {
     typealias Case = FastConvolutionTests.Case
@@ -62,11 +62,12 @@ struct FastDirectConvolutionTests {
         }
     }
 
-    @Test("chosen for stems only, and only for an AVX-512 target")
+    @Test("chosen for stems only, and only for an AVX2 or AVX-512 target")
     func choice() {
         let mobilenet = Self.conv(3, 32, 224, 224, kernel: (3, 3), stride: (2, 2), pad: (1, 1)).geometry
         #expect(Fast.PreparedConvolution.preferredAlgorithm(for: mobilenet, target: .avx512) == .direct)
-        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: mobilenet, target: .avx2) == .gemm)
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: mobilenet, target: .avx2) == .direct)
+        #expect(Fast.PreparedConvolution.preferredAlgorithm(for: mobilenet, target: .portable) == .gemm)
         #expect(!Fast.PreparedConvolution.directIsProfitable(mobilenet, target: .portable))
         for target in Fast.InstructionSet.allCases {
             #expect(Fast.PreparedConvolution.preferredAlgorithm(for: Self.conv(32, 32, 56, 56, kernel: (1, 1)).geometry, target: target) == .gemm)

@@ -64,13 +64,13 @@ struct FastWinograd22Tests {
     @Test("chosen for ResNet-50's 512-channel 7x7 layer below 16 F(4x4) tiles, not for 256 at 14x14; only for AVX-512")
     func choice() {
         typealias Algorithm = Fast.PreparedConvolution.Algorithm
-        let choices: [(Int, Algorithm, Algorithm)] = [(1, .winograd22, .gemm), (2, .winograd22, .winograd),
+        let choices: [(Int, Algorithm, Algorithm)] = [(1, .winograd22, .transposedGEMM), (2, .winograd22, .winograd),
                                                       (4, .winograd, .winograd), (8, .winograd, .winograd)]
         for (batch, avx512, avx2) in choices {
             let g = FastConvolutionTests.conv(512, 512, 7, 7, kernel: (3, 3), pad: (1, 1), batch: batch).geometry
             #expect(FastConvolutionTests.preferred(g) == avx512, "batch \(batch)")
-            // Below AVX-512 F(2x2)'s single-panel GEMM kernel and the transposed GEMM's transposing epilogue
-            // are missing (they would run portable C): the GEMM, whose AVX2 tiles are 16 columns wide, or F(4x4).
+            // Below AVX-512 F(2x2)'s single-panel GEMM kernel is missing (it would run portable C): the
+            // transposed GEMM, as AVX2's 16-column tiles leave a 7x7 plane's 49 pixels 15 empty lanes, or F(4x4).
             #expect(Fast.PreparedConvolution.preferredAlgorithm(for: g, target: .avx2) == avx2, "batch \(batch), AVX2")
         }
         let narrow = FastConvolutionTests.conv(64, 64, 7, 7, kernel: (3, 3), pad: (1, 1)).geometry
