@@ -556,6 +556,140 @@ static inline void depthwise3x3_avx512(const float *input, const float *weights,
     }
 }
 
+/// Floats of the channel-interleaved, zero-padded input `depthwise3x3_interleaved8` builds per group of 8
+/// channels (30 x 30 pixels x 8 channels, 28 KiB: a 28x28 plane with its border, within L1).
+enum { INTERLEAVED_FLOATS = 30 * 30 * 8 };
+
+/// Padded rows and columns of `depthwise3x3_interleaved8`'s buffer: the top and left padding, the input,
+/// then zeros up to what the last output row and column read (a band of a fused layer may have its
+/// padding at the top only, or need zero rows below it that the symmetric `pad_h` does not count).
+static inline void interleaved8_extent(const flex_plane_geometry *g, int64_t *rows, int64_t *columns) {
+    const int64_t read_rows = (g->out_h - 1) * g->stride_h + 3, read_columns = (g->out_w - 1) * g->stride_w + 3;
+    *rows = read_rows > g->pad_h + g->in_h ? read_rows : g->pad_h + g->in_h;
+    *columns = read_columns > g->pad_w + g->in_w ? read_columns : g->pad_w + g->in_w;
+}
+
+/// Whether `depthwise3x3_interleaved8` computes this plane: 3x3, dilation 1, stride 1 or 2 (both
+/// directions), and a padded input of at most `INTERLEAVED_FLOATS / 8` pixels.
+static inline int interleaved8_applies(const flex_plane_geometry *g) {
+    if (!(g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1 && g->stride_h == g->stride_w
+          && (g->stride_h == 1 || g->stride_h == 2) && g->pad_h >= 0 && g->pad_w >= 0 && g->out_h > 0 && g->out_w > 0)) {
+        return 0;
+    }
+    int64_t rows, columns;
+    interleaved8_extent(g, &rows, &columns);
+    return rows * columns * 8 <= INTERLEAVED_FLOATS;
+}
+
+/// Output channels `o0 ..< o0 + 8` of a small 3x3 plane (MobileNet's 28x28, 14x14 and 7x7), vectorised across
+/// the 8 channels instead of along rows, where a 7- or 14-wide row fills one vector badly and each plane's
+/// fixed costs dominate: the 8 input planes are transposed (8 x 8 blocks) into `buffer`, pixel-major with
+/// the 8 channels of a pixel in one vector and a zero border, so each output pixel is 9 FMAs of whole
+/// vectors; every 8 output pixels of a row are transposed back to the 8 planes, and the epilogue (bias
+/// per channel, the residual plane, clamp) applied on the way. Arguments as `flex_kernel_table.depthwise_channels`'s,
+/// with `multiplier` 1 and `interleaved8_applies(g)`.
+FLEX_AVX2
+static void depthwise3x3_interleaved8(const float *input, int64_t input_stride, const float *weights, float *output,
+                                      int64_t output_stride, int64_t o0, const flex_plane_geometry *g,
+                                      const flex_epilogue *e, float *buffer) {
+    int64_t ph, pw;
+    interleaved8_extent(g, &ph, &pw);
+    const int64_t s = g->stride_h, right = pw - g->pad_w - g->in_w;
+    const __m256 zero = _mm256_setzero_ps();
+    // Zero rows above and below the input, zero columns left and right of it; the input itself is the 8
+    // planes transposed, 8 pixels at a time.
+    for (int64_t y = 0; y < ph; y++) {
+        if (y >= g->pad_h && y < g->pad_h + g->in_h) continue;
+        for (int64_t x = 0; x < pw; x++) _mm256_storeu_ps(buffer + (y * pw + x) * 8, zero);
+    }
+    for (int64_t y = 0; y < g->in_h; y++) {
+        float *row = buffer + ((y + g->pad_h) * pw + g->pad_w) * 8;
+        for (int64_t x = 1; x <= g->pad_w; x++) _mm256_storeu_ps(row - x * 8, zero);
+        for (int64_t x = 0; x < right; x++) _mm256_storeu_ps(row + (g->in_w + x) * 8, zero);
+        for (int64_t x = 0; x < g->in_w; x += 8) {
+            const int64_t n = g->in_w - x < 8 ? g->in_w - x : 8;
+            // A short chunk reads on into the next row, unless the plane ends first (masked loads and
+            // stores are slow on AMD cores; the extra lanes are not stored).
+            const int whole = y * g->in_w + x + 8 <= g->in_h * g->in_w;
+            const __m256i lanes = flex_first_lanes8(n);
+            __m256 r[8];
+            for (int c = 0; c < 8; c++) {
+                const float *from = input + (o0 + c) * input_stride + y * g->in_w + x;
+                r[c] = whole ? _mm256_loadu_ps(from) : _mm256_maskload_ps(from, lanes);
+            }
+            flex_transpose8(r);
+            for (int64_t j = 0; j < n; j++) _mm256_storeu_ps(row + (x + j) * 8, r[j]);
+        }
+    }
+    __m256 w[9];
+    for (int k = 0; k < 9; k++) {
+        w[k] = _mm256_setr_ps(weights[(o0 + 0) * 9 + k], weights[(o0 + 1) * 9 + k], weights[(o0 + 2) * 9 + k],
+                              weights[(o0 + 3) * 9 + k], weights[(o0 + 4) * 9 + k], weights[(o0 + 5) * 9 + k],
+                              weights[(o0 + 6) * 9 + k], weights[(o0 + 7) * 9 + k]);
+    }
+    const __m256 bias = e && e->bias ? _mm256_loadu_ps(e->bias + o0) : _mm256_setzero_ps();
+    const int clamp = e && e->clamp;
+    const __m256 lower = _mm256_set1_ps(clamp ? e->lower : 0), upper = _mm256_set1_ps(clamp ? e->upper : 0);
+    const float *residual = e ? e->residual : NULL;
+    const int64_t residual_stride = e ? e->residual_stride : 0;
+    for (int64_t oy = 0; oy < g->out_h; oy++) {
+        const float *top = buffer + oy * s * pw * 8;
+        for (int64_t ox = 0; ox < g->out_w; ox += 8) {
+            const int64_t n = g->out_w - ox < 8 ? g->out_w - ox : 8;
+            // All 8 pixels, also past the row's end (those lanes are never kept; the buffer has room for
+            // their reads): one accumulator per filter row, so that 24 chains of 3 FMAs overlap.
+            __m256 r[8];
+#pragma clang loop unroll(full)
+            for (int j = 0; j < 8; j++) {
+                const float *at = top + (ox + j) * s * 8;
+                __m256 acc[3];
+#pragma clang loop unroll(full)
+                for (int ky = 0; ky < 3; ky++) {
+                    const float *tap = at + ky * pw * 8;
+                    acc[ky] = _mm256_mul_ps(w[3 * ky], _mm256_loadu_ps(tap));
+                    acc[ky] = _mm256_fmadd_ps(w[3 * ky + 1], _mm256_loadu_ps(tap + 8), acc[ky]);
+                    acc[ky] = _mm256_fmadd_ps(w[3 * ky + 2], _mm256_loadu_ps(tap + 16), acc[ky]);
+                }
+                r[j] = _mm256_add_ps(_mm256_add_ps(bias, acc[0]), _mm256_add_ps(acc[1], acc[2]));
+            }
+            flex_transpose8(r);
+            // A short chunk's extra lanes land on the next row's first columns, written after this, except
+            // in the last row (past it lies another channel's plane): only there the stores are masked.
+            const int whole = n == 8 || oy + 1 < g->out_h;
+            const __m256i lanes = flex_first_lanes8(n);
+            for (int c = 0; c < 8; c++) {
+                __m256 v = r[c];
+                if (residual) {
+                    const float *from = residual + (o0 + c) * output_stride + oy * residual_stride + ox;
+                    v = _mm256_add_ps(v, n == 8 ? _mm256_loadu_ps(from) : _mm256_maskload_ps(from, lanes));
+                }
+                if (clamp) v = _mm256_min_ps(_mm256_max_ps(v, lower), upper);
+                float *to = output + (o0 + c) * output_stride + oy * g->out_w + ox;
+                if (whole) _mm256_storeu_ps(to, v);
+                else _mm256_maskstore_ps(to, lanes, v);
+            }
+        }
+    }
+}
+
+/// `flex_depthwise_channels_avx2`: groups of 8 channels of a small 3x3 plane channel-interleaved
+/// (`depthwise3x3_interleaved8`), the rest plane by plane.
+FLEX_AVX2
+static void depthwise_channels_avx2(const float *input, int64_t input_stride, int64_t multiplier,
+                                    const float *weights, float *output, int64_t output_stride, int64_t first,
+                                    int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+    int64_t o = first;
+    if (multiplier == 1 && count >= 8 && interleaved8_applies(g)) {
+        // Room past the plane for the reads of a last row's 8 pixels (up to 14 pixels beyond it at stride 2).
+        static _Thread_local float buffer[INTERLEAVED_FLOATS + 16 * 8] __attribute__((aligned(64)));
+        for (; o + 8 <= first + count; o += 8) {
+            depthwise3x3_interleaved8(input, input_stride, weights, output, output_stride, o, g, e, buffer);
+        }
+    }
+    depthwise_channels_each(flex_depthwise_plane_avx2, input, input_stride, multiplier, weights, output, output_stride,
+                            o, first + count - o, g, e);
+}
+
 AVX512 void flex_depthwise_plane_avx512(const float *input, const float *weights, float *output,
                                         const flex_plane_geometry *g, const flex_epilogue *e) {
     const int is3x3 = g->kernel_h == 3 && g->kernel_w == 3 && g->dilation_h == 1 && g->dilation_w == 1;
@@ -813,6 +947,10 @@ void flex_depthwise_channels_portable(const float *input, int64_t input_stride, 
 void flex_depthwise_channels_avx2(const float *input, int64_t input_stride, int64_t multiplier,
                                   const float *weights, float *output, int64_t output_stride, int64_t first,
                                   int64_t count, const flex_plane_geometry *g, const flex_epilogue *e) {
+#if defined(__x86_64__)
+    depthwise_channels_avx2(input, input_stride, multiplier, weights, output, output_stride, first, count, g, e);
+#else
     depthwise_channels_each(flex_depthwise_plane_avx2, input, input_stride, multiplier, weights, output, output_stride,
                             first, count, g, e);
+#endif
 }

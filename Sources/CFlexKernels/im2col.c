@@ -275,27 +275,6 @@ void flex_transpose_epilogue_portable(const float *d, int64_t ldd, int64_t pixel
 
 #if defined(__x86_64__)
 
-/// Transposes the 8 x 8 block `r` (rows in registers) in place: afterwards `r[j]` holds column j.
-FLEX_AVX2 static inline void transpose8(__m256 r[8]) {
-    __m256 t[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    // r[4i + j], 128-bit lane L: rows 4i ... 4i + 3 of column 4L + j.
-    for (int i = 0; i < 2; i++) {
-        r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-        r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-    }
-    for (int j = 0; j < 4; j++) {
-        t[j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x20);
-        t[4 + j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x31);
-    }
-    for (int j = 0; j < 8; j++) r[j] = t[j];
-}
-
 /// Bias, residual and clamp of the first `lanes` (1...8) of 8 pixels `p ...` of output row `o`, then the store.
 FLEX_AVX2 static inline void store_transposed8(__m256 v, const flex_epilogue *e, float *output, int64_t o, int64_t p,
                                                int64_t plane, int64_t lanes) {
@@ -328,7 +307,7 @@ FLEX_AVX2 void flex_transpose_epilogue_avx2(const float *d, int64_t ldd, int64_t
                 r[i] = i >= rows ? _mm256_setzero_ps()
                      : channels == 8 ? _mm256_loadu_ps(block + i * ldd) : _mm256_maskload_ps(block + i * ldd, columns);
             }
-            transpose8(r);
+            flex_transpose8(r);
             for (int64_t j = 0; j < channels; j++) store_transposed8(r[j], e, output, o + j, p, plane, rows);
         }
     }

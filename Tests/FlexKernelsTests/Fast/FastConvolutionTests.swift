@@ -63,6 +63,16 @@ struct FastConvolutionTests {
         conv(3, 3, 3, 3, kernel: (3, 3), pad: (1, 1), groups: 3),           // rows of 3: a vector spans rows
         conv(3, 3, 5, 6, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 3), // stride 2, 3x3 outputs
         conv(2, 2, 9, 23, kernel: (3, 3), stride: (2, 2), groups: 2),        // stride 2 unpadded, odd width
+        // AVX2 computes small 3x3 planes 8 channels at a time, interleaved: whole groups and a rest of 3,
+        // rows of 7, of 8 + 6 and of 8 + 4 columns, strides 1 and 2, with and without padding, the largest
+        // plane it takes (28x28 padded to 30x30) and one just over it.
+        conv(19, 19, 7, 7, kernel: (3, 3), pad: (1, 1), groups: 19, batch: 2),
+        conv(16, 16, 14, 14, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 16),
+        conv(8, 8, 14, 14, kernel: (3, 3), pad: (1, 1), groups: 8),
+        conv(9, 9, 10, 14, kernel: (3, 3), groups: 9),
+        conv(8, 8, 11, 13, kernel: (3, 3), stride: (2, 2), groups: 8),
+        conv(8, 8, 28, 28, kernel: (3, 3), pad: (1, 1), groups: 8),
+        conv(8, 8, 29, 28, kernel: (3, 3), pad: (1, 1), groups: 8),
     ]
 
     static let winogradCases: [Case] = [
