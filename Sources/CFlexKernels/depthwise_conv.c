@@ -653,9 +653,10 @@ static void depthwise3x3_interleaved8(const float *input, int64_t input_stride, 
                 r[j] = _mm256_add_ps(_mm256_add_ps(bias, acc[0]), _mm256_add_ps(acc[1], acc[2]));
             }
             flex_transpose8(r);
-            // A short chunk's extra lanes land on the next row's first columns, written after this, except
-            // in the last row (past it lies another channel's plane): only there the stores are masked.
-            const int whole = n == 8 || oy + 1 < g->out_h;
+            // A short chunk's extra lanes land on the following rows' first columns, written after this,
+            // unless they would pass the plane's end (there lies another channel's plane, or nothing):
+            // only then the stores are masked.
+            const int whole = n == 8 || oy * g->out_w + ox + 8 <= g->out_h * g->out_w;
             const __m256i lanes = flex_first_lanes8(n);
             for (int c = 0; c < 8; c++) {
                 __m256 v = r[c];

@@ -73,6 +73,8 @@ struct FastConvolutionTests {
         conv(8, 8, 11, 13, kernel: (3, 3), stride: (2, 2), groups: 8),
         conv(8, 8, 28, 28, kernel: (3, 3), pad: (1, 1), groups: 8),
         conv(8, 8, 29, 28, kernel: (3, 3), pad: (1, 1), groups: 8),
+        conv(8, 8, 6, 3, kernel: (3, 3), pad: (1, 1), groups: 8, batch: 2), // rows of 3: a store spans 3 rows
+        conv(8, 8, 5, 4, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 8), // 3x2 outputs
     ]
 
     static let winogradCases: [Case] = [
