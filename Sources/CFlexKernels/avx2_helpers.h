@@ -47,6 +47,34 @@ FLEX_AVX2 static inline void flex_transpose8(__m256 r[8]) {
     for (int j = 0; j < 8; j++) r[j] = t[j];
 }
 
+/// One padded row for stride 2, split (the depthwise and direct kernels' column phases): its even padded columns to `row[0 ..< half]`, its odd ones to
+/// `row[half ..< 2 * half]` (`half` a multiple of 8), straight from the `width` floats of `from` (NULL:
+/// a padding row, all zeros); padded column c holds input column c - pad. Loads that reach past either
+/// end of the input are masked (no scratch row: its unaligned stores, read back at once, stalled store
+/// forwarding on every load).
+FLEX_AVX2 __attribute__((always_inline))
+static inline void flex_split_row2(const float *from, float *row, int64_t half, int64_t pad, int64_t width) {
+    for (int64_t c = 0; c < half; c += 8) {
+        __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+        if (from) {
+            // Padded columns 2c ..< 2c + 16 are input columns from 2c - pad.
+            const int64_t start = 2 * c - pad;
+            if (start >= 0 && start + 16 <= width) {
+                lo = _mm256_loadu_ps(from + start);
+                hi = _mm256_loadu_ps(from + start + 8);
+            } else {
+                lo = _mm256_maskload_ps(from + start, flex_lanes_inside8(start, width));
+                hi = _mm256_maskload_ps(from + start + 8, flex_lanes_inside8(start + 8, width));
+            }
+        }
+        const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+        const __m256 odds = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+        // [l0 l2 h0 h2 | l4 l6 h4 h6] -> [l0 l2 l4 l6 h0 h2 h4 h6]
+        _mm256_storeu_ps(row + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0))));
+        _mm256_storeu_ps(row + half + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odds), _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+}
+
 /// Sum of the 8 lanes.
 FLEX_AVX2 static inline float flex_sum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

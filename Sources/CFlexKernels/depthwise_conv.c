@@ -143,34 +143,6 @@ static inline void pad_row(const float *from, float *row, int64_t width, int64_t
     for (; pad + c < width; c += 8) _mm256_storeu_ps(to + c, zero);
 }
 
-/// One padded row for stride 2, split: its even padded columns to `row[0 ..< half]`, its odd ones to
-/// `row[half ..< 2 * half]` (`half` a multiple of 8), straight from the `width` floats of `from` (NULL:
-/// a padding row, all zeros); padded column c holds input column c - pad. Loads that reach past either
-/// end of the input are masked (no scratch row: its unaligned stores, read back at once, stalled store
-/// forwarding on every load).
-FLEX_AVX2 __attribute__((always_inline))
-static inline void split_row(const float *from, float *row, int64_t half, int64_t pad, int64_t width) {
-    for (int64_t c = 0; c < half; c += 8) {
-        __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-        if (from) {
-            // Padded columns 2c ..< 2c + 16 are input columns from 2c - pad.
-            const int64_t start = 2 * c - pad;
-            if (start >= 0 && start + 16 <= width) {
-                lo = _mm256_loadu_ps(from + start);
-                hi = _mm256_loadu_ps(from + start + 8);
-            } else {
-                lo = _mm256_maskload_ps(from + start, flex_lanes_inside8(start, width));
-                hi = _mm256_maskload_ps(from + start + 8, flex_lanes_inside8(start + 8, width));
-            }
-        }
-        const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
-        const __m256 odds = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
-        // [l0 l2 h0 h2 | l4 l6 h4 h6] -> [l0 l2 l4 l6 h0 h2 h4 h6]
-        _mm256_store_ps(row + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0))));
-        _mm256_store_ps(row + half + c, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odds), _MM_SHUFFLE(3, 1, 2, 0))));
-    }
-}
-
 /// 8 outputs of a 3x3 stride-2 filter at column `x` from deinterleaved rows: `rows[i]` holds a padded
 /// input row's even columns, its odd ones `half` floats later, so every tap is a plain load.
 FLEX_AVX2 __attribute__((always_inline))
@@ -274,7 +246,7 @@ static int depthwise3x3_padded(const float *input, const float *weights, float *
             pad_row(from, row, padded_width, g->pad_w, copied, tail);
             continue;
         }
-        split_row(from, row, half, g->pad_w, g->in_w);
+        flex_split_row2(from, row, half, g->pad_w, g->in_w);
     }
     __m256 w[9];
     for (int i = 0; i < 9; i++) w[i] = _mm256_set1_ps(weights[i]);

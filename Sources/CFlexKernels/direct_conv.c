@@ -64,23 +64,9 @@ static void split_row_scalar(const float *row, int64_t width, int64_t pad, int64
     }
 }
 
-/// The taps' offsets into a band (`rows` input rows per channel, `row_floats` floats a row of phases):
-/// tap `t = (c * kernel_h + ky) * kernel_w + kx` reads its column phase of channel c's row `ky * dilation_h`.
-static void band_offsets(const flex_plane_geometry *g, int64_t channels, int64_t rows, int64_t row_floats,
-                         int64_t length, int32_t *offsets) {
-    const int64_t sw = g->stride_w;
-    for (int64_t c = 0, t = 0; c < channels; c++) {
-        for (int64_t ky = 0; ky < g->kernel_h; ky++) {
-            for (int64_t kx = 0; kx < g->kernel_w; kx++, t++) {
-                const int64_t column = kx * g->dilation_w;
-                offsets[t] = (int32_t)((c * rows + ky * g->dilation_h) * row_floats + column % sw * length + column / sw);
-            }
-        }
-    }
-}
-
 /// Where a vector kernel's band lives in its scratch: `rows` input rows per channel of `row_floats` floats
-/// (`stride_w` phases of `length`), then the `taps` offsets (`band_offsets`), filled in by `band_layout_of`.
+/// (`stride_w` phases of `length`), then the `taps` offsets: tap `t = (c * kernel_h + ky) * kernel_w + kx`
+/// reads its column phase of channel c's row `ky * dilation_h`. `band_layout_of` fills in the offsets.
 typedef struct band_layout {
     int64_t length, rows, row_floats, taps;
     const int32_t *offsets;
@@ -93,7 +79,15 @@ static band_layout band_layout_of(const flex_plane_geometry *g, int64_t channels
     b.row_floats = g->stride_w * b.length;
     b.taps = channels * g->kernel_h * g->kernel_w;
     int32_t *offsets = (int32_t *)(scratch + channels * b.rows * b.row_floats);
-    band_offsets(g, channels, b.rows, b.row_floats, b.length, offsets);
+    const int64_t sw = g->stride_w;
+    for (int64_t c = 0, t = 0; c < channels; c++) {
+        for (int64_t ky = 0; ky < g->kernel_h; ky++) {
+            for (int64_t kx = 0; kx < g->kernel_w; kx++, t++) {
+                const int64_t column = kx * g->dilation_w;
+                offsets[t] = (int32_t)((c * b.rows + ky * g->dilation_h) * b.row_floats + column % sw * b.length + column / sw);
+            }
+        }
+    }
     b.offsets = offsets;
     return b;
 }
@@ -102,9 +96,10 @@ static band_layout band_layout_of(const flex_plane_geometry *g, int64_t channels
 typedef void (*split_row_fn)(const float *row, int64_t width, int64_t pad, int64_t stride, int64_t length, float *dest);
 
 /// Fills `band` with the column phases of every input row that output rows `y0 ..< y1` read, channel by
-/// channel (`rows` rows of `row_floats` floats per channel), zero rows for the padding.
+/// channel as `b` lays them out, zero rows for the padding.
 static void fill_band(const float *input, int64_t channels, const flex_plane_geometry *g, int64_t y0, int64_t y1,
-                      int64_t rows, int64_t row_floats, int64_t length, float *band, split_row_fn split) {
+                      const band_layout *b, float *band, split_row_fn split) {
+    const int64_t rows = b->rows, row_floats = b->row_floats, length = b->length;
     const int64_t used = (y1 - y0 - 1) * g->stride_h + (g->kernel_h - 1) * g->dilation_h + 1;
     for (int64_t c = 0; c < channels; c++) {
         for (int64_t r = 0; r < used; r++) {
@@ -238,13 +233,12 @@ AVX512 void flex_direct_conv_avx512(const float *input, int64_t channels, int64_
                                     const flex_plane_geometry *g, const float *weights, float *output,
                                     int64_t row_start, int64_t row_count, const flex_epilogue *e, float *scratch) {
     const band_layout b = band_layout_of(g, channels, scratch);
-    const int64_t length = b.length, rows = b.rows, row_floats = b.row_floats, taps = b.taps;
-    const int64_t plane = g->out_h * g->out_w;
+    const int64_t row_floats = b.row_floats, taps = b.taps, plane = g->out_h * g->out_w;
     float *band = scratch;
     const int32_t *offsets = b.offsets;
     for (int64_t y0 = row_start; y0 < row_start + row_count; y0 += DIRECT_BAND) {
         const int64_t y1 = y0 + DIRECT_BAND < row_start + row_count ? y0 + DIRECT_BAND : row_start + row_count;
-        fill_band(input, channels, g, y0, y1, rows, row_floats, length, band, split_row);
+        fill_band(input, channels, g, y0, y1, &b, band, split_row);
         for (int64_t y = y0; y < y1; y++) {
             const float *source = band + (y - y0) * g->stride_h * row_floats;
             const int64_t chunks = (g->out_w + 15) / 16;
@@ -275,9 +269,9 @@ AVX512 void flex_direct_conv_avx512(const float *input, int64_t channels, int64_
     }
 }
 
-/// `split_row_scalar` for strides 1 and 2 in vector code (8 floats a load, masked past either end of the
-/// row; stride 2 deinterleaves both phases from the same two loads); other strides element by element.
-/// `length` is a multiple of 8. On MobileNetV2's 3x3 stem the scalar split took as long as the FMAs.
+/// `split_row_scalar` in vector code for strides 1 (8 floats a load, masked past either end of the row)
+/// and 2 (`flex_split_row2`); other strides element by element. `length` is a multiple of 8. On
+/// MobileNetV2's 3x3 stem the scalar split took as long as the FMAs.
 FLEX_AVX2 static void split_row_avx2(const float *row, int64_t width, int64_t pad, int64_t stride, int64_t length,
                                      float *dest) {
     if (stride == 1) {
@@ -288,23 +282,7 @@ FLEX_AVX2 static void split_row_avx2(const float *row, int64_t width, int64_t pa
             _mm256_storeu_ps(dest + i, v);
         }
     } else if (stride == 2) {
-        for (int64_t i = 0; i < length; i += 8) {
-            const int64_t start = 2 * i - pad;
-            __m256 lo, hi;
-            if (start >= 0 && start + 16 <= width) {
-                lo = _mm256_loadu_ps(row + start);
-                hi = _mm256_loadu_ps(row + start + 8);
-            } else {
-                lo = _mm256_maskload_ps(row + start, flex_lanes_inside8(start, width));
-                hi = _mm256_maskload_ps(row + start + 8, flex_lanes_inside8(start + 8, width));
-            }
-            // [lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6], then the middle 64-bit lanes swapped (likewise the odds).
-            const __m256 evens = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
-            const __m256 odds = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
-            _mm256_storeu_ps(dest + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0))));
-            _mm256_storeu_ps(dest + length + i,
-                             _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odds), _MM_SHUFFLE(3, 1, 2, 0))));
-        }
+        flex_split_row2(row, dest, length, pad, width);
     } else {
         split_row_scalar(row, width, pad, stride, length, dest);
     }
@@ -368,13 +346,12 @@ FLEX_AVX2 void flex_direct_conv_avx2(const float *input, int64_t channels, int64
                                      const flex_plane_geometry *g, const float *weights, float *output,
                                      int64_t row_start, int64_t row_count, const flex_epilogue *e, float *scratch) {
     const band_layout b = band_layout_of(g, channels, scratch);
-    const int64_t length = b.length, rows = b.rows, row_floats = b.row_floats, taps = b.taps;
-    const int64_t plane = g->out_h * g->out_w;
+    const int64_t row_floats = b.row_floats, taps = b.taps, plane = g->out_h * g->out_w;
     float *band = scratch;
     const int32_t *offsets = b.offsets;
     for (int64_t y0 = row_start; y0 < row_start + row_count; y0 += DIRECT_BAND) {
         const int64_t y1 = y0 + DIRECT_BAND < row_start + row_count ? y0 + DIRECT_BAND : row_start + row_count;
-        fill_band(input, channels, g, y0, y1, rows, row_floats, length, band, split_row_avx2);
+        fill_band(input, channels, g, y0, y1, &b, band, split_row_avx2);
         for (int64_t y = y0; y < y1; y++) {
             const float *source = band + (y - y0) * g->stride_h * row_floats;
             for (int64_t x0 = 0; x0 < g->out_w; x0 += 16) {
