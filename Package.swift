@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "FlexServer",
             dependencies: [
-                "FlexEG", "FlexJSON", "FlexRuntime",
+                "FlexEG", "FlexJSON", "FlexRuntime", "CFlexShims",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

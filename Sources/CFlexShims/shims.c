@@ -2,7 +2,10 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <pthread.h>
+#include <link.h>
+#include <elf.h>
 #endif
+#include <string.h>
 #include <errno.h>
 #include <unistd.h>
 #include "CFlexShims.h"
@@ -87,4 +90,44 @@ void flexeg_tsan_release(const void *address) { __tsan_release((void *)address);
 #else
 void flexeg_tsan_acquire(const void *address) { (void)address; }
 void flexeg_tsan_release(const void *address) { (void)address; }
+#endif
+
+#if defined(__linux__)
+struct build_id_search { unsigned char *out; int capacity; int length; };
+
+/// `dl_iterate_phdr` visits the main program first: read its PT_NOTE segments, then stop.
+static int read_main_program_build_id(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct build_id_search *search = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
+        if (segment->p_type != PT_NOTE) continue;
+        size_t align = segment->p_align == 8 ? 8 : 4;  // notes pad names and descriptors to this
+        const unsigned char *note = (const unsigned char *)(info->dlpi_addr + segment->p_vaddr);
+        const unsigned char *end = note + segment->p_memsz;
+        while ((size_t)(end - note) >= sizeof(ElfW(Nhdr))) {
+            const ElfW(Nhdr) *header = (const ElfW(Nhdr) *)note;
+            const unsigned char *name = note + sizeof(ElfW(Nhdr));
+            const unsigned char *desc = name + ((header->n_namesz + align - 1) & ~(align - 1));
+            const unsigned char *next = desc + ((header->n_descsz + align - 1) & ~(align - 1));
+            if (next > end || next <= note) break;
+            if (header->n_type == NT_GNU_BUILD_ID && header->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+                int length = (int)header->n_descsz < search->capacity ? (int)header->n_descsz : search->capacity;
+                memcpy(search->out, desc, (size_t)length);
+                search->length = length;
+                return 1;
+            }
+            note = next;
+        }
+    }
+    return 1;
+}
+
+int flexeg_executable_build_id(unsigned char *out, int capacity) {
+    struct build_id_search search = { out, capacity, 0 };
+    dl_iterate_phdr(read_main_program_build_id, &search);
+    return search.length;
+}
+#else
+int flexeg_executable_build_id(unsigned char *out, int capacity) { (void)out; (void)capacity; return 0; }
 #endif

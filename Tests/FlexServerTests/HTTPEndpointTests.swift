@@ -210,6 +210,16 @@ struct InstanceGroupTests {
         #expect(try await server.post("v2/repository/models/A/load").status == 200)
         #expect(server.stderr.contains("origin=compiled cache"))
         #expect(try await server.get("v2/models/A").json.flatMap { ($0 as? [String: Any])?["neuron_cores"] as? [Int] } == [4, 5, 6, 7, 8, 9])
+        // A cache another build of FlexEG made is not reused: its kernel choices are that build's.
+        let key = try String(contentsOfFile: cache + "/source.txt", encoding: .utf8)
+        let lines = key.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("build ") && $0.count > "build ".count + 8 }, "\(key)")
+        let otherBuild = lines.map { $0.hasPrefix("build ") ? "build 0000000000000000" : String($0) }.joined(separator: "\n") + "\n"
+        try otherBuild.write(toFile: cache + "/source.txt", atomically: true, encoding: .utf8)
+        let compiledBefore = server.stderr.components(separatedBy: "origin=compiled at load").count
+        #expect(try await server.post("v2/repository/models/A/load").status == 200)
+        #expect(server.stderr.components(separatedBy: "origin=compiled at load").count == compiledBefore + 1)
+        #expect(try String(contentsOfFile: cache + "/source.txt", encoding: .utf8) == key)
         #expect(server.stop() == 0)
     }
 }

@@ -20,6 +20,12 @@ int flexeg_pin_current_thread(int cpu);
 /// The host CPU the calling thread is running on now, or -1 where the OS cannot tell.
 int flexeg_current_cpu(void);
 
+/// Copies the GNU build ID of the running executable (the linker's hash of its code and data,
+/// `NT_GNU_BUILD_ID`) into `out`, at most `capacity` bytes, and returns its length; 0 when the
+/// executable has none or the OS has no ELF notes. Identifies the build that is running: it changes
+/// whenever the linked code does, and only then.
+int flexeg_executable_build_id(unsigned char *out, int capacity);
+
 /// ThreadSanitizer happens-before annotations: `release` before giving up a lock whose address is
 /// `address`, `acquire` after taking it. No-ops unless this file is built with `-fsanitize=thread`
 /// (needed because the toolchain's `Synchronization.Mutex` is not instrumented on Linux).

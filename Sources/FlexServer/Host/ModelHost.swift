@@ -1,3 +1,4 @@
+import CFlexShims
 import FlexEG
 import Foundation
 
@@ -355,7 +356,8 @@ final class ModelHost: Sendable {
     }
 
     /// What the compiled cache was made from: the checkpoint files' sizes and modification times, the
-    /// input shapes and the core count.
+    /// input shapes, the core count, the target instruction set and the build of FlexEG that compiled
+    /// it (a cache from another build is recompiled: its kernel choices are that build's).
     private static func cacheKey(prefix: String, epoch: Int, shapes: [String: Shape], cores: Int) -> String {
         let files = [Checkpoint.symbolPath(prefix: prefix), Checkpoint.paramsPath(prefix: prefix, epoch: epoch)]
         let stats = files.map { path -> String in
@@ -367,6 +369,20 @@ final class ModelHost: Sendable {
         let shapeText = shapes.keys.sorted().map { "\($0)=\(shapes[$0]!.dims)" }.joined(separator: " ")
         // The target instruction set too: a cache compiled under another FLEXEG_MAX_ISA is rebuilt, not
         // refused (above the cap) or run with kernels chosen for a lower one.
-        return (stats + ["cores \(cores)", "shapes \(shapeText)", "target \(InstructionSet.active.rawValue)"]).joined(separator: "\n") + "\n"
+        return (stats + ["cores \(cores)", "shapes \(shapeText)", "target \(InstructionSet.active.rawValue)", "build \(build)"])
+            .joined(separator: "\n") + "\n"
     }
+
+    /// The running executable's GNU build ID in hex (FlexEG is linked into it); where it has none, its
+    /// path, size and modification time.
+    static let build: String = {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let length = Int(flexeg_executable_build_id(&bytes, Int32(bytes.count)))
+        if length > 0 { return bytes[..<length].map { String(format: "%02x", $0) }.joined() }
+        let path = Bundle.main.executablePath ?? CommandLine.arguments.first ?? "?"
+        let attributes = (try? FileManager.default.attributesOfItem(atPath: path)) ?? [:]
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(path) \(size) \(modified)"
+    }()
 }
