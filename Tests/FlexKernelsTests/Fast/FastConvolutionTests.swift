@@ -263,8 +263,7 @@ struct FastConvolutionTests {
             #expect(Fast.PreparedConvolution.supports(algorithm, geometry: g))
         }
         // The algorithms with vector kernels from AVX2 or AVX-512 up are chosen where they pay, and only there.
-        #expect(chosen.contains(.winograd22) == (target == .avx512), "\(target): \(chosen)")
-        #expect(chosen.isSuperset(of: [.direct, .transposedGEMM]) == (target >= .avx2), "\(target): \(chosen)")
+        #expect(chosen.isSuperset(of: [.direct, .transposedGEMM, .winograd22]) == (target >= .avx2), "\(target): \(chosen)")
     }
 
     @Test("algorithm choice and support")
