@@ -99,17 +99,24 @@ FLEX_AVX2 void flex_pool_plane_avx2(const float *input, float *output, const fle
         const __m256 count = _mm256_set1_ps((float)divisor);
         int64_t x = low;
         // Rows whose window holds no input element take the scalar path for every column.
-        for (; y1 > y0 && x + 8 <= high; x += 8) {
-            __m256 acc = kind == FLEX_POOL_MAX ? _mm256_set1_ps(-FLT_MAX) : _mm256_setzero_ps();
-            for (int64_t iy = y0; iy < y1; iy++) {
-                const float *row = input + iy * g->in_w + x * g->stride_w - g->pad_w;
-                for (int64_t kx = 0; kx < g->kernel_w; kx++) {
-                    const __m256 v = g->stride_w == 1 ? _mm256_loadu_ps(row + kx) : flex_load_even8(row + kx);
-                    acc = kind == FLEX_POOL_MAX ? _mm256_max_ps(acc, v) : _mm256_add_ps(acc, v);
+        if (y1 > y0 && high - low >= 8) {
+            for (;; x += 8) {
+                // The last 8 columns inside end the row, overlapping the ones before (recomputed alike):
+                // a plane 56 wide would otherwise leave 7 of its columns to the scalar path.
+                if (x + 8 > high) x = high - 8;
+                __m256 acc = kind == FLEX_POOL_MAX ? _mm256_set1_ps(-FLT_MAX) : _mm256_setzero_ps();
+                for (int64_t iy = y0; iy < y1; iy++) {
+                    const float *row = input + iy * g->in_w + x * g->stride_w - g->pad_w;
+                    for (int64_t kx = 0; kx < g->kernel_w; kx++) {
+                        const __m256 v = g->stride_w == 1 ? _mm256_loadu_ps(row + kx) : flex_load_even8(row + kx);
+                        acc = kind == FLEX_POOL_MAX ? _mm256_max_ps(acc, v) : _mm256_add_ps(acc, v);
+                    }
                 }
+                if (kind != FLEX_POOL_MAX) acc = _mm256_div_ps(acc, count);
+                _mm256_storeu_ps(out + x, acc);
+                if (x + 8 >= high) break;
             }
-            if (kind != FLEX_POOL_MAX) acc = _mm256_div_ps(acc, count);
-            _mm256_storeu_ps(out + x, acc);
+            x = high;
         }
         for (; x < g->out_w; x++) out[x] = pool_point(input, g, kind, y, x);
     }

@@ -62,6 +62,8 @@ FLEX_AVX2 INLINE void tile(const int rows, const int masked, const int full, con
     // C of the next column tile (same rows), written one pass over the row panels later: pulled into
     // cache now, as a model's activations often are not (write-allocate misses stall the stores).
     EACH_ROW _mm_prefetch((const char *)(c + r * ldc + NR), _MM_HINT_T0);
+    // Likewise the residual the next column tile adds (NULL-based addresses are never formed).
+    if (flags & EP_RESIDUAL) EACH_ROW _mm_prefetch((const char *)(e->residual + r * e->residual_stride + NR), _MM_HINT_T0);
     int64_t p = 0;
     // The hints are checked once per 4 steps (each check costs front-end slots the FMAs need): 4 rows of
     // the next B tile (in place, a row is a cache line) and 96 bytes of the next A panel.
