@@ -37,7 +37,10 @@ def flexeg_steps(args, model):
     prefix, _, inputs = compare.paths(model, args.batch)
     cmd = compare.pinned(1, [args.flexeg, "bench", prefix, "--input", "data=%d,3,224,224" % args.batch,
                              "--duration", "1", "--profile", str(args.profile), "--json"])
-    return last_json(run(cmd, timeout=900))["steps"]
+    steps = last_json(run(cmd, timeout=900))["steps"]
+    for step in steps:  # the profile gives GFLOP/s and ms; their product is the step's direct FLOPs
+        step["flops"] = step.get("gflops", 0) * step["ms"] * 1e6
+    return steps
 
 
 def ort_layers(args, model):
@@ -58,20 +61,23 @@ def fastest(rounds):
 
 def matched(steps, layers):
     """[(label, kernel, FlexEG ms, ORT ms, ORT kernels, output channels)] for the arithmetic layers, and
-    the rest's sums. A FlexEG step takes the next unmatched ORT kernel of the same direct FLOPs a few
-    places ahead (branches, as ResNet's shortcut projections, may run in another order), else the next
-    one; a step fused into the next takes two."""
+    the rest's sums. A FlexEG step takes the next unmatched ORT kernel if their direct FLOPs agree (or
+    either is unknown), else the first of the next few that agrees (branches, as ResNet's shortcut
+    projections, may run in another order), else the next one; a step fused into the next takes two."""
     fx = [s for s in steps if s["op"] in FLEXEG_OPS]
     ox = [x for x in layers if x["op"] in ORT_OPS]
     if len(fx) != len(ox):
         print("warning: %d FlexEG layers against %d of ORT's" % (len(fx), len(ox)), file=sys.stderr)
     unmatched = list(range(len(ox)))
 
+    def agrees(layer, flops):  # FlexEG's FLOPs come from its rounded GFLOP/s and ms: within 3%
+        return not flops or not layer["flops"] or abs(layer["flops"] - flops) <= 0.03 * flops
+
     def take(flops):
         if not unmatched:
             return None
-        for j in unmatched[:6]:
-            if flops and abs(ox[j]["flops"] - flops) <= 0.01 * flops:
+        for j in [unmatched[0]] + [j for j in unmatched[1:6] if ox[j]["flops"]]:
+            if agrees(ox[j], flops):
                 unmatched.remove(j)
                 return ox[j]
         return ox[unmatched.pop(0)]
@@ -88,7 +94,7 @@ def matched(steps, layers):
                          pair[0]["op"] + "+" + pair[1]["op"], pair[1]["shape"][1] if len(pair[1]["shape"]) > 1 else None))
             i += 2
             continue
-        layer = take(step.get("gflops", 0) * step["ms"] * 1e6)  # the profile gives GFLOP/s and ms
+        layer = take(step["flops"])
         if layer is None:
             break
         rows.append((step["name"], step["kernel"], step["ms"], layer["ms"], layer["op"],
