@@ -18,7 +18,8 @@ byte read.
 Everything stops by itself: the whole run is bounded by warmup + duration + `--timeout`.
 
 Prints one JSON line: throughput (requests/s x batch), latency_ms p50/p90/p99/mean, requests,
-errors (and the first error's text), cpu_util of this process. `--save-output` writes the first
+errors (and the first error's text), cpu_util of this process, window_epoch (the timed window's start
+and end, Unix seconds). `--save-output` writes the first
 response's first output (checked against MXNet by serve_bench.py).
 """
 import argparse
@@ -169,9 +170,9 @@ async def run(args):
 
         async def cpu_marks():
             await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
-            cpu["start"] = resource.getrusage(resource.RUSAGE_SELF)
+            cpu["start"], cpu["start_epoch"] = resource.getrusage(resource.RUSAGE_SELF), time.time()
             await asyncio.sleep(max(0.0, window_end - time.perf_counter()))
-            cpu["end"] = resource.getrusage(resource.RUSAGE_SELF)
+            cpu["end"], cpu["end_epoch"] = resource.getrusage(resource.RUSAGE_SELF), time.time()
 
         await asyncio.wait_for(asyncio.gather(cpu_marks(), *[worker() for _ in range(args.concurrency)]),
                                timeout=args.warmup + args.duration + args.timeout)
@@ -196,6 +197,7 @@ async def run(args):
     if "end" in cpu:
         used = sum(getattr(cpu["end"], f) - getattr(cpu["start"], f) for f in ("ru_utime", "ru_stime"))
         result["cpu_util"] = used / args.duration
+        result["window_epoch"] = [cpu["start_epoch"], cpu["end_epoch"]]
     if args.save_output and first.get("outputs"):
         name, value = next(iter(first["outputs"].items()))
         np.save(args.save_output, value)

@@ -12,7 +12,7 @@ generator runs under `taskset -c 1`. Loopback only; every run is bounded in time
   2. `--rounds` rounds; in each, per model, the servers in alternating order: a fresh server
      process with that one model loaded, then for each concurrency C (1, 4, 16; batch 1) a
      `--warmup` + `--duration` seconds closed loop of C clients. Server CPU use (its processes' CPU
-     time / wall time) and the load average are recorded with every run.
+     time / wall time over the client's timed window) and the load average are recorded with every run.
   3. server overhead: in the same round, just before its flexeg serve run, `flexeg bench PREFIX
      --input data=1,3,224,224 --cores 1 --duration S --json` (in process, same CPU) against
      `flexeg serve` at concurrency 1 with binary tensors; the server's own statistics
@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -215,6 +216,15 @@ class Server:
         self.log_file.close()
 
 
+def cpu_at(samples, when):
+    """(when, CPU seconds then), interpolated linearly between the (time, CPU seconds) samples around it."""
+    before = max((x for x in samples if x[0] <= when), default=samples[0], key=lambda x: x[0])
+    after = min((x for x in samples if x[0] >= when), default=samples[-1], key=lambda x: x[0])
+    if after[0] <= before[0]:
+        return when, before[1]
+    return when, before[1] + (after[1] - before[1]) * (when - before[0]) / (after[0] - before[0])
+
+
 def loadgen(server, model, concurrency, args, protocol="rest", save_output=None):
     """One closed-loop run against `server`; adds the server's CPU use and the load average."""
     where = ["--url", server.url] if protocol == "rest" else ["--grpc", server.grpc]
@@ -225,13 +235,30 @@ def loadgen(server, model, concurrency, args, protocol="rest", save_output=None)
         cmd += ["--save-output", save_output]
     before_stats = server.stats(model)
     load = os.getloadavg()[0]
-    cpu0, t0 = server.cpu_seconds(), time.time()
+    # The server's CPU time sampled every 0.25 s meanwhile (3 ms a sample, on the client's CPU), then
+    # read at the client's timed window: over the whole subprocess it would also count the client's
+    # start (1.4 s importing gRPC, 0.4 s for REST), when the server idles.
+    samples, stop = [], threading.Event()
+
+    def sample():
+        os.sched_setaffinity(0, {int(CLIENT_CPU)})  # this thread only
+        while not stop.is_set():
+            samples.append((time.time(), server.cpu_seconds()))
+            stop.wait(0.25)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     try:
         result = last_json(run(cmd, timeout=args.warmup + args.duration + 180))
     except Failed as e:
         return {"error": str(e)}
-    cpu1, t1 = server.cpu_seconds(), time.time()
-    result["server_cpu_util"] = (cpu1 - cpu0) / (t1 - t0)
+    finally:
+        stop.set()
+        sampler.join()
+    window = result.get("window_epoch")
+    if window and len(samples) >= 2:
+        (start, cpu_start), (end, cpu_end) = cpu_at(samples, window[0]), cpu_at(samples, window[1])
+        result["server_cpu_util"] = (cpu_end - cpu_start) / (end - start) if end > start else 0.0
     result["load_avg"] = load
     after_stats = server.stats(model)
     if before_stats and after_stats:
