@@ -61,6 +61,9 @@ struct DynamicBatchingTests {
         let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"flexeg_neuroncore_executions_total{neuroncore="0"}"#) }
         let executions = line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
         #expect(executions >= 2 && executions < batches.count, "\(line ?? "missing")")
+        // Triton's execution_count (and nv_inference_exec_count) counts those batch executions, not requests.
+        #expect(entry?["execution_count"] as? Int == executions, "\(entry ?? [:])")
+        #expect(metrics.contains(#"nv_inference_exec_count{model="A",version="1"} \#(executions)"#), "\(metrics)")
 
         // Over max_batch_size: an error naming it.
         let tooBig = try await server.post("v2/models/A/infer", json: body(input, batch: 5))

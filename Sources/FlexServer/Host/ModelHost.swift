@@ -79,9 +79,12 @@ final class PreparedModel: Sendable {
 /// Where one inference spent its time, nanoseconds: from arrival until the first core began it
 /// (`queue`: waiting for an in-flight slot and in the core's run queue), and from then until its
 /// outputs were in (`infer`: the cores' work, with the hand-offs between pipeline stages).
+/// `countsExecution`: whether the request counts the model execution that served it (Triton's
+/// `execution_count`); of the requests a dynamic batch combines, only the first does.
 struct InferenceTiming: Sendable {
     var queueNanoseconds: UInt64
     var inferNanoseconds: UInt64
+    var countsExecution = true
 }
 
 /// One copy of a model loaded on NeuronCores. `infer` may be called from any task at once (requests

@@ -129,9 +129,11 @@ final class DynamicBatcher: Sendable {
             for request in group { request.continuation.resume(returning: .failure(error)) }
         case .success(let (outputs, timing)):
             var row = 0
-            for request in group {
+            for (index, request) in group.enumerated() {
                 let slices = outputs.map { Self.rows($0, from: row, count: request.batch, of: maxBatch) }
-                request.continuation.resume(returning: .success((slices, timing)))
+                var share = timing
+                share.countsExecution = index == 0  // one execution served the whole group
+                request.continuation.resume(returning: .success((slices, share)))
                 row += request.batch
             }
         }

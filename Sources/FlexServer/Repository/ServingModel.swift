@@ -131,7 +131,7 @@ final class ModelStatistics: Sendable {
             $0.computeInfer.add(timing.inferNanoseconds)
             $0.computeOutput.add(output)
             $0.inferenceCount += batch
-            $0.executionCount += 1
+            if timing.countsExecution { $0.executionCount += 1 }
             $0.lastInference = now
         }
     }
