@@ -40,7 +40,17 @@ public protocol StageRunner: AnyObject {
     /// while a request could still read them). Inputs are the runner's to read during the call.
     func run(_ inputs: [Tensor]) -> [Tensor]
 
+    /// `run`, for inputs whose first `rows` batch samples (leading axis, 1 ≤ rows ≤ the batch) carry data
+    /// and the rest is padding (a short dynamic batch). Outputs keep their full shapes; their first `rows`
+    /// samples equal `run`'s, the rest are unspecified, so a runner may skip work on the padding.
+    func run(_ inputs: [Tensor], rows: Int) -> [Tensor]
+
     /// Called when the core switches to this runner's model (and once at load when the core is idle):
     /// bring the stage's weights into cache, e.g. by reading them. The runtime times and counts it.
     func activate()
+}
+
+extension StageRunner {
+    /// Runs the padding too, as `run(_:)` does.
+    public func run(_ inputs: [Tensor], rows: Int) -> [Tensor] { run(inputs) }
 }

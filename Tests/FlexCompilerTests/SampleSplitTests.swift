@@ -68,6 +68,48 @@ import Testing
         for _ in 0..<2 { #expect(relativeL2(runner.run([input])[0], expected[0]) <= 1e-5) }
     }
 
+    /// A short batch (a dynamic batch padded to the compiled batch) runs only its rows sample by sample:
+    /// those rows come out exactly as in the full run, and the padding rows the convolutions skipped reach
+    /// the batched dense layer as zeros (its output there is its bias), whatever the padding held.
+    @Test func aShortBatchSkipsThePaddingSamples() throws {
+        let (graph, parameters, input) = try Self.model(hidden: 400, batch: 4)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let runner = model.makeStageRunner(stage: 0)
+        #expect(runner.samplesPerPass == [4])
+        let full = runner.run([input])[0].toFloatArray()
+        let shortRun = runner.run([input], rows: 2)[0]
+        #expect(shortRun.shape == [4, 400])
+        let short = shortRun.toFloatArray()
+        #expect(Array(short[0..<800]) == Array(full[0..<800]), "the data rows differ from the full batch's")
+        let bias = parameters["fc_bias"]!.toFloatArray()
+        #expect(Array(short[800..<1200]) == bias && Array(short[1200...]) == bias,
+                "the padding samples were computed, or held an earlier call's values")
+        #expect(Array(full[800..<1200]) != bias)
+        // A full call after a short one: every sample computed again.
+        #expect(runner.run([input])[0].toFloatArray() == full)
+    }
+
+    /// When the whole part runs sample by sample, its outputs' padding samples are zeros.
+    @Test func aShortBatchZeroesThePaddingOfOutputsComputedSampleBySample() throws {
+        var generator = SplitMix64(seed: 23)
+        var builder = GraphBuilder()
+        let data = builder.variable("data")
+        let conv = try builder.node("conv", "Convolution", ["kernel": "(3, 3)", "pad": "(1, 1)", "num_filter": "4"],
+                                    data, builder.variable("w"), builder.variable("b"))
+        let relu = try builder.activation("relu", "relu", conv)
+        let graph = builder.graph(relu)
+        let parameters = ["w": Tensor.random([4, 3, 3, 3], using: &generator), "b": Tensor.random([4], using: &generator)]
+        let input = Tensor.random([3, 3, 8, 8], using: &generator)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        let runner = model.makeStageRunner(stage: 0)
+        #expect(runner.samplesPerPass == [3] && runner.sampleSteps == [1])
+        let full = runner.run([input])[0].toFloatArray()
+        let short = runner.run([input], rows: 1)[0].toFloatArray()
+        let sample = 4 * 8 * 8
+        #expect(Array(short[..<sample]) == Array(full[..<sample]))
+        #expect(short[sample...].allSatisfy { $0 == 0 } && full[sample...].contains { $0 != 0 })
+    }
+
     @Test func aDenseOnlyPartRunsTheWholeBatch() throws {
         var generator = SplitMix64(seed: 22)
         var builder = GraphBuilder()

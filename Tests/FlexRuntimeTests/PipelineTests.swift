@@ -224,3 +224,61 @@ import Testing
         }
     }
 }
+
+/// A short batch's row count (`submit(handingOver:rows:)`) reaches every stage's runner; a count outside
+/// the batch is refused before anything runs.
+@Suite struct ShortBatchTests {
+    /// Two stages passing their `[4, 2]` input on, each recording the rows it was told carry data (nil
+    /// for a plain `run`).
+    private final class RowRecordingModel: PipelineModel {
+        let name = "Rows"
+        let stageCount = 2
+        let inputs = [TensorSpec(name: "data", shape: [4, 2])]
+        let outputs = [TensorSpec(name: "data", shape: [4, 2])]
+        let seen = Shared<[[Int?]]>([[], []])
+        func weightBytes(stage: Int) -> Int { 0 }
+        func workspaceBytes(stage: Int) -> Int { 0 }
+        func activationBytes(stage: Int) -> Int { 32 }
+        func makeStageRunner(stage: Int) -> any StageRunner { Runner(stage: stage, seen: seen) }
+
+        final class Runner: StageRunner {
+            let stage: Int
+            let seen: Shared<[[Int?]]>
+            init(stage: Int, seen: Shared<[[Int?]]>) {
+                self.stage = stage
+                self.seen = seen
+            }
+            func run(_ inputs: [Tensor]) -> [Tensor] { record(nil, inputs) }
+            func run(_ inputs: [Tensor], rows: Int) -> [Tensor] { record(rows, inputs) }
+            func activate() {}
+            private func record(_ rows: Int?, _ inputs: [Tensor]) -> [Tensor] {
+                seen.withLock { $0[stage].append(rows) }
+                return [inputs[0].copy()]
+            }
+        }
+    }
+
+    @Test func theRowCountReachesEveryStageAndIsChecked() async throws {
+        let model = RowRecordingModel()
+        try await withRuntime(cores: 2) { runtime in
+            let loaded = try runtime.load(model, at: 0)
+            let input = { ["data": Tensor(shape: [4, 2], floats: [1, 2, 3, 4, 5, 6, 7, 8])] }
+            let outputs = try await loaded.submit(handingOver: input(), rows: 3).outputs()
+            #expect(outputs[0].toFloatArray() == [1, 2, 3, 4, 5, 6, 7, 8])
+            _ = try await loaded.submit(handingOver: input()).outputs()
+            #expect(model.seen.current == [[3, nil], [3, nil]])
+            for rows in [0, 5] {
+                do {
+                    _ = try await loaded.submit(handingOver: input(), rows: rows)
+                    Issue.record("\(rows) rows of a batch of 4 were accepted")
+                } catch let error as RuntimeError {
+                    #expect(error.status == .invalid)
+                    #expect(error.description.contains("valid: 1...4"), "\(error.description)")
+                } catch {
+                    Issue.record("expected a RuntimeError, got \(error)")
+                }
+            }
+            #expect(model.seen.current == [[3, nil], [3, nil]], "a refused request reached a core")
+        }
+    }
+}

@@ -34,10 +34,11 @@ import Testing
         #expect(second.shape == [2, 1] && second.bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } == [-2, -2])
     }
 
-    /// A fake model that records the batches it ran (the rows that were not padding); the first batch
-    /// waits until `open()` when the recorder is gated.
+    /// A fake model that records the batches it ran (the rows that were not padding) and the row counts
+    /// the batcher said were requests'; the first batch waits until `open()` when the recorder is gated.
     private final class Recorder: Sendable {
         let batches = Mutex<[[Float]]>([])
+        let rowCounts = Mutex<[Int]>([])
         private let gate: AsyncStream<Void>
         private let opener: AsyncStream<Void>.Continuation
         private let gated: Mutex<Bool>
@@ -49,7 +50,8 @@ import Testing
 
         func open() { opener.yield(); opener.finish() }
 
-        func run(_ inputs: [TensorData]) async -> DynamicBatcher.Outcome {
+        func run(_ inputs: [TensorData], rows count: Int) async -> DynamicBatcher.Outcome {
+            rowCounts.withLock { $0.append(count) }
             let waits = gated.withLock { value -> Bool in
                 let was = value
                 value = false
@@ -76,7 +78,7 @@ import Testing
 
     @Test func requestsGatherWhileTheInstanceIsBusyAndEachGetsItsRow() async {
         let recorder = Recorder(gated: true)
-        let batcher = DynamicBatcher(maxBatch: 4, delayMicroseconds: 1_000, preferred: [], maxInFlight: 1) { await recorder.run($0) }
+        let batcher = DynamicBatcher(maxBatch: 4, delayMicroseconds: 1_000, preferred: [], maxInFlight: 1) { await recorder.run($0, rows: $1) }
         // A full batch of 4 rows leaves at once and holds the instance until the gate opens; the seven
         // single requests meanwhile wait in the queue, then leave as 4 + 3.
         let results = await withTaskGroup(of: (Float, Float?).self) { group in
@@ -92,6 +94,7 @@ import Testing
         for (sent, received) in results { #expect(received == sent) }
         let batches = recorder.batches.withLock { $0 }
         #expect(batches.map(\.count) == [4, 4, 3], "\(batches)")
+        #expect(recorder.rowCounts.withLock { $0 } == [4, 4, 3], "the rows the model was told carry requests")
         #expect(batches.first == [9, 9, 9, 9])
         let singles: Set<Float> = Set(batches.dropFirst().flatMap { $0 })
         let sent: Set<Float> = [1, 2, 3, 4, 5, 6, 7]
@@ -100,7 +103,7 @@ import Testing
 
     @Test func aTimerArmedForARequestThatLeftFullDoesNotFlushALaterOneEarly() async {
         let recorder = Recorder(gated: false)
-        let batcher = DynamicBatcher(maxBatch: 2, delayMicroseconds: 1_000_000, preferred: [], maxInFlight: 1) { await recorder.run($0) }
+        let batcher = DynamicBatcher(maxBatch: 2, delayMicroseconds: 1_000_000, preferred: [], maxInFlight: 1) { await recorder.run($0, rows: $1) }
         // 1 arms a timer for its deadline (1 s); 2 fills the batch at once; 3 arrives half a second later
         // and must wait for its own deadline, not leave when 1's timer fires. (Should this task be starved
         // past 1's deadline, 1 leaves alone instead; what is asserted holds either way.)
@@ -123,7 +126,7 @@ import Testing
         let recorder = Recorder(gated: false)
         // A 30-minute delay: were the preferred size ignored, the batch would still be queued when
         // `eventually` gives up (10 minutes), and the test would fail instead of passing late.
-        let batcher = DynamicBatcher(maxBatch: 8, delayMicroseconds: 1_800_000_000, preferred: [2], maxInFlight: 1) { await recorder.run($0) }
+        let batcher = DynamicBatcher(maxBatch: 8, delayMicroseconds: 1_800_000_000, preferred: [2], maxInFlight: 1) { await recorder.run($0, rows: $1) }
         async let first = batcher.submit(Self.request(1), batch: 1)
         #expect(await Self.eventually { batcher.queuedRequests == 1 })
         async let second = batcher.submit(Self.request(2), batch: 1)

@@ -157,12 +157,20 @@ public final class CompiledStageRunner: @unchecked Sendable {
     /// `inputs` match `inputSpecs` (shapes and dtypes; the runtime checks them); returns tensors
     /// matching `outputSpecs`.
     public func run(_ inputs: [Tensor]) -> [Tensor] {
-        run(inputs, timer: nil)
+        run(inputs, rows: nil, timer: nil)
+    }
+
+    /// `run` for inputs of which only the first `rows` batch samples carry data (a short dynamic batch
+    /// padded to the compiled batch): parts that run sample by sample skip the padding samples (their
+    /// values past `rows` are zeros), so a short batch costs about its own rows there. Outputs' first
+    /// `rows` samples equal `run`'s; the rest hold nothing meaningful.
+    public func run(_ inputs: [Tensor], rows: Int) -> [Tensor] {
+        run(inputs, rows: rows, timer: nil)
     }
 
     /// `run`, calling `timer` with each step's position in the stage (parts' steps and host
-    /// operators in order) and its start and end.
-    func run(_ inputs: [Tensor], timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)?) -> [Tensor] {
+    /// operators in order) and its start and end (once per sample for steps run sample by sample).
+    func run(_ inputs: [Tensor], rows: Int? = nil, timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)?) -> [Tensor] {
         precondition(inputs.count == receives.count, "stage \(stage) takes \(receives.count) tensors, got \(inputs.count)")
         for (slot, tensor) in zip(receives, inputs) { slots[slot] = tensor }
         var offset = 0
@@ -170,7 +178,8 @@ public final class CompiledStageRunner: @unchecked Sendable {
             switch unit {
             case .part(let runner, let partReceives, let partSends):
                 let base = offset
-                let results = runner.run(partReceives.map { slots[$0]! }, timer: timer.map { timer in { timer(base + $0, $1, $2) } })
+                let results = runner.run(partReceives.map { slots[$0]! }, rows: rows,
+                                         timer: timer.map { timer in { timer(base + $0, $1, $2) } })
                 for (slot, tensor) in zip(partSends, results) { slots[slot] = tensor }
                 offset += runner.steps.count
             case .host(let op, let operands, let results, let specs):

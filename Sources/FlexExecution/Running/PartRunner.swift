@@ -163,15 +163,26 @@ final class PartRunner {
 
     /// `inputs` in `part.receives` order; returns tensors in `part.sends` order. `timer`, when given,
     /// is called with each step's index and its start and end instants.
-    func run(_ inputs: [Tensor], timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)? = nil) -> [Tensor] {
+    ///
+    /// `rows`: only the first `rows` samples of the batch carry data (nil: all). The prefix then runs
+    /// those samples only, and the padding samples of what it writes (sends, and values crossing to the
+    /// batched steps) are zeroed instead, so nothing of an earlier call shows through; the batched steps
+    /// run the whole batch, padding included.
+    func run(_ inputs: [Tensor], rows: Int? = nil,
+             timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)? = nil) -> [Tensor] {
         precondition(inputs.count == part.receives.count, "part expects \(part.receives.count) tensors, got \(inputs.count)")
         let results = sends.indices.map(makeSend)
         let scratchFloats = scratch.byteCount == 0 ? nil : scratch.baseAddress.assumingMemoryBound(to: Float.self)
-        for sample in 0..<plan.samples {
+        let computed = Swift.min(plan.samples, Swift.max(1, rows ?? plan.samples))
+        for sample in 0..<computed {
             for (tensor, binding) in zip(inputs, receives) { bindSample(tensor, sample: sample, binding) }
             for (tensor, binding) in zip(results, sends) { bindSample(tensor, sample: sample, binding) }
             for crossing in crossings { bindSample(crossing.tensor, sample: sample, crossing.binding) }
             runSteps(0..<plan.prefix, scratch: scratchFloats, timer: timer)
+        }
+        if computed < plan.samples {
+            for (tensor, binding) in zip(results, sends) { zeroSamples(of: tensor, from: computed, binding) }
+            for crossing in crossings { zeroSamples(of: crossing.tensor, from: computed, crossing.binding) }
         }
         if plan.prefix < steps.count {
             for (tensor, binding) in zip(inputs, receives) { bind(tensor, to: binding.suffixSlots) }
@@ -214,6 +225,14 @@ final class PartRunner {
             bound.kernel.run(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands,
                              scratch: scratch)
         }
+    }
+
+    /// Zeroes samples `from...` of `tensor` (whose leading axis is the batch), when the prefix writes it.
+    private func zeroSamples(of tensor: Tensor, from sample: Int, _ binding: CallBinding) {
+        guard !binding.prefixSlots.isEmpty else { return }
+        let bytes = binding.sampleShape.elementCount * tensor.dtype.size
+        let start = Swift.min(tensor.byteCount, sample * bytes)
+        (tensor.rawPointer + start).initializeMemory(as: UInt8.self, repeating: 0, count: tensor.byteCount - start)
     }
 
     /// Binds sample `sample`'s slice of `tensor` (whose leading axis is the batch) into the prefix slots.

@@ -70,7 +70,7 @@ final class CoreWorker {
                 counters.switchTime += switchTime
             }
         }
-        let outputs = runner.run(job.inputs)
+        let outputs = job.request.rows.map { runner.run(job.inputs, rows: $0) } ?? runner.run(job.inputs)
         let elapsed = start.duration(to: clock.now)
         core.counters.withLock { counters in
             counters.runningModel = nil

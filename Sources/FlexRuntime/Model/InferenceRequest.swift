@@ -8,12 +8,16 @@ import FlexTensor
 final class InferenceRequest: Sendable {
     let model: LoadedModel
     let submitted: ContinuousClock.Instant
+    /// Leading rows (batch samples) of the inputs that carry data; nil: all. The rest is padding whose
+    /// outputs no one reads, which a stage runner may skip (`StageRunner.run(_:rows:)`).
+    let rows: Int?
     /// When the first stage's core took the request off its queue (nil until then).
     let started = Locked<ContinuousClock.Instant?>(nil)
     let outcome = OneShot<Result<[Tensor], RuntimeError>>()
 
-    init(model: LoadedModel, submitted: ContinuousClock.Instant) {
+    init(model: LoadedModel, submitted: ContinuousClock.Instant, rows: Int? = nil) {
         self.model = model
         self.submitted = submitted
+        self.rows = rows
     }
 }

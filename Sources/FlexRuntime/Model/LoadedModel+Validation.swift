@@ -29,6 +29,17 @@ extension LoadedModel {
         return ordered
     }
 
+    /// Checks that `rows` (data-carrying leading samples) is within every input's batch: 1 ... its leading
+    /// dimension.
+    func checkRows(_ rows: Int, of inputs: [Tensor]) throws(RuntimeError) {
+        for (tensor, spec) in zip(inputs, model.inputs) {
+            guard let batch = tensor.shape.dims.first, rows >= 1, rows <= batch else {
+                let batch = tensor.shape.dims.first.map { "1...\($0)" } ?? "none (it has no batch axis)"
+                throw failed(.invalidInput(model: name, problem: "\(rows) rows of data asked for input \"\(spec.name)\" \(tensor.shape); valid: \(batch)"))
+            }
+        }
+    }
+
     /// Why the last stage's `outputs` miss `model.outputs`, or nil when they match.
     func outputProblem(_ outputs: [Tensor]) -> String? {
         let specs = model.outputs

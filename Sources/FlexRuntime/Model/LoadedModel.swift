@@ -92,14 +92,20 @@ public final class LoadedModel: Sendable {
     /// Submits tensors the caller hands over, as `submit(_:)` does but without copying them: the cores
     /// read the caller's buffers in place, so the caller must neither read nor write them again (a
     /// server's freshly decoded request, which nothing else holds).
-    public func submit(handingOver inputs: [String: Tensor]) async throws(RuntimeError) -> PendingInference {
-        try await admit(validated(inputs, copying: false))
+    ///
+    /// `rows`: only the first `rows` samples along every input's leading (batch) axis carry data, the rest
+    /// being padding up to the compiled batch (a short dynamic batch); outputs keep their full shapes, and
+    /// past their first `rows` samples hold nothing meaningful. The cores may then skip the padding's work.
+    public func submit(handingOver inputs: [String: Tensor], rows: Int? = nil) async throws(RuntimeError) -> PendingInference {
+        let ordered = try validated(inputs, copying: false)
+        if let rows { try checkRows(rows, of: ordered) }
+        return try await admit(ordered, rows: rows)
     }
 
     /// Waits for an in-flight slot, suspending the task, then starts `ordered` (validated inputs).
-    private func admit(_ ordered: [Tensor]) async throws(RuntimeError) -> PendingInference {
+    private func admit(_ ordered: [Tensor], rows: Int? = nil) async throws(RuntimeError) -> PendingInference {
         do { try await limiter.acquire() } catch { throw failed(error) }
-        return start(ordered)
+        return start(ordered, rows: rows)
     }
 
     /// Runs one inference, blocking the calling thread; the runtime's execution timeout covers waiting
@@ -128,8 +134,8 @@ public final class LoadedModel: Sendable {
         return start(ordered)
     }
 
-    private func start(_ inputs: [Tensor]) -> PendingInference {
-        let request = InferenceRequest(model: self, submitted: .now)
+    private func start(_ inputs: [Tensor], rows: Int? = nil) -> PendingInference {
+        let request = InferenceRequest(model: self, submitted: .now, rows: rows)
         neuronCores[0].enqueue(.run(StageJob(request: request, stage: 0, inputs: inputs)))
         return PendingInference(request: request)
     }

@@ -108,9 +108,10 @@ final class HostedInstance: Sendable {
     var isLoaded: Bool { loaded.isLoaded }
 
     /// Runs one inference: `inputs` in any order, already checked against `prepared.inputs` (names,
-    /// datatypes, shapes, byte counts); outputs in `prepared.outputs` order. The task suspends while
-    /// the cores work; no thread blocks.
-    func infer(_ inputs: [TensorData]) async throws(ServerError) -> ([TensorData], InferenceTiming) {
+    /// datatypes, shapes, byte counts); outputs in `prepared.outputs` order. `rows`: only the first
+    /// `rows` samples of the batch carry data, the rest padding (the cores may skip it; those output rows
+    /// are meaningless); nil: all. The task suspends while the cores work; no thread blocks.
+    func infer(_ inputs: [TensorData], rows: Int? = nil) async throws(ServerError) -> ([TensorData], InferenceTiming) {
         var tensors: [String: Tensor] = [:]
         for input in inputs {
             guard let dtype = ModelHost.dtype(of: input.datatype) else {
@@ -125,7 +126,7 @@ final class HostedInstance: Sendable {
         let outputs: [Tensor]
         let started: ContinuousClock.Instant
         do {
-            let pending = try await loaded.submit(handingOver: tensors)  // made above, held nowhere else
+            let pending = try await loaded.submit(handingOver: tensors, rows: rows)  // made above, held nowhere else
             outputs = try await pending.outputs()
             // Timed by the core thread, not by this task: after submitting, the task may not run again
             // until the core's thread (on the same CPU) yields, which would count the core's work as queueing.

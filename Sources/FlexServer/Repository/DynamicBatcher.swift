@@ -16,7 +16,9 @@ import Synchronization
 /// inference suspends on the runtime's cores; timers are tasks that only look at the queue.
 final class DynamicBatcher: Sendable {
     typealias Outcome = Result<([TensorData], InferenceTiming), ServerError>
-    typealias Run = @Sendable ([TensorData]) async -> Outcome
+    /// Runs a batch: the stacked inputs (`maxBatch` rows) and how many of their leading rows are requests'
+    /// (the rest is zero padding).
+    typealias Run = @Sendable (_ inputs: [TensorData], _ rows: Int) async -> Outcome
 
     private struct Pending: Sendable {
         var inputs: [TensorData]
@@ -123,7 +125,8 @@ final class DynamicBatcher: Sendable {
 
     /// Runs one batch and hands every request its rows (or the error).
     private func execute(_ group: [Pending]) async {
-        let outcome = await run(Self.concatenated(group.map(\.inputs), batches: group.map(\.batch), to: maxBatch))
+        let batches = group.map(\.batch)
+        let outcome = await run(Self.concatenated(group.map(\.inputs), batches: batches, to: maxBatch), batches.reduce(0, +))
         switch outcome {
         case .failure(let error):
             for request in group { request.continuation.resume(returning: .failure(error)) }

@@ -39,13 +39,13 @@ final class ServingModel: Sendable {
             let cursor = Mutex<Int>(0)
             batcher = DynamicBatcher(maxBatch: maxBatchSize, delayMicroseconds: batching.maxQueueDelayMicroseconds,
                                      preferred: batching.preferredBatchSizes,
-                                     maxInFlight: instances.reduce(0) { $0 + max(1, $1.cores.count) }) { inputs in
+                                     maxInFlight: instances.reduce(0) { $0 + max(1, $1.cores.count) }) { inputs, rows in
                 let index = cursor.withLock { value in
                     defer { value &+= 1 }
                     return value
                 }
                 do throws(ServerError) {
-                    return .success(try await instances[index % instances.count].infer(inputs))
+                    return .success(try await instances[index % instances.count].infer(inputs, rows: rows))
                 } catch {
                     return .failure(error)
                 }
@@ -61,7 +61,7 @@ final class ServingModel: Sendable {
         guard maxBatchSize > 0, let batch = inputs.first?.shape.first else { return try await nextInstance().infer(inputs) }
         if let batcher { return try await batcher.submit(inputs, batch: batch).get() }
         let padded = DynamicBatcher.concatenated([inputs], batches: [batch], to: maxBatchSize)
-        let (outputs, timing) = try await nextInstance().infer(padded)
+        let (outputs, timing) = try await nextInstance().infer(padded, rows: batch)
         return (outputs.map { DynamicBatcher.rows($0, from: 0, count: batch, of: maxBatchSize) }, timing)
     }
 
