@@ -42,7 +42,7 @@ public protocol StageRunner: AnyObject {
 
     /// `run`, for inputs whose first `rows` batch samples (leading axis, 1 ≤ rows ≤ the batch) carry data
     /// and the rest is padding (a short dynamic batch). Outputs keep their full shapes; their first `rows`
-    /// samples equal `run`'s, the rest are unspecified, so a runner may skip work on the padding.
+    /// samples equal `run`'s (up to float rounding), the rest are unspecified, so a runner may skip work on the padding.
     func run(_ inputs: [Tensor], rows: Int) -> [Tensor]
 
     /// Called when the core switches to this runner's model (and once at load when the core is idle):

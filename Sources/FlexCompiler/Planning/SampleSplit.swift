@@ -15,8 +15,8 @@ import FlexTensor
 /// written and read back). Other kernels loop over the images with the same weights, which gains nothing
 /// measurable over sample by sample (ResNet-50 at batch 8: stage 3 batched was 3% slower).
 ///
-/// Valid for the prefix when every step in it treats samples independently (the operators below) and
-/// every value it computes or receives has the batch as its leading axis.
+/// Valid for the prefix when every step in it treats samples independently and every value it computes
+/// or receives has the batch as its leading axis (`Step.sampleWiseLead`).
 struct SampleSplit: Equatable {
     /// Samples the prefix runs one at a time (1: none; the whole part runs step by step over the batch).
     var samples: Int
@@ -28,21 +28,12 @@ struct SampleSplit: Equatable {
     static func plan(steps: ArraySlice<Step>, values: [Program.Value], weightBytes: (ValueID) -> Int?,
                      sharesWeights: (Step) -> Bool) -> SampleSplit {
         let whole = SampleSplit(samples: 1, prefix: steps.count)
-        var batch: Int?
-        var separable = 0
-        var scores: [Double] = []
-        for step in steps {
-            var valid = isSampleWise(step.op)
-            for value in step.operands + step.outputs where weightBytes(value) == nil {
-                let shape = values[value].shape
-                if shape.rank < 1 || shape[0] != (batch ?? shape[0]) { valid = false } else { batch = shape[0] }
-            }
-            guard valid else { break }
-            separable += 1
+        let (separable, batch) = Step.sampleWiseLead(steps, values: values, isWeight: { weightBytes($0) != nil })
+        let n = Double(batch ?? 1)
+        let scores = steps.prefix(separable).map { step in
             let weights = sharesWeights(step) ? step.operands.compactMap(weightBytes).reduce(0, +) : 0
             let activations = step.outputs.reduce(0) { $0 + values[$1].byteCount } / Swift.max(batch ?? 1, 1)
-            let n = Double(batch ?? 1)
-            scores.append((n - 1) * Double(weights) - 2 * n * Double(activations))
+            return (n - 1) * Double(weights) - 2 * n * Double(activations)
         }
         guard let batch, batch > 1, separable > 0 else { return whole }
         // Steps after the separable ones run batched whatever the split; among split points up to there,
@@ -56,11 +47,5 @@ struct SampleSplit: Equatable {
             }
         }
         return best == 0 ? whole : SampleSplit(samples: batch, prefix: best)
-    }
-
-    /// Operators whose output for a sample depends only on that sample (given per-sample shapes).
-    static func isSampleWise(_ op: any Operator) -> Bool {
-        op is ConvolutionOperator || op is FullyConnectedOperator || op is PoolingOperator || op is BatchNormOperator
-            || op is ActivationOperator || op is ClipOperator || op is ElementwiseBinaryOperator || Step.isView(op)
     }
 }

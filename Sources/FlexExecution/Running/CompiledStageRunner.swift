@@ -163,14 +163,16 @@ public final class CompiledStageRunner: @unchecked Sendable {
     /// `run` for inputs of which only the first `rows` batch samples carry data (a short dynamic batch
     /// padded to the compiled batch): parts that run sample by sample skip the padding samples (their
     /// values past `rows` are zeros), so a short batch costs about its own rows there. Outputs' first
-    /// `rows` samples equal `run`'s; the rest hold nothing meaningful.
+    /// `rows` samples equal `run`'s (up to float rounding: a GEMM over fewer rows may tile them differently);
+    /// the rest hold nothing meaningful.
     public func run(_ inputs: [Tensor], rows: Int) -> [Tensor] {
         run(inputs, rows: rows, timer: nil)
     }
 
     /// `run`, calling `timer` with each step's position in the stage (parts' steps and host
     /// operators in order) and its start and end (once per sample for steps run sample by sample).
-    func run(_ inputs: [Tensor], rows: Int? = nil, timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)?) -> [Tensor] {
+    package func run(_ inputs: [Tensor], rows: Int? = nil,
+                     timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)?) -> [Tensor] {
         precondition(inputs.count == receives.count, "stage \(stage) takes \(receives.count) tensors, got \(inputs.count)")
         for (slot, tensor) in zip(receives, inputs) { slots[slot] = tensor }
         var offset = 0

@@ -52,6 +52,15 @@ final class PartRunner {
     private var sendPools: [[TensorBuffer]]
     private let arena: TensorBuffer
     private let scratch: TensorBuffer
+    /// Steps from the first that are sample-wise with every value leading with `leadBatch` samples
+    /// (`Step.sampleWiseLead`): what a short batch runs on its data rows only. 0 when the batch is 1.
+    private let sampleWiseSteps: Int
+    private let leadBatch: Int
+    /// Whole-batch arena values the sample-wise steps write and later steps read: a short batch zeroes
+    /// their padding samples before the later steps run.
+    private let paddingReadLater: [Tensor]
+    /// Sends the sample-wise steps write (indexes into `part.sends`), zeroed past a short batch's rows.
+    private let paddingSends: [Int]
     /// Every weight byte the part's steps read, where they read it (the kernels' packed and transformed
     /// panels, depthwise filters, and dense weights such as biases), one region per stored array.
     let weightRegions: [UnsafeRawBufferPointer]
@@ -147,6 +156,26 @@ final class PartRunner {
         sendSpecs = part.sends.map { (values[$0].shape, values[$0].dtype) }
         sendPools = Array(repeating: [], count: part.sends.count)
         scratch = TensorBuffer(byteCount: plan.scratchBytes)
+
+        let lead = Step.sampleWiseLead(partSteps, values: values, isWeight: { artifact.weights[$0] != nil })
+        leadBatch = lead.batch ?? 1
+        // The per-sample prefix is part of the lead by construction (`SampleSplit`); should a stored plan
+        // disagree, a short batch simply computes every sample.
+        let consistent = plan.samples == 1 || (plan.samples == leadBatch && plan.prefix <= lead.count)
+        let sampleWise = leadBatch > 1 && consistent ? lead.count : 0
+        sampleWiseSteps = sampleWise
+        var readLater: [ValueID: Tensor] = [:]
+        for position in sampleWise..<steps.count {
+            let bound = steps[position], step = partSteps[position]
+            let read = zip(step.inputs, bound.inputs).map { $0 } + zip(step.epilogue.map(\.operand), bound.epilogueOperands).compactMap { value, tensor in
+                value.flatMap { value in tensor.map { (value, $0) } }
+            }
+            for (value, tensor) in read where (producer[value] ?? sampleWise) < sampleWise && !sent.contains(value) && tensor.byteCount > 0 {
+                readLater[value] = tensor
+            }
+        }
+        paddingReadLater = readLater.keys.sorted().map { readLater[$0]! }
+        paddingSends = part.sends.indices.filter { (producer[part.sends[$0]] ?? sampleWise) < sampleWise }
     }
 
     /// Arena bytes this runner holds.
@@ -164,31 +193,32 @@ final class PartRunner {
     /// `inputs` in `part.receives` order; returns tensors in `part.sends` order. `timer`, when given,
     /// is called with each step's index and its start and end instants.
     ///
-    /// `rows`: only the first `rows` samples of the batch carry data (nil: all). The prefix then runs
-    /// those samples only, and the padding samples of what it writes (sends, and values crossing to the
-    /// batched steps) are zeroed instead, so nothing of an earlier call shows through; the batched steps
-    /// run the whole batch, padding included.
+    /// `rows`: only the first `rows` samples of the batch carry data (nil: all), the rest being padding.
+    /// The leading sample-wise steps (`sampleWiseSteps`) then compute those samples only, the prefix
+    /// sample by sample and the batched ones over the leading rows; the padding samples of what they hand
+    /// to later steps or send are zeroed, so nothing of an earlier call shows through. Later steps run the
+    /// whole batch.
     func run(_ inputs: [Tensor], rows: Int? = nil,
              timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)? = nil) -> [Tensor] {
         precondition(inputs.count == part.receives.count, "part expects \(part.receives.count) tensors, got \(inputs.count)")
         let results = sends.indices.map(makeSend)
         let scratchFloats = scratch.byteCount == 0 ? nil : scratch.baseAddress.assumingMemoryBound(to: Float.self)
-        let computed = Swift.min(plan.samples, Swift.max(1, rows ?? plan.samples))
-        for sample in 0..<computed {
+        let leading = rows.flatMap { rows in
+            rows < leadBatch && sampleWiseSteps > 0 ? LeadingSamples(count: Swift.max(1, rows), batch: leadBatch) : nil
+        }
+        let perSample = plan.samples > 1
+        for sample in 0..<(perSample ? leading?.count ?? plan.samples : 1) {
             for (tensor, binding) in zip(inputs, receives) { bindSample(tensor, sample: sample, binding) }
             for (tensor, binding) in zip(results, sends) { bindSample(tensor, sample: sample, binding) }
             for crossing in crossings { bindSample(crossing.tensor, sample: sample, crossing.binding) }
-            runSteps(0..<plan.prefix, scratch: scratchFloats, timer: timer)
-        }
-        if computed < plan.samples {
-            for (tensor, binding) in zip(results, sends) { zeroSamples(of: tensor, from: computed, binding) }
-            for crossing in crossings { zeroSamples(of: crossing.tensor, from: computed, crossing.binding) }
+            runSteps(0..<plan.prefix, leading: perSample ? nil : leading, results: results, scratch: scratchFloats, timer: timer)
         }
         if plan.prefix < steps.count {
             for (tensor, binding) in zip(inputs, receives) { bind(tensor, to: binding.suffixSlots) }
             for (tensor, binding) in zip(results, sends) { bind(tensor, to: binding.suffixSlots) }
-            runSteps(plan.prefix..<steps.count, scratch: scratchFloats, timer: timer)
+            runSteps(plan.prefix..<steps.count, leading: leading, results: results, scratch: scratchFloats, timer: timer)
         }
+        if let leading, sampleWiseSteps == steps.count { zeroPadding(after: leading.count, results: results) }
         // Drop the call's tensors so their buffers are free to reuse (sends) or release (receives).
         for binding in receives + sends + crossings.map(\.binding) {
             bind(Self.placeholder, to: binding.prefixSlots)
@@ -197,22 +227,26 @@ final class PartRunner {
         return results
     }
 
-    private func runSteps(_ range: Range<Int>, scratch: UnsafeMutablePointer<Float>?,
+    /// Runs steps `range`; with `leading` (a short batch), the sample-wise ones compute those samples
+    /// only, and the padding they leave is zeroed before the first later step.
+    private func runSteps(_ range: Range<Int>, leading: LeadingSamples?, results: [Tensor], scratch: UnsafeMutablePointer<Float>?,
                           timer: ((Int, ContinuousClock.Instant, ContinuousClock.Instant) -> Void)?) {
-        if let timer {
-            let clock = ContinuousClock()
-            for index in range {
+        let clock = ContinuousClock()
+        for index in range {
+            if let leading, index == sampleWiseSteps { zeroPadding(after: leading.count, results: results) }
+            let samples = index < sampleWiseSteps ? leading : nil
+            if let timer {
                 let start = clock.now
-                run(index, scratch: scratch)
+                run(index, scratch: scratch, samples: samples)
                 timer(index, start, clock.now)
+            } else {
+                run(index, scratch: scratch, samples: samples)
             }
-        } else {
-            for index in range { run(index, scratch: scratch) }
         }
     }
 
     @inline(__always)
-    private func run(_ index: Int, scratch: UnsafeMutablePointer<Float>?) {
+    private func run(_ index: Int, scratch: UnsafeMutablePointer<Float>?, samples: LeadingSamples?) {
         let bound = steps[index]
         switch bound.kernel {
         case .deferred:
@@ -220,19 +254,20 @@ final class PartRunner {
         case .pointwiseDepthwise(_, let producer):
             let first = steps[producer]
             bound.kernel.runFused(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands,
-                                  producer: first.step, producerInputs: first.inputs, scratch: scratch)
+                                  producer: first.step, producerInputs: first.inputs, scratch: scratch, samples: samples)
         default:
             bound.kernel.run(bound.step, inputs: bound.inputs, outputs: bound.outputs, epilogueOperands: bound.epilogueOperands,
-                             scratch: scratch)
+                             scratch: scratch, samples: samples)
         }
     }
 
-    /// Zeroes samples `from...` of `tensor` (whose leading axis is the batch), when the prefix writes it.
-    private func zeroSamples(of tensor: Tensor, from sample: Int, _ binding: CallBinding) {
-        guard !binding.prefixSlots.isEmpty else { return }
-        let bytes = binding.sampleShape.elementCount * tensor.dtype.size
-        let start = Swift.min(tensor.byteCount, sample * bytes)
-        (tensor.rawPointer + start).initializeMemory(as: UInt8.self, repeating: 0, count: tensor.byteCount - start)
+    /// Zeroes samples `count...` of what the sample-wise steps hand on: the arena values later steps read,
+    /// and the sends.
+    private func zeroPadding(after count: Int, results: [Tensor]) {
+        for tensor in paddingReadLater + paddingSends.map({ results[$0] }) {
+            let start = Swift.min(tensor.byteCount, tensor.byteCount / leadBatch * count)
+            (tensor.rawPointer + start).initializeMemory(as: UInt8.self, repeating: 0, count: tensor.byteCount - start)
+        }
     }
 
     /// Binds sample `sample`'s slice of `tensor` (whose leading axis is the batch) into the prefix slots.

@@ -6,38 +6,55 @@ import FlexTensor
 /// Running a restored kernel on a step's bound tensors: the fast kernel with the step's epilogue fused
 /// (`clamp(result + bias + residual)`), or the operator's own `execute` followed by the epilogue in
 /// reference code. Runs on the calling thread with scratch it owns.
+/// The leading samples of a batch a sample-wise step computes for a short batch: `count` of `batch`.
+struct LeadingSamples {
+    let count: Int
+    let batch: Int
+
+    /// `whole` (elements, rows or planes of the whole batch; a multiple of `batch`) for `count` samples.
+    func of(_ whole: Int) -> Int { whole / batch * count }
+}
+
 extension PreparedKernel {
     /// Runs `step` on tensors of its inferred shapes. `scratch` holds at least `scratchCount` floats.
-    func run(_ step: Step, inputs: [Tensor], outputs: [Tensor], epilogueOperands: [Tensor?], scratch: UnsafeMutablePointer<Float>?) {
+    /// `samples`, for a sample-wise step whose values all lead with the batch: compute only those leading
+    /// samples where the kernel can (convolutions, dense layers, pooling, copies, adds; others compute the
+    /// whole batch), leaving the rest of the outputs as they were.
+    func run(_ step: Step, inputs: [Tensor], outputs: [Tensor], epilogueOperands: [Tensor?], scratch: UnsafeMutablePointer<Float>?,
+             samples: LeadingSamples? = nil) {
         switch self {
         case .reference:
             step.execute(inputs: inputs, outputs: outputs, epilogueOperands: epilogueOperands)
         case .convolution(let prepared):
             prepared.run(input: inputs[0].floats, output: outputs[0].floats,
                          epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
-                         scratch: scratch)
+                         scratch: scratch, images: samples?.count)
         case .volumeConvolution(let volume):
             volume.run(input: inputs[0].floats, output: outputs[0].floats,
                        epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
                        scratch: scratch!)
         case .dense(let packed, let rows):
             let features = packed.rows, hidden = packed.columns
-            Fast.GEMM.multiply(m: rows, n: hidden, k: features,
+            Fast.GEMM.multiply(m: samples?.of(rows) ?? rows, n: hidden, k: features,
                                left: .strided(inputs[0].floats, rowStride: features, columnStride: 1), right: .packed(packed),
                                output: outputs[0].floats, outputRowStride: hidden,
                                epilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .columns, rowStride: hidden),
                                scratch: scratch!)
-        case .pooling(let kind, let geometry) where Fast.Pooling.supportsVolume(kind, geometry):
+        case .pooling(let kind, var geometry) where Fast.Pooling.supportsVolume(kind, geometry):
+            geometry.planes = samples?.of(geometry.planes) ?? geometry.planes
             Fast.Pooling.runVolume(kind, geometry, input: inputs[0].floats, output: outputs[0].floats, scratch: scratch!)
-        case .pooling(let kind, let geometry):
+        case .pooling(let kind, var geometry):
+            geometry.planes = samples?.of(geometry.planes) ?? geometry.planes
             Fast.Pooling.run(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
-        case .globalPooling(let kind, let geometry):
+        case .globalPooling(let kind, var geometry):
+            geometry.planes = samples?.of(geometry.planes) ?? geometry.planes
             Fast.Pooling.global(kind, geometry, input: inputs[0].floats, output: outputs[0].floats)
         case .copy(let byteCount):
             if inputs[0].rawPointer != UnsafeRawPointer(outputs[0].rawPointer) {
-                outputs[0].rawPointer.copyMemory(from: inputs[0].rawPointer, byteCount: byteCount)
+                outputs[0].rawPointer.copyMemory(from: inputs[0].rawPointer, byteCount: samples?.of(byteCount) ?? byteCount)
             }
         case .add(let count, let activation):
+            let count = samples?.of(count) ?? count
             Fast.Elementwise.add(inputs[0].floats, inputs[1].floats, output: outputs[0].floats, count: count)
             if activation != .identity {
                 Fast.Elementwise.activation(activation, input: outputs[0].floats, output: outputs[0].floats, count: count)
@@ -83,12 +100,12 @@ extension PreparedKernel {
     /// Runs a `.pointwiseDepthwise` step: `producer` and `producerInputs` are the 1x1 convolution step and
     /// its tensors; `step`, `inputs`, `outputs` and `epilogueOperands` the depthwise one's.
     func runFused(_ step: Step, inputs: [Tensor], outputs: [Tensor], epilogueOperands: [Tensor?], producer: Step,
-                  producerInputs: [Tensor], scratch: UnsafeMutablePointer<Float>?) {
+                  producerInputs: [Tensor], scratch: UnsafeMutablePointer<Float>?, samples: LeadingSamples? = nil) {
         guard case .pointwiseDepthwise(let fused, _) = self else { preconditionFailure("not a fused step") }
         fused.run(input: producerInputs[0].floats, output: outputs[0].floats,
                   pointwiseEpilogue: epilogue(producer, inputs: producerInputs, operands: [], biasAxis: .rows, rowStride: 0),
                   depthwiseEpilogue: epilogue(step, inputs: inputs, operands: epilogueOperands, biasAxis: .rows, rowStride: 0),
-                  scratch: scratch!)
+                  scratch: scratch!, images: samples?.count)
     }
 
     private func epilogue(_ step: Step, inputs: [Tensor], operands: [Tensor?], biasAxis: Fast.Epilogue.BiasAxis, rowStride: Int) -> Fast.Epilogue {

@@ -57,12 +57,14 @@ extension Fast {
             scratchCount = d.inputChannels * bufferRows * d.inputWidth + packing
         }
 
-        /// Computes `depthwise(pointwise(input))` for `geometry.batch` images: `input` is the pointwise
-        /// convolution's `[N, C, H, W]`, `output` the depthwise one's `[N, O, OH, OW]`. Each epilogue is its
-        /// convolution's; the pointwise one must not add a residual. `scratch` holds `scratchCount` floats.
+        /// Computes `depthwise(pointwise(input))` for `geometry.batch` images (the first `images`, when
+        /// given): `input` is the pointwise convolution's `[N, C, H, W]`, `output` the depthwise one's
+        /// `[N, O, OH, OW]`. Each epilogue is its convolution's; the pointwise one must not add a residual.
+        /// `scratch` holds `scratchCount` floats.
         public func run(
             input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-            pointwiseEpilogue: Epilogue, depthwiseEpilogue: Epilogue, scratch: UnsafeMutablePointer<Float>
+            pointwiseEpilogue: Epilogue, depthwiseEpilogue: Epilogue, scratch: UnsafeMutablePointer<Float>,
+            images: Int? = nil
         ) {
             precondition(pointwiseEpilogue.residual == nil, "the fused pointwise convolution cannot add a residual")
             let p = pointwise.geometry, d = depthwise.geometry
@@ -77,7 +79,8 @@ extension Fast {
             var pointwiseOutput = pointwiseEpilogue
             pointwiseOutput.biasAxis = .rows
             pointwiseOutput.residualRowStride = 0
-            for image in 0..<p.batch {
+            precondition((images ?? 0) <= p.batch, "\(images ?? 0) images of a batch of \(p.batch)")
+            for image in 0..<(images ?? p.batch) {
                 let source = input + image * p.inputImageCount
                 // The buffer holds input rows [base, computed) of the depthwise convolution.
                 var base = 0, computed = 0

@@ -223,17 +223,19 @@ extension Fast {
             return .gemm
         }
 
-        /// Computes the convolution of `geometry.batch` images with `instructionSet`'s kernels.
+        /// Computes the convolution of `geometry.batch` images (the first `images` of them, when given) with
+        /// `instructionSet`'s kernels.
         ///
         /// `input` is `[N, C, H, W]` and `output` `[N, O, OH, OW]`, both dense NCHW; the epilogue's bias has
         /// O values and its residual the output's layout. `scratch` holds `scratchCount` floats (nil is
         /// allowed when that is 0).
         public func run(
             input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none,
-            scratch: UnsafeMutablePointer<Float>?
+            scratch: UnsafeMutablePointer<Float>?, images: Int? = nil
         ) {
             precondition(scratchCount == 0 || scratch != nil, "convolution needs \(scratchCount) floats of scratch")
-            let batch = geometry.batch, kernels = Kernels(instructionSet)
+            precondition((images ?? 0) <= geometry.batch, "\(images ?? 0) images of a batch of \(geometry.batch)")
+            let batch = images ?? geometry.batch, kernels = Kernels(instructionSet)
             switch algorithm {
             case .gemm:
                 runGEMM(input: input, output: output, batch: batch, epilogue: epilogue, scratch: scratch!, kernels: kernels)

@@ -313,3 +313,37 @@ struct FastConvolutionTests {
         #expect(bad.problem == "groups 5 must divide input channels 3 and output channels 64")
     }
 }
+
+/// A short batch's convolution (`run(…, images:)`): every algorithm computes the first images as the whole
+/// batch's run does and leaves the rest of the output untouched.
+@Suite("Fast.PreparedConvolution, leading images")
+struct FastConvolutionLeadingImagesTests {
+    @Test(arguments: runnableInstructionSets, Fast.PreparedConvolution.Algorithm.allCases)
+    func theFirstImagesOnly(instructionSet: Fast.InstructionSet, algorithm: Fast.PreparedConvolution.Algorithm) {
+        let depthwise = algorithm == .depthwise
+        let g = Reference.ConvolutionGeometry(
+            batch: 3, inputChannels: 8, inputHeight: 10, inputWidth: 9, outputChannels: 8, kernelHeight: 3, kernelWidth: 3,
+            strideHeight: 1, strideWidth: 1, padHeight: 1, padWidth: 1, groups: depthwise ? 8 : 1)
+        guard Fast.PreparedConvolution.supports(algorithm, geometry: g) else {
+            Issue.record("\(algorithm) does not take the test's geometry")
+            return
+        }
+        let input = randomFloats(3 * g.inputImageCount, seed: 51), weights = randomFloats(g.weightCount, seed: 52)
+        let bias = randomFloats(8, seed: 53)
+        let prepared = Fast.PreparedConvolution(geometry: g, weights: weights, algorithm: algorithm, instructionSet: instructionSet)
+        var scratch = [Float](repeating: 0, count: max(prepared.scratchCount, 1))
+        var whole = [Float](repeating: 0, count: 3 * g.outputImageCount)
+        var leading = [Float](repeating: .nan, count: 3 * g.outputImageCount)
+        bias.withUnsafeBufferPointer { b in
+            let epilogue = Fast.Epilogue(bias: b.baseAddress, activation: .relu)
+            prepared.run(input: input, output: &whole, epilogue: epilogue, scratch: &scratch)
+            prepared.run(input: input, output: &leading, epilogue: epilogue, scratch: &scratch, images: 2)
+        }
+        let image = g.outputImageCount
+        // Winograd's tiles of all images share GEMMs, so fewer images round differently.
+        let worst = zip(leading[..<(2 * image)], whole[..<(2 * image)]).map { abs($0 - $1) }.max() ?? .nan
+        #expect(worst <= 1e-5, "\(algorithm): the first two images differ by \(worst)")
+        let untouched = leading[(2 * image)...].allSatisfy { $0.isNaN }
+        #expect(untouched, "\(algorithm) wrote the third image")
+    }
+}
