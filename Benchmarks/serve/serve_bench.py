@@ -21,7 +21,8 @@ generator runs under `taskset -c 1`. Loopback only; every run is bounded in time
      measures the same path without the Python client's own encode/decode in each round trip.
   4. dynamic batching: one flexeg serve with MobileNetV2 compiled at batch 1 (no batching) and at
      batch 8 (`max_batch_size: 8`, `dynamic_batching { max_queue_delay_microseconds: D }`), batch-1
-     traffic at concurrency 16 to each in turn; `flexeg bench` at batch 8 and 1 in process gives
+     traffic at each `--batch-concurrency` (1, 4, 16) to each in turn, with the mean batch (the
+     server's inference_count / execution_count); `flexeg bench` at batch 8 and 1 in process gives
      the kernels' own batch-8 gain, the ceiling on one core.
 
     python3 Benchmarks/serve/serve_bench.py --flexeg .build/release/flexeg
@@ -194,12 +195,13 @@ class Server:
         return total / tick
 
     def stats(self, model):
-        """flexeg's Triton statistics of `model` (None for other servers)."""
+        """flexeg's Triton statistics of `model`: its inference_stats, plus "inferences" and "executions"
+        (inference_count and execution_count); None for other servers."""
         if self.kind != "flexeg":
             return None
         try:
-            doc = json.loads(self.get("/v2/models/%s/stats" % model)[1])
-            return doc["model_stats"][0]["inference_stats"]
+            entry = json.loads(self.get("/v2/models/%s/stats" % model)[1])["model_stats"][0]
+            return dict(entry["inference_stats"], inferences=entry["inference_count"], executions=entry["execution_count"])
         except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError):
             return None
 
@@ -265,6 +267,9 @@ def loadgen(server, model, concurrency, args, protocol="rest", save_output=None)
         d = {k: (after_stats[k]["count"] - before_stats[k]["count"], after_stats[k]["ns"] - before_stats[k]["ns"])
              for k in ("success", "queue", "compute_input", "compute_infer", "compute_output")}
         result["server_ms"] = {k: (ns / c / 1e6 if c else None) for k, (c, ns) in d.items()}
+        executions = after_stats["executions"] - before_stats["executions"]
+        if executions > 0:  # requests per model execution: the mean dynamic batch
+            result["mean_batch"] = (after_stats["inferences"] - before_stats["inferences"]) / executions
     return result
 
 
@@ -391,21 +396,25 @@ def serve_rounds(args, tmp, refs, results):
 
 def batching_rounds(args, tmp, results):
     for r in range(args.rounds):
-        log("round %d: dynamic batching (MobileNetV2, concurrency %d)" % (r + 1, args.batch_concurrency))
+        log("round %d: dynamic batching (MobileNetV2, concurrency %s)" % (
+            r + 1, ", ".join(map(str, args.batch_concurrency))))
         results["batching"].append({"round": r, "kind": "bench_b1", **flexeg_bench(args, "mobilenetv2_1.0", 1)})
         results["batching"].append({"round": r, "kind": "bench_b8", **flexeg_bench(args, "mobilenetv2_1.0", 8)})
         server = Server("flexeg", ["mobilenetv2_1.0", BATCHED], args, tmp)
         try:
             server.wait_ready(args.ready_timeout)
             names = ["mobilenetv2_1.0", BATCHED] if r % 2 == 0 else [BATCHED, "mobilenetv2_1.0"]
-            for name in names:
-                save = os.path.join(tmp, "out_batched.npy") if name == BATCHED and r == 0 else None
-                res = loadgen(server, name, args.batch_concurrency, args, args.batch_protocol, save)
-                if save and os.path.exists(save) and "mobilenetv2_1.0" in results["refs"]:
-                    results["checks"]["flexeg %s (batch 8, dynamic batching)" % "mobilenetv2_1.0"] = \
-                        diff(save, results["refs"]["mobilenetv2_1.0"])
-                log("  %s: %s" % (name, brief(res)))
-                results["batching"].append({"round": r, "kind": "serve_" + ("dyn8" if name == BATCHED else "b1"), **res})
+            for c in args.batch_concurrency:
+                for name in names:
+                    save = os.path.join(tmp, "out_batched.npy") if name == BATCHED and r == 0 else None
+                    res = loadgen(server, name, c, args, args.batch_protocol, save)
+                    if save and os.path.exists(save) and "mobilenetv2_1.0" in results["refs"]:
+                        results["checks"]["flexeg %s (batch 8, dynamic batching)" % "mobilenetv2_1.0"] = \
+                            diff(save, results["refs"]["mobilenetv2_1.0"])
+                    log("  %s c=%d: %s%s" % (name, c, brief(res),
+                                              ", mean batch %.2f" % res["mean_batch"] if "mean_batch" in res else ""))
+                    results["batching"].append({"round": r, "concurrency": c,
+                                                "kind": "serve_" + ("dyn8" if name == BATCHED else "b1"), **res})
         except Failed as e:
             log("  batching failed: %s" % e)
             results["batching"].append({"round": r, "kind": "error", "error": str(e)})
@@ -511,25 +520,31 @@ def markdown(env, results, args):
                 f1(wm("compute_output"), "%.3f")))
 
     if results["batching"]:
-        L += ["", "## Dynamic batching: MobileNetV2, batch-1 requests (%s) at concurrency %d" % (
-            args.batch_protocol, args.batch_concurrency), "",
-              "| run | inf/s | p50 | p99 | server CPU |", "|---|---:|---:|---:|---:|"]
+        L += ["", "## Dynamic batching: MobileNetV2, batch-1 requests (%s)" % args.batch_protocol, "",
+              "| run | C | inf/s | p50 | p99 | mean batch | server CPU |", "|---|---:|---:|---:|---:|---:|---:|"]
         names = {"serve_b1": "flexeg serve, batch-1 model, no batching",
                  "serve_dyn8": "flexeg serve, batch-8 model, dynamic batching (%d µs)" % args.batch_delay_us,
                  "bench_b1": "flexeg bench in process, batch 1", "bench_b8": "flexeg bench in process, batch 8"}
         tput = {}
-        for kind in ("serve_b1", "serve_dyn8", "bench_b1", "bench_b8"):
-            rows = [x for x in results["batching"] if x["kind"] == kind and "throughput" in x]
+        cases = [(kind, c) for c in args.batch_concurrency for kind in ("serve_b1", "serve_dyn8")] \
+            + [("bench_b1", None), ("bench_b8", None)]
+        for kind, c in cases:
+            # (flexeg bench's own JSON has a "concurrency" of its own: only server runs are told apart by it)
+            rows = [x for x in results["batching"]
+                    if x["kind"] == kind and (c is None or x.get("concurrency") == c) and "throughput" in x]
             if rows:
-                tput[kind] = med([x["throughput"] for x in rows])
-                L.append("| %s | %s ±%.0f%% | %s | %s | %s |" % (
-                    names[kind], f1(tput[kind]), 100 * spread([x["throughput"] for x in rows]),
+                tput[kind, c] = med([x["throughput"] for x in rows])
+                L.append("| %s | %s | %s ±%.0f%% | %s | %s | %s | %s |" % (
+                    names[kind], c if c else "–", f1(tput[kind, c]), 100 * spread([x["throughput"] for x in rows]),
                     f1(med([x["latency_ms"]["p50"] for x in rows])), f1(med([x["latency_ms"]["p99"] for x in rows])),
+                    f1(med([x.get("mean_batch") for x in rows]), "%.2f"),
                     f1(med([x.get("server_cpu_util") for x in rows]), "%.2f")))
-        if "serve_b1" in tput and "serve_dyn8" in tput:
-            L += ["", "Dynamic batching / no batching: **%.2fx**" % (tput["serve_dyn8"] / tput["serve_b1"])
-                  + ("; in-process batch 8 / batch 1: %.2fx" % (tput["bench_b8"] / tput["bench_b1"])
-                     if "bench_b1" in tput and "bench_b8" in tput else "")]
+        ratios = ["C = %d: **%.2fx**" % (c, tput["serve_dyn8", c] / tput["serve_b1", c])
+                  for c in args.batch_concurrency if ("serve_b1", c) in tput and ("serve_dyn8", c) in tput]
+        if ratios:
+            L += ["", "Dynamic batching / no batching: " + ", ".join(ratios)
+                  + ("; in-process batch 8 / batch 1: %.2fx" % (tput["bench_b8", None] / tput["bench_b1", None])
+                     if ("bench_b1", None) in tput and ("bench_b8", None) in tput else "")]
 
     L += ["", "## Output checks (first response vs MXNet 1.9.1, max |out − ref| / max |ref|)", ""]
     L += ["- %s: %s" % (k, f1(v, "%.1e") if isinstance(v, float) else v) for k, v in sorted(results["checks"].items())]
@@ -565,7 +580,7 @@ def main():
     ap.add_argument("--warmup", type=float, default=2.0, help="untimed seconds before each run")
     ap.add_argument("--protocols", nargs="+", choices=["grpc", "rest"], default=["grpc", "rest"],
                     help="gRPC (raw_input_contents) and/or REST (binary tensor extension)")
-    ap.add_argument("--batch-concurrency", type=int, default=16)
+    ap.add_argument("--batch-concurrency", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--batch-protocol", choices=["grpc", "rest"], default="rest")
     ap.add_argument("--batch-delay-us", type=int, default=2000, help="max_queue_delay_microseconds")
     ap.add_argument("--skip-serve", action="store_true", help="no server-vs-server rounds (nor overhead)")
