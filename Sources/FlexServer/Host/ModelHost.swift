@@ -77,7 +77,8 @@ final class PreparedModel: Sendable {
 }
 
 /// Where one inference spent its time, nanoseconds: from arrival until the first core began it
-/// (`queue`: waiting for an in-flight slot and in the core's run queue), and from then until its
+/// (`queue`: waiting in the dynamic batcher's queue, for an in-flight slot and in the core's run
+/// queue), and from then until its
 /// outputs were in (`infer`: the cores' work, with the hand-offs between pipeline stages).
 /// `countsExecution`: whether the request counts the model execution that served it (Triton's
 /// `execution_count`); of the requests a dynamic batch combines, only the first does.
@@ -85,6 +86,12 @@ struct InferenceTiming: Sendable {
     var queueNanoseconds: UInt64
     var inferNanoseconds: UInt64
     var countsExecution = true
+
+    /// `duration` in whole nanoseconds (0 when negative).
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds / 1_000_000_000))
+    }
 }
 
 /// One copy of a model loaded on NeuronCores. `infer` may be called from any task at once (requests
@@ -139,8 +146,8 @@ final class HostedInstance: Sendable {
             TensorData(TensorDescription(name: description.name, datatype: description.datatype, shape: tensor.shape.dims),
                        bytes: SharedBytes(copying: tensor.rawPointer, count: tensor.byteCount))
         }
-        return (data, InferenceTiming(queueNanoseconds: Self.nanoseconds(arrived.duration(to: started)),
-                                      inferNanoseconds: Self.nanoseconds(started.duration(to: finished))))
+        return (data, InferenceTiming(queueNanoseconds: InferenceTiming.nanoseconds(arrived.duration(to: started)),
+                                      inferNanoseconds: InferenceTiming.nanoseconds(started.duration(to: finished))))
     }
 
     /// Unloads now: new requests fail as unavailable, those in flight finish first. Blocks the thread.
@@ -148,10 +155,7 @@ final class HostedInstance: Sendable {
         if loaded.isLoaded { try? loaded.unload() }
     }
 
-    private static func nanoseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds / 1_000_000_000))
-    }
+
 }
 
 /// The server's NeuronRuntime. Thread-safe: `prepare`, `load` and `shutdown` block their thread

@@ -23,6 +23,8 @@ final class DynamicBatcher: Sendable {
     private struct Pending: Sendable {
         var inputs: [TensorData]
         var batch: Int
+        /// When it joined the queue.
+        var arrived: ContinuousClock.Instant
         /// When this request has waited the queue delay.
         var deadline: ContinuousClock.Instant
         var continuation: CheckedContinuation<Outcome, Never>
@@ -67,7 +69,8 @@ final class DynamicBatcher: Sendable {
         await withCheckedContinuation { continuation in
             let now = ContinuousClock.now
             let decision = queue.withLock { queue in
-                queue.pending.append(Pending(inputs: inputs, batch: batch, deadline: now + delay, continuation: continuation))
+                queue.pending.append(Pending(inputs: inputs, batch: batch, arrived: now, deadline: now + delay,
+                                             continuation: continuation))
                 return decide(&queue, now: now)
             }
             act(on: decision)
@@ -123,8 +126,10 @@ final class DynamicBatcher: Sendable {
         }
     }
 
-    /// Runs one batch and hands every request its rows (or the error).
+    /// Runs one batch and hands every request its rows (or the error). A request's queue time is its wait
+    /// here plus the instance's own queueing (Triton counts the dynamic batcher's queue as queue time).
     private func execute(_ group: [Pending]) async {
+        let formed = ContinuousClock.now
         let batches = group.map(\.batch)
         let outcome = await run(Self.concatenated(group.map(\.inputs), batches: batches, to: maxBatch), batches.reduce(0, +))
         switch outcome {
@@ -136,6 +141,7 @@ final class DynamicBatcher: Sendable {
                 let slices = outputs.map { Self.rows($0, from: row, count: request.batch, of: maxBatch) }
                 var share = timing
                 share.countsExecution = index == 0  // one execution served the whole group
+                share.queueNanoseconds += InferenceTiming.nanoseconds(request.arrived.duration(to: formed))
                 request.continuation.resume(returning: .success((slices, share)))
                 row += request.batch
             }
