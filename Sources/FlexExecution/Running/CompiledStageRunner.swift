@@ -161,8 +161,8 @@ public final class CompiledStageRunner: @unchecked Sendable {
     }
 
     /// `run` for inputs of which only the first `rows` batch samples carry data (a short dynamic batch
-    /// padded to the compiled batch): parts that run sample by sample skip the padding samples (their
-    /// values past `rows` are zeros), so a short batch costs about its own rows there. Outputs' first
+    /// padded to the compiled batch): each part's leading sample-wise steps skip the padding samples
+    /// (`PartRunner.run`), so a short batch costs about its own rows there. Outputs' first
     /// `rows` samples equal `run`'s (up to float rounding: a GEMM over fewer rows may tile them differently);
     /// the rest hold nothing meaningful.
     public func run(_ inputs: [Tensor], rows: Int) -> [Tensor] {

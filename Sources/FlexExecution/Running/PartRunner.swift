@@ -167,10 +167,11 @@ final class PartRunner {
         var readLater: [ValueID: Tensor] = [:]
         for position in sampleWise..<steps.count {
             let bound = steps[position], step = partSteps[position]
-            let read = zip(step.inputs, bound.inputs).map { $0 } + zip(step.epilogue.map(\.operand), bound.epilogueOperands).compactMap { value, tensor in
-                value.flatMap { value in tensor.map { (value, $0) } }
+            var reads = Array(zip(step.inputs, bound.inputs))
+            for (operand, tensor) in zip(step.epilogue.map(\.operand), bound.epilogueOperands) {
+                if let operand, let tensor { reads.append((operand, tensor)) }
             }
-            for (value, tensor) in read where (producer[value] ?? sampleWise) < sampleWise && !sent.contains(value) && tensor.byteCount > 0 {
+            for (value, tensor) in reads where (producer[value] ?? sampleWise) < sampleWise && !sent.contains(value) && tensor.byteCount > 0 {
                 readLater[value] = tensor
             }
         }

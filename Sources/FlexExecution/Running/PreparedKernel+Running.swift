@@ -3,9 +3,6 @@ import FlexGraph
 import FlexKernels
 import FlexTensor
 
-/// Running a restored kernel on a step's bound tensors: the fast kernel with the step's epilogue fused
-/// (`clamp(result + bias + residual)`), or the operator's own `execute` followed by the epilogue in
-/// reference code. Runs on the calling thread with scratch it owns.
 /// The leading samples of a batch a sample-wise step computes for a short batch: `count` of `batch`.
 struct LeadingSamples {
     let count: Int
@@ -15,6 +12,9 @@ struct LeadingSamples {
     func of(_ whole: Int) -> Int { whole / batch * count }
 }
 
+/// Running a restored kernel on a step's bound tensors: the fast kernel with the step's epilogue fused
+/// (`clamp(result + bias + residual)`), or the operator's own `execute` followed by the epilogue in
+/// reference code. Runs on the calling thread with scratch it owns.
 extension PreparedKernel {
     /// Runs `step` on tensors of its inferred shapes. `scratch` holds at least `scratchCount` floats.
     /// `samples`, for a sample-wise step whose values all lead with the batch: compute only those leading

@@ -154,8 +154,6 @@ final class HostedInstance: Sendable {
     func unload() {
         if loaded.isLoaded { try? loaded.unload() }
     }
-
-
 }
 
 /// The server's NeuronRuntime. Thread-safe: `prepare`, `load` and `shutdown` block their thread

@@ -23,10 +23,8 @@ final class DynamicBatcher: Sendable {
     private struct Pending: Sendable {
         var inputs: [TensorData]
         var batch: Int
-        /// When it joined the queue.
+        /// When it joined the queue (it has waited the queue delay at `arrived + delay`).
         var arrived: ContinuousClock.Instant
-        /// When this request has waited the queue delay.
-        var deadline: ContinuousClock.Instant
         var continuation: CheckedContinuation<Outcome, Never>
     }
 
@@ -69,8 +67,7 @@ final class DynamicBatcher: Sendable {
         await withCheckedContinuation { continuation in
             let now = ContinuousClock.now
             let decision = queue.withLock { queue in
-                queue.pending.append(Pending(inputs: inputs, batch: batch, arrived: now, deadline: now + delay,
-                                             continuation: continuation))
+                queue.pending.append(Pending(inputs: inputs, batch: batch, arrived: now, continuation: continuation))
                 return decide(&queue, now: now)
             }
             act(on: decision)
@@ -86,10 +83,11 @@ final class DynamicBatcher: Sendable {
     private func decide(_ queue: inout Queue, now: ContinuousClock.Instant) -> Decision {
         guard let oldest = queue.pending.first, queue.inFlight < maxInFlight else { return .nothing }
         let rows = queue.pending.reduce(0) { $0 + $1.batch }
-        guard isFull(rows) || now >= oldest.deadline else {
-            if let armed = queue.timerDeadline, armed <= oldest.deadline { return .nothing }
-            queue.timerDeadline = oldest.deadline
-            return .wake(at: oldest.deadline)
+        let deadline = oldest.arrived + delay
+        guard isFull(rows) || now >= deadline else {
+            if let armed = queue.timerDeadline, armed <= deadline { return .nothing }
+            queue.timerDeadline = deadline
+            return .wake(at: deadline)
         }
         var taken: [Pending] = []
         var total = 0
