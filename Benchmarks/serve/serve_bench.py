@@ -13,12 +13,12 @@ generator runs under `taskset -c 1`. Loopback only; every run is bounded in time
      process with that one model loaded, then for each concurrency C (1, 4, 16; batch 1) a
      `--warmup` + `--duration` seconds closed loop of C clients. Server CPU use (its processes' CPU
      time / wall time over the client's timed window) and the load average are recorded with every run.
-  3. server overhead: in the same round, just before its flexeg serve run, `flexeg bench PREFIX
-     --input data=1,3,224,224 --cores 1 --duration S --json` (in process, same CPU) against
-     `flexeg serve` at concurrency 1 with binary tensors; the server's own statistics
-     (v2/models/M/stats) split each request into decode, queue, inference and encode. A second
-     concurrency-1 client, wrk (C; Benchmarks/serve/wrk_infer.lua, one connection, binary tensors),
-     measures the same path without the Python client's own encode/decode in each round trip.
+  3. server overhead: after its flexeg serve runs, with that server up and idle, `--overhead-pairs`
+     pairs of `flexeg bench PREFIX --input data=1,3,224,224 --cores 1 --duration S --json` (in process,
+     same CPU, NeuronCore locks of its own) and wrk (C; Benchmarks/serve/wrk_infer.lua, one
+     connection, binary tensors) against the server at concurrency 1, back to back; the server's own
+     statistics (v2/models/M/stats) split each request into decode, queue, inference and encode. Then
+     wrk posts the same body to a model the server does not have: the round trip without inference.
   4. dynamic batching: one flexeg serve with MobileNetV2 compiled at batch 1 (no batching) and at
      batch 8 (`max_batch_size: 8`, `dynamic_batching { max_queue_delay_microseconds: D }`), batch-1
      traffic at each `--batch-concurrency` (1, 4, 16) to each in turn, with the mean batch (the
@@ -296,12 +296,13 @@ def wrk_body(tmp, model):
     return path, len(head)
 
 
-def wrk(server, model, args):
+def wrk(server, model, args, target=None):
     """One client, one connection (wrk, C, on the client CPU): the server's REST path at concurrency 1
-    without Python in the loop. Warm-up run first, then the timed one; adds the server's statistics."""
+    without Python in the loop. Warm-up run first, then the timed one; adds the server's statistics.
+    `target` posts `model`'s request to another model's infer URL instead (see `overhead_runs`)."""
     body, header_length = wrk_body(args.tmp, model)
     env = dict(os.environ, WRK_BODY=body, WRK_HEADER_LENGTH=str(header_length))
-    url = "%s/v2/models/%s/infer" % (server.url, model)
+    url = "%s/v2/models/%s/infer" % (server.url, target or model)
 
     def once(seconds):
         out = run(["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c1", "-d%ds" % max(1, round(seconds)), "--timeout", "30s",
@@ -319,7 +320,7 @@ def wrk(server, model, args):
     except (Failed, OSError) as e:
         return {"error": str(e)}
     result = {"throughput": r["requests"] / (r["duration_us"] / 1e6), "errors": r["socket_errors"] + r["non_2xx"],
-              "latency_ms": {"p50": r["p50_us"] / 1e3, "p99": r["p99_us"] / 1e3}}
+              "requests": r["requests"], "rejected": r["non_2xx"], "latency_ms": {"p50": r["p50_us"] / 1e3, "p99": r["p99_us"] / 1e3}}
     if before and after:
         d = {k: (after[k]["count"] - before[k]["count"], after[k]["ns"] - before[k]["ns"])
              for k in ("success", "queue", "compute_input", "compute_infer", "compute_output")}
@@ -327,13 +328,18 @@ def wrk(server, model, args):
     return result
 
 
-def flexeg_bench(args, model, batch):
+def flexeg_bench(args, model, batch, beside_server=False):
+    """`flexeg bench` in process on SERVER_CPU. `beside_server`: while an idle flexeg serve of this run
+    holds NeuronCore 0, with NeuronCore locks of its own (the server would refuse it core 0)."""
     prefix = os.path.join(MODELS_DIR, model, model)
     cmd = ["taskset", "-c", SERVER_CPU, args.flexeg, "bench", prefix, "--input", "data=%d,3,224,224" % batch,
            "--cores", "1", "--duration", str(args.duration), "--json"]
+    env = server_env(args.tmp)
+    if beside_server:
+        env["FLEXEG_RUNTIME_DIR"] = os.path.join(args.tmp, "flexeg-runtime-bench")
     load = os.getloadavg()[0]
     try:
-        r = last_json(run(cmd, server_env(args.tmp), timeout=args.duration + 900))
+        r = last_json(run(cmd, env, timeout=args.duration + 900))
     except Failed as e:
         return {"error": str(e)}
     r["load_avg"] = load
@@ -359,14 +365,35 @@ def reference(model, tmp):
 
 # ---------------------------------------------------------------- the run
 
+ABSENT_MODEL = "serve-bench-no-such-model"
+
+
+def overhead_runs(server, model, args):
+    """Server overhead with the server up and idle between runs: `--overhead-pairs` pairs of `flexeg
+    bench` in process and wrk against the server, back to back (which one first alternates), so each
+    ratio compares two runs seconds apart on this noisy host; then wrk posting the same body to a model
+    the server does not have: the body's trip over loopback and through flexeg's HTTP path, answered
+    404 without inference (the floor of any request's round trip)."""
+    pairs = []
+    for i in range(args.overhead_pairs):
+        pair = {}
+        for part in (("bench", "wrk") if i % 2 == 0 else ("wrk", "bench")):
+            pair[part] = flexeg_bench(args, model, 1, beside_server=True) if part == "bench" else wrk(server, model, args)
+        log("  overhead pair %d: bench %s | wrk %s" % (i + 1, brief(pair["bench"]), brief(pair["wrk"])))
+        pairs.append(pair)
+    floor = wrk(server, model, args, target=ABSENT_MODEL)
+    if "error" not in floor and floor["rejected"] != floor["requests"]:
+        floor = {"error": "%d of %d requests to an absent model were not refused" % (
+            floor["requests"] - floor["rejected"], floor["requests"])}
+    log("  round trip without inference (404): %s" % brief(floor))
+    return {"pairs": pairs, "floor": floor}
+
+
 def serve_rounds(args, tmp, refs, results):
     for r in range(args.rounds):
         for mi, model in enumerate(args.models):
             order = SERVERS if (r + mi) % 2 == 0 else tuple(reversed(SERVERS))
             for kind in order:
-                if kind == "flexeg" and not args.skip_overhead:
-                    log("round %d %s: flexeg bench (in process)" % (r + 1, model))
-                    results["overhead"].append({"round": r, "model": model, "bench": flexeg_bench(args, model, 1)})
                 log("round %d %s: %s" % (r + 1, model, LABEL[kind]))
                 server = Server(kind, [model], args, tmp)
                 try:
@@ -384,9 +411,7 @@ def serve_rounds(args, tmp, refs, results):
                             results["runs"].append({"round": r, "model": model, "server": kind,
                                                     "protocol": protocol, "concurrency": c, **res})
                     if kind == "flexeg" and not args.skip_overhead:
-                        res = wrk(server, model, args)
-                        log("  rest c=1 (wrk): %s" % brief(res))
-                        results["overhead"][-1]["wrk"] = res
+                        results["overhead"].append({"round": r, "model": model, **overhead_runs(server, model, args)})
                 except Failed as e:
                     log("  %s failed: %s" % (kind, e))
                     results["runs"].append({"round": r, "model": model, "server": kind, "error": str(e)})
@@ -496,28 +521,38 @@ def markdown(env, results, args):
 
     if results["overhead"]:
         L += ["", "## Server overhead: flexeg serve (REST, binary tensors, concurrency 1) vs flexeg bench in process", "",
-              "Two clients at concurrency 1: the Python load generator (its own encode/decode is in the round "
-              "trip) and wrk (C, one connection). Server columns are flexeg's own statistics during the wrk run.", "",
-              "| model | bench inf/s | serve c1 (Python) inf/s | Python / bench | serve c1 (wrk) inf/s | **wrk / bench** | "
-              "bench p50 | wrk p50 | server: total | decode | queue | infer | encode (ms per request) |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "Pairs of runs seconds apart, the server up and idle during the bench: wrk (C, one connection) against "
+              "the server, and `flexeg bench` in process on the same CPU; **wrk / bench** is the median of the "
+              "pairs' ratios. The Python load generator's concurrency-1 REST run (its own encode/decode is in the "
+              "round trip) is shown beside. The 404 round trip is wrk posting the same body to a model the server "
+              "does not have (transfer over loopback and the HTTP path, no inference); the ceiling is "
+              "bench time / (bench time + that round trip): the most any server could keep with this body here. "
+              "Server columns are flexeg's own statistics during the wrk runs.", "",
+              "| model | bench inf/s | wrk inf/s | **wrk / bench** | pairs' ratios | 404 round trip p50 (ms) | ceiling | "
+              "Python c1 / bench | bench p50 | wrk p50 | server: total | decode | queue | infer | encode (ms per request) |",
+              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for model in args.models:
-            b = [x["bench"] for x in results["overhead"] if x["model"] == model and "throughput" in x["bench"]]
-            w = [x["wrk"] for x in results["overhead"] if x["model"] == model and "throughput" in x.get("wrk", {})]
+            pairs = [p for x in results["overhead"] if x["model"] == model for p in x["pairs"]
+                     if "throughput" in p["bench"] and "throughput" in p["wrk"]]
+            if not pairs:
+                continue
+            b, w = [p["bench"] for p in pairs], [p["wrk"] for p in pairs]
+            bt, wt = med([x["throughput"] for x in b]), med([x["throughput"] for x in w])
+            ratios = [p["wrk"]["throughput"] / p["bench"]["throughput"] for p in pairs]
+            floors = [x["floor"]["latency_ms"]["p50"] for x in results["overhead"]
+                      if x["model"] == model and "latency_ms" in x["floor"]]
+            floor = med(floors)
+            ceiling = (1000 / bt) / (1000 / bt + floor) if floor is not None else None
             s = [x for x in ok if x["model"] == model and x["server"] == "flexeg" and x["concurrency"] == 1
                  and x["protocol"] == "rest"]
-            if not b:
-                continue
-            bt = med([x["throughput"] for x in b])
             st = med([x["throughput"] for x in s]) if s else None
-            wt = med([x["throughput"] for x in w]) if w else None
             wm = lambda k: med([(x.get("server_ms") or {}).get(k) for x in w])  # noqa: E731
-            L.append("| %s | %s | %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s |" % (
-                model, f1(bt), f1(st), f1(st / bt if st else None, "%.3f"), f1(wt), f1(wt / bt if wt else None, "%.3f"),
-                f1(med([x["latency_ms"]["p50"] for x in b]), "%.2f"),
-                f1(med([x["latency_ms"]["p50"] for x in w]) if w else None, "%.2f"), f1(wm("success"), "%.2f"),
-                f1(wm("compute_input"), "%.3f"), f1(wm("queue"), "%.3f"), f1(wm("compute_infer"), "%.2f"),
-                f1(wm("compute_output"), "%.3f")))
+            L.append("| %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                model, f1(bt), f1(wt), f1(med(ratios), "%.3f"), ", ".join("%.3f" % x for x in ratios),
+                f1(floor, "%.2f"), f1(ceiling, "%.3f"), f1(st / bt if st else None, "%.3f"),
+                f1(med([x["latency_ms"]["p50"] for x in b]), "%.2f"), f1(med([x["latency_ms"]["p50"] for x in w]), "%.2f"),
+                f1(wm("success"), "%.2f"), f1(wm("compute_input"), "%.3f"), f1(wm("queue"), "%.3f"),
+                f1(wm("compute_infer"), "%.2f"), f1(wm("compute_output"), "%.3f")))
 
     if results["batching"]:
         L += ["", "## Dynamic batching: MobileNetV2, batch-1 requests (%s)" % args.batch_protocol, "",
@@ -585,6 +620,8 @@ def main():
     ap.add_argument("--batch-delay-us", type=int, default=2000, help="max_queue_delay_microseconds")
     ap.add_argument("--skip-serve", action="store_true", help="no server-vs-server rounds (nor overhead)")
     ap.add_argument("--skip-overhead", action="store_true")
+    ap.add_argument("--overhead-pairs", type=int, default=3,
+                    help="bench + wrk pairs per flexeg server run for the server overhead")
     ap.add_argument("--skip-batching", action="store_true")
     ap.add_argument("--ready-timeout", type=int, default=900, help="seconds for a server to load (compiles)")
     ap.add_argument("--repository", default=os.path.join(MODELS_DIR, "serve-repo"))
