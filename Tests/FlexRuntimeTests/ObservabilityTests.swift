@@ -83,6 +83,24 @@ import Testing
         }
     }
 
+    @Test func coreThreadsCarryTheirNameInTheOS() throws {
+        #if os(Linux)
+        // What `ps -L`, `top -H` and `perf` show: the name of the OS thread each stage ran on.
+        let names = Shared<[Int: Set<String>]>([:])
+        let model = SyntheticModel(name: "Named", stageCount: 2) { event in
+            guard event.phase == .started else { return }
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unreadable"
+            names.withLock { _ = $0[event.stage, default: []].insert(name) }
+        }
+        try withRuntime(cores: 2) { runtime in
+            let loaded = try runtime.load(model, at: 0)
+            for tag in 0..<3 { _ = try loaded.infer(taggedInput(Float(tag))) }
+        }
+        #expect(names.current == [0: ["flexeg-nc0"], 1: ["flexeg-nc1"]])
+        #endif
+    }
+
     @Test func coreThreadsRunPinnedToTheirCPU() throws {
         #if os(Linux)
         let cpus = Shared<[Int: Set<Int>]>([:])

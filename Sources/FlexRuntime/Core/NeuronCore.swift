@@ -30,15 +30,13 @@ final class NeuronCore: Sendable {
         self.deviceIndex = deviceIndex
         self.cpu = cpu
         let ready = OneShot<Int32?>()
-        let thread = Thread { [self] in
+        NamedThread.start("flexeg-nc\(deviceIndex)") { [self] in
             let error = cpu.flatMap { HostCPUs.pinCurrentThread(to: $0) }
             if error == nil, let cpu { self.counters.withLock { $0.pinnedCPU = cpu } }
             Thread.current.threadDictionary[Self.threadMarker] = index
             ready.fulfill(error)
             CoreWorker(core: self).run()
         }
-        thread.name = "flexeg-nc\(deviceIndex)"
-        thread.start()
         pinningError = ready.wait(until: nil) ?? nil
     }
 

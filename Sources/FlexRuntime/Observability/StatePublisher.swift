@@ -56,7 +56,7 @@ final class StatePublisher: Sendable {
         socketPath = path
         wakeWriter = pipeEnds[1]
         let (wakeReader, done) = (pipeEnds[0], finished)
-        let thread = Thread {
+        NamedThread.start("flexeg-state") {
             Thread.current.threadDictionary[Self.threadMarker] = true
             Self.serve(listener: listener, wake: wakeReader, state: state)
             close(listener)
@@ -64,8 +64,6 @@ final class StatePublisher: Sendable {
             unlink(path)
             done.fulfill(())
         }
-        thread.name = "flexeg-state"
-        thread.start()
     }
 
     deinit { stop() }

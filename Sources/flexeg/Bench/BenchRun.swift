@@ -118,7 +118,7 @@ struct BenchRun {
         let failure = Mutex<(any Error)?>(nil)
         let finished = DispatchSemaphore(value: 0)
         for (index, model) in clients.enumerated() {
-            let thread = Thread {
+            NamedThread.start("flexeg-client") {
                 var latencies: [Double] = []
                 while proceed(index) {
                     let start = ContinuousClock.now
@@ -134,7 +134,6 @@ struct BenchRun {
                 results.withLock { $0[index] = latencies }
                 finished.signal()
             }
-            thread.start()
         }
         for _ in clients.indices {
             while finished.wait(timeout: .now() + .milliseconds(100)) == .timedOut { monitor() }

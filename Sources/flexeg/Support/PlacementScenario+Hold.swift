@@ -1,4 +1,5 @@
 import FlexEG
+import FlexRuntime
 import Foundation
 
 extension PlacementScenario {
@@ -12,7 +13,7 @@ extension PlacementScenario {
         let group = DispatchGroup()
         for entry in entries {
             group.enter()
-            let thread = Thread {
+            NamedThread.start("flexeg-client") {
                 var number = 0
                 while ContinuousClock.now < deadline {
                     guard (try? entry.executor.forward(entry.inputs[number % entry.inputs.count])) != nil else { break }
@@ -21,7 +22,6 @@ extension PlacementScenario {
                 }
                 group.leave()
             }
-            thread.start()
         }
         group.wait()
     }

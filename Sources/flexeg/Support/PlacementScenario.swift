@@ -62,11 +62,10 @@ struct PlacementScenario {
         for (index, entry) in entries.enumerated() {
             for _ in 0..<entry.concurrency {
                 group.enter()
-                let thread = Thread {
+                NamedThread.start("flexeg-client") {
                     Self.send(entry, requests: requests, progress: progress[index])
                     group.leave()
                 }
-                thread.start()
             }
         }
         group.wait()

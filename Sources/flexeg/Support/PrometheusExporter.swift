@@ -51,9 +51,7 @@ final class PrometheusExporter: Sendable {
         }
         port = Int(UInt16(bigEndian: actual.sin_port))
         listener = descriptor
-        let thread = Thread { [state] in Self.serve(descriptor, state: state) }
-        thread.name = "flexeg-prometheus"
-        thread.start()
+        NamedThread.start("flexeg-prom") { [state] in Self.serve(descriptor, state: state) }
     }
 
     /// Takes a new period's report.
