@@ -122,6 +122,8 @@ import Testing
         // Its wait in the batcher's queue is its queue time (the fake model reports none of its own).
         guard case .success(let (_, timing)) = thirdOutcome else { return }
         #expect(timing.queueNanoseconds >= 990_000_000, "queue time \(timing.queueNanoseconds) ns")
+        // Stacking its row into the batch is timed apart from the queue (Triton's compute input).
+        #expect(timing.stackingNanoseconds > 0 && timing.stackingNanoseconds < timing.queueNanoseconds)
         #expect(recorder.batches.withLock { $0.last } == [3])
     }
 

@@ -80,11 +80,14 @@ final class PreparedModel: Sendable {
 /// (`queue`: waiting in the dynamic batcher's queue, for an in-flight slot and in the core's run
 /// queue), and from then until its
 /// outputs were in (`infer`: the cores' work, with the hand-offs between pipeline stages).
-/// `countsExecution`: whether the request counts the model execution that served it (Triton's
-/// `execution_count`); of the requests a dynamic batch combines, only the first does.
+/// `stacking`: copying its batch into the compiled batch's input and zeroing the padding (a model
+/// served at `max_batch_size` > 0; Triton counts such input preparation as compute input), outside
+/// both of the others. `countsExecution`: whether the request counts the model execution that served
+/// it (Triton's `execution_count`); of the requests a dynamic batch combines, only the first does.
 struct InferenceTiming: Sendable {
     var queueNanoseconds: UInt64
     var inferNanoseconds: UInt64
+    var stackingNanoseconds: UInt64 = 0
     var countsExecution = true
 
     /// `duration` in whole nanoseconds (0 when negative).

@@ -127,9 +127,12 @@ final class DynamicBatcher: Sendable {
     /// Runs one batch and hands every request its rows (or the error). A request's queue time is its wait
     /// here plus the instance's own queueing (Triton counts the dynamic batcher's queue as queue time).
     private func execute(_ group: [Pending]) async {
-        let formed = ContinuousClock.now
+        let clock = ContinuousClock()
+        let formed = clock.now
         let batches = group.map(\.batch)
-        let outcome = await run(Self.concatenated(group.map(\.inputs), batches: batches, to: maxBatch), batches.reduce(0, +))
+        let stacked = Self.concatenated(group.map(\.inputs), batches: batches, to: maxBatch)
+        let stacking = InferenceTiming.nanoseconds(formed.duration(to: clock.now))
+        let outcome = await run(stacked, batches.reduce(0, +))
         switch outcome {
         case .failure(let error):
             for request in group { request.continuation.resume(returning: .failure(error)) }
@@ -140,6 +143,7 @@ final class DynamicBatcher: Sendable {
                 var share = timing
                 share.countsExecution = index == 0  // one execution served the whole group
                 share.queueNanoseconds += InferenceTiming.nanoseconds(request.arrived.duration(to: formed))
+                share.stackingNanoseconds = stacking
                 request.continuation.resume(returning: .success((slices, share)))
                 row += request.batch
             }

@@ -60,8 +60,12 @@ final class ServingModel: Sendable {
     func run(_ inputs: [TensorData]) async throws(ServerError) -> ([TensorData], InferenceTiming) {
         guard maxBatchSize > 0, let batch = inputs.first?.shape.first else { return try await nextInstance().infer(inputs) }
         if let batcher { return try await batcher.submit(inputs, batch: batch).get() }
+        let clock = ContinuousClock()
+        let stackingStart = clock.now
         let padded = DynamicBatcher.concatenated([inputs], batches: [batch], to: maxBatchSize)
-        let (outputs, timing) = try await nextInstance().infer(padded, rows: batch)
+        let stacking = InferenceTiming.nanoseconds(stackingStart.duration(to: clock.now))
+        var (outputs, timing) = try await nextInstance().infer(padded, rows: batch)
+        timing.stackingNanoseconds = stacking
         return (outputs.map { DynamicBatcher.rows($0, from: 0, count: batch, of: maxBatchSize) }, timing)
     }
 
@@ -121,12 +125,14 @@ final class ModelStatistics: Sendable {
         }
     }
 
+    /// One answered request, in nanoseconds: `input` is decoding its tensors; compute input adds the
+    /// timing's stacking into the compiled batch.
     func succeeded(total: UInt64, input: UInt64, timing: InferenceTiming, output: UInt64, batch: UInt64) {
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         values.withLock {
             $0.pending -= 1
             $0.success.add(total)
-            $0.computeInput.add(input)
+            $0.computeInput.add(input &+ timing.stackingNanoseconds)
             $0.queue.add(timing.queueNanoseconds)
             $0.computeInfer.add(timing.inferNanoseconds)
             $0.computeOutput.add(output)
