@@ -16,11 +16,13 @@ public final class CompiledPipelineModel: PipelineModel {
     public let compiled: CompiledModel
     /// Per stage: what one loaded instance's runner allocates, planned once here.
     private let workspace: [Int]
+    public let inputsReadInPadding: [Int]
 
     public init(name: String, compiled: CompiledModel) {
         self.name = name
         self.compiled = compiled
         workspace = (0..<compiled.stageCount).map(compiled.workspaceBytes(stage:))
+        inputsReadInPadding = compiled.inputsReadInPadding
     }
 
     public var stageCount: Int { compiled.stageCount }

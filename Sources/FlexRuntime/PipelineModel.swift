@@ -26,6 +26,15 @@ public protocol PipelineModel: AnyObject, Sendable {
     func activationBytes(stage: Int) -> Int
     /// A fresh runner for stage `stage`. Called on the thread of the NeuronCore that will own it.
     func makeStageRunner(stage: Int) -> any StageRunner
+    /// Indexes into `inputs` of those whose padding samples a short batch's run (`StageRunner.run(_:rows:)`)
+    /// may read. `LoadedModel` zeroes their padding before stage 0 runs; the other inputs' padding may
+    /// hold anything. Read once at load.
+    var inputsReadInPadding: [Int] { get }
+}
+
+extension PipelineModel {
+    /// Every input, so every padding is zeroed: right for runners that compute the padding.
+    public var inputsReadInPadding: [Int] { Array(inputs.indices) }
 }
 
 /// Executes one stage of one loaded model instance.
@@ -41,8 +50,9 @@ public protocol StageRunner: AnyObject {
     func run(_ inputs: [Tensor]) -> [Tensor]
 
     /// `run`, for inputs whose first `rows` batch samples (leading axis, 1 ≤ rows ≤ the batch) carry data
-    /// and the rest is padding (a short dynamic batch). Outputs keep their full shapes; their first `rows`
-    /// samples equal `run`'s (up to float rounding), the rest are unspecified, so a runner may skip work on the padding.
+    /// and the rest is padding (a short dynamic batch): zeros in the inputs `PipelineModel.inputsReadInPadding`
+    /// lists, anything in the others. Outputs keep their full shapes; their first `rows` samples equal
+    /// `run`'s (up to float rounding), the rest are unspecified, so a runner may skip work on the padding.
     func run(_ inputs: [Tensor], rows: Int) -> [Tensor]
 
     /// Called when the core switches to this runner's model (and once at load when the core is idle):

@@ -94,6 +94,28 @@ import Testing
         #expect(runner.run([input])[0].toFloatArray() == full)
     }
 
+    /// A CNN's input is read only over its data rows, so its padding may hold anything, NaN included;
+    /// an input a step outside the sample-wise lead reads (here a softmax first) is listed for zeroing.
+    @Test func onlyInputsReadPastTheRowsNeedTheirPaddingZeroed() throws {
+        let (graph, parameters, input) = try Self.model(hidden: 400, batch: 4, softmax: true)
+        let model = try compileModel(graph: graph, parameters: parameters, inputShapes: ["data": input.shape], cores: 1)
+        #expect(model.inputsReadInPadding == [])
+        let runner = model.makeStageRunner(stage: 0)
+        let full = runner.run([input])[0].toFloatArray()
+        var poisoned = input.toFloatArray()
+        for index in poisoned.count / 2 ..< poisoned.count { poisoned[index] = .nan }  // samples 2 and 3
+        let short = runner.run([Tensor(shape: input.shape, floats: poisoned)], rows: 2)[0].toFloatArray()
+        #expect(relativeL2(Tensor(shape: [800], floats: Array(short[..<800])), Tensor(shape: [800], floats: Array(full[..<800]))) <= 1e-5)
+        #expect(!short.contains { $0.isNaN }, "NaN padding reached the outputs")
+
+        var builder = GraphBuilder()
+        let data = builder.variable("data")
+        let softmax = try builder.node("softmax", "softmax", ["axis": "0"], data)
+        let softmaxFirst = builder.graph(softmax)
+        let mixing = try compileModel(graph: softmaxFirst, parameters: [:], inputShapes: ["data": [4, 5]], cores: 1)
+        #expect(mixing.inputsReadInPadding == [0])
+    }
+
     /// When the whole part runs sample by sample, its outputs' padding samples are zeros.
     @Test func aShortBatchZeroesThePaddingOfOutputsComputedSampleBySample() throws {
         var generator = SplitMix64(seed: 23)

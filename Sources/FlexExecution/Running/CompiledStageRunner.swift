@@ -257,6 +257,28 @@ extension CompiledModel {
         return total
     }
 
+    /// Indexes into `inputs` of the model inputs a short batch's run (`CompiledStageRunner.run(_:rows:)`)
+    /// reads past its data rows: a host operator reads the input, or a part's step after its leading
+    /// sample-wise steps does (`PartRunner.receivesReadInPadding`). The padding of the other inputs is
+    /// never read. (A CNN's image input is in neither case: its first layers compute the data rows only.)
+    public var inputsReadInPadding: [Int] {
+        var read = Set<ModelValue>()
+        for unit in schedule.units.joined() {
+            switch unit {
+            case .part(let subgraphIndex, let partIndex):
+                let subgraph = subgraphs[subgraphIndex]
+                let flags = PartRunner.receivesReadInPadding(artifact: subgraph.artifact, part: partIndex,
+                                                             kernels: subgraph.kernels[partIndex])
+                for (value, isRead) in zip(subgraph.artifact.parts[partIndex].receives, flags) where isRead {
+                    read.insert(subgraph.modelValue(of: value))
+                }
+            case .host(let index):
+                read.formUnion(hostGraph.nodes[index].inputs.map { .graph($0) })
+            }
+        }
+        return schedule.receives[0].indices.filter { read.contains(schedule.receives[0][$0]) }
+    }
+
     /// Bytes a runner of stage `stage` allocates once, whatever its traffic: its parts' planned
     /// activation arenas and kernel scratch, read from the artifacts' plans.
     public func workspaceBytes(stage: Int) -> Int {

@@ -157,12 +157,8 @@ final class PartRunner {
         sendPools = Array(repeating: [], count: part.sends.count)
         scratch = TensorBuffer(byteCount: plan.scratchBytes)
 
-        let lead = Step.sampleWiseLead(partSteps, values: values, isWeight: { artifact.weights[$0] != nil })
-        leadBatch = lead.batch ?? 1
-        // The per-sample prefix is part of the lead by construction (`SampleSplit`); should a stored plan
-        // disagree, a short batch simply computes every sample.
-        let consistent = plan.samples == 1 || (plan.samples == leadBatch && plan.prefix <= lead.count)
-        let sampleWise = leadBatch > 1 && consistent ? lead.count : 0
+        let (sampleWise, batch) = Self.shortBatchLead(artifact: artifact, part: index)
+        leadBatch = batch
         sampleWiseSteps = sampleWise
         var readLater: [ValueID: Tensor] = [:]
         for position in sampleWise..<steps.count {
@@ -177,6 +173,39 @@ final class PartRunner {
         }
         paddingReadLater = readLater.keys.sorted().map { readLater[$0]! }
         paddingSends = part.sends.indices.filter { (producer[part.sends[$0]] ?? sampleWise) < sampleWise }
+    }
+
+    /// How many steps of part `index`, from the first, a short batch runs over its data rows only
+    /// (`sampleWiseSteps`: sample-wise, every value leading with `batch` samples; 0 when the batch is 1),
+    /// and that batch.
+    static func shortBatchLead(artifact: CompiledArtifact, part index: Int) -> (steps: Int, batch: Int) {
+        let part = artifact.parts[index], plan = part.plan
+        let lead = Step.sampleWiseLead(artifact.steps[part.steps], values: artifact.values, isWeight: { artifact.weights[$0] != nil })
+        let batch = lead.batch ?? 1
+        // The per-sample prefix is part of the lead by construction (`SampleSplit`); should a stored plan
+        // disagree, a short batch simply computes every sample.
+        let consistent = plan.samples == 1 || (plan.samples == batch && plan.prefix <= lead.count)
+        return (batch > 1 && consistent ? lead.count : 0, batch)
+    }
+
+    /// For each of part `index`'s receives, whether a short batch's run reads its padding samples: a step
+    /// after the lead (`shortBatchLead`) reads it, where a 1x1 convolution fused into a depthwise step
+    /// reads at the depthwise step. The lead's steps read only the data rows, or compute the padding
+    /// into padding, which is zeroed before a later step could read it (`run`).
+    static func receivesReadInPadding(artifact: CompiledArtifact, part index: Int, kernels: [PreparedKernel]) -> [Bool] {
+        let part = artifact.parts[index]
+        let lead = shortBatchLead(artifact: artifact, part: index).steps
+        var readsAt = Array(kernels.indices)
+        for (position, kernel) in kernels.enumerated() {
+            if case .pointwiseDepthwise(_, let producer) = kernel { readsAt[producer] = position }
+        }
+        var lastRead: [ValueID: Int] = [:]
+        for (position, step) in artifact.steps[part.steps].enumerated() {
+            for value in step.operands {
+                lastRead[value] = Swift.max(lastRead[value] ?? 0, readsAt[position])
+            }
+        }
+        return part.receives.map { (lastRead[$0] ?? -1) >= lead }
     }
 
     /// Arena bytes this runner holds.

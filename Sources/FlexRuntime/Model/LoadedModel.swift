@@ -33,6 +33,8 @@ public final class LoadedModel: Sendable {
     public let runtime: NeuronRuntime
 
     let neuronCores: [NeuronCore]
+    /// `model.inputsReadInPadding`: the inputs whose padding a short batch's submit zeroes.
+    let inputsReadInPadding: [Int]
     let charges: [MemoryLedger.Charge]
     let limiter: InFlightLimiter
     let counters: Locked<ModelCounters>
@@ -56,6 +58,7 @@ public final class LoadedModel: Sendable {
         self.context = context
         self.runtime = runtime
         self.neuronCores = neuronCores
+        self.inputsReadInPadding = model.inputsReadInPadding
         self.cores = neuronCores.map(\.index)
         self.maxInFlight = maxInFlight
         self.charges = charges
@@ -96,10 +99,22 @@ public final class LoadedModel: Sendable {
     /// `rows`: only the first `rows` samples along every input's leading (batch) axis carry data, the rest
     /// being padding up to the compiled batch (a short dynamic batch); outputs keep their full shapes, and
     /// past their first `rows` samples hold nothing meaningful. The cores may then skip the padding's work.
+    /// The padding may hold anything: where the model could read it (`PipelineModel.inputsReadInPadding`),
+    /// it is zeroed here, so a short batch's rows never depend on it.
     public func submit(handingOver inputs: [String: Tensor], rows: Int? = nil) async throws(RuntimeError) -> PendingInference {
         let ordered = try validated(inputs, copying: false)
-        if let rows { try checkRows(rows, of: ordered) }
+        if let rows {
+            try checkRows(rows, of: ordered)
+            for index in inputsReadInPadding { Self.zeroPadding(of: ordered[index], after: rows) }
+        }
         return try await admit(ordered, rows: rows)
+    }
+
+    /// Zeroes `tensor`'s batch samples from `rows` on (a tensor handed over, nothing else reads it).
+    private static func zeroPadding(of tensor: Tensor, after rows: Int) {
+        guard let batch = tensor.shape.dims.first, rows < batch else { return }
+        let start = tensor.byteCount / batch * rows
+        (tensor.rawPointer + start).initializeMemory(as: UInt8.self, repeating: 0, count: tensor.byteCount - start)
     }
 
     /// Waits for an in-flight slot, suspending the task, then starts `ordered` (validated inputs).

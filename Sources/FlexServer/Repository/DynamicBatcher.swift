@@ -2,8 +2,9 @@ import FlexTensor
 import Synchronization
 
 /// Triton's dynamic batching for a model compiled at batch `maxBatch`: requests of batch 1…maxBatch
-/// queue up and run together, concatenated along the leading dimension and padded with zeros to the
-/// compiled batch; each request gets its own rows of the outputs back.
+/// queue up and run together, concatenated along the leading dimension and padded to the compiled
+/// batch (the runtime zeroes the padding where the model could read it); each request gets its own
+/// rows of the outputs back.
 ///
 /// A batch is formed when an instance can take it (at most `maxInFlight` batches run at once, one per
 /// NeuronCore of the model's instances, so requests gather in the queue while the cores are busy) and
@@ -17,7 +18,7 @@ import Synchronization
 final class DynamicBatcher: Sendable {
     typealias Outcome = Result<([TensorData], InferenceTiming), ServerError>
     /// Runs a batch: the stacked inputs (`maxBatch` rows) and how many of their leading rows are requests'
-    /// (the rest is zero padding).
+    /// (the rest is padding).
     typealias Run = @Sendable (_ inputs: [TensorData], _ rows: Int) async -> Outcome
 
     private struct Pending: Sendable {
@@ -150,7 +151,8 @@ final class DynamicBatcher: Sendable {
         }
     }
 
-    /// Each input's requests stacked in order along the leading dimension, zero-padded to `rows`.
+    /// Each input's requests stacked in order along the leading dimension, in a tensor of `rows` rows whose
+    /// padding rows hold anything: `LoadedModel.submit(handingOver:rows:)` zeroes what the model could read.
     static func concatenated(_ requests: [[TensorData]], batches: [Int], to rows: Int) -> [TensorData] {
         guard let first = requests.first else { return [] }
         return first.map { template in
@@ -165,7 +167,6 @@ final class DynamicBatcher: Sendable {
                 }
                 end += count
             }
-            (storage.baseAddress + end).initializeMemory(as: UInt8.self, repeating: 0, count: storage.byteCount - end)  // the padding rows
             var shape = template.shape
             shape[0] = rows
             return TensorData(TensorDescription(name: template.name, datatype: template.datatype, shape: shape),
