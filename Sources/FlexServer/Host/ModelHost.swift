@@ -80,8 +80,8 @@ final class PreparedModel: Sendable {
 /// (`queue`: waiting in the dynamic batcher's queue, for an in-flight slot and in the core's run
 /// queue), and from then until its
 /// outputs were in (`infer`: the cores' work, with the hand-offs between pipeline stages).
-/// `stacking`: copying its batch into the compiled batch's input and zeroing the padding (a model
-/// served at `max_batch_size` > 0; Triton counts such input preparation as compute input), outside
+/// `stacking`: copying its batch into the compiled batch's input (a model served at
+/// `max_batch_size` > 0; Triton counts such input preparation as compute input), outside
 /// both of the others. `countsExecution`: whether the request counts the model execution that served
 /// it (Triton's `execution_count`); of the requests a dynamic batch combines, only the first does.
 struct InferenceTiming: Sendable {
