@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "FlexServerTests",
             dependencies: [
-                "FlexServer", "FlexJSON", "flexeg", "FlexTestSupport",
+                "FlexServer", "FlexJSON", "FlexRuntime", "flexeg", "FlexTestSupport",
                 // GRPCTransportTests speak raw HTTP/2 to the gRPC transport.
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,5 @@
+import FlexRuntime
 import FlexTensor
-import Synchronization
 
 /// Triton's dynamic batching for a model compiled at batch `maxBatch`: requests of batch 1…maxBatch
 /// queue up and run together, concatenated along the leading dimension and padded to the compiled
@@ -49,7 +49,7 @@ final class DynamicBatcher: Sendable {
     private let delay: Duration
     private let preferred: Set<Int>
     private let run: Run
-    private let queue = Mutex(Queue())
+    private let queue = Locked(Queue())  // a Locked, so ThreadSanitizer sees its ordering
 
     /// `maxInFlight`: batches that may run at once (the model's instances' NeuronCores; at least 1).
     init(maxBatch: Int, delayMicroseconds: Int, preferred: [Int], maxInFlight: Int = 1, run: @escaping Run) {
