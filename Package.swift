@@ -7,8 +7,8 @@ import PackageDescription
 //                                                       FlexArtifact → FlexExecution  (runs them)
 //   FlexTensor → FlexRuntime                           (NeuronCores; knows only PipelineModel/StageRunner)
 //   FlexCompiler, FlexExecution, FlexRuntime → FlexEG (the facade; adapts a CompiledModel to the runtime) → flexeg
-//   FlexEG → FlexServer (`flexeg serve`; depends on FlexEG (and FlexJSON) only, through one adapter file,
-//   FlexServer/Host/ModelHost.swift) → flexeg
+//   FlexEG → FlexServer (`flexeg serve`; depends on FlexEG (and FlexJSON) through one adapter file,
+//   FlexServer/Host/ModelHost.swift, and on FlexRuntime only for its snapshot types and `Locked`) → flexeg
 // No target uses `unsafeFlags`, so FlexEG stays usable as a SwiftPM dependency by URL; ISA-specific
 // micro-kernels are C functions with per-function target attributes, chosen at run time.
 let package = Package(

@@ -1,7 +1,7 @@
 import FlexJSON
+import FlexRuntime
 import Foundation
 import Logging
-import Synchronization
 
 /// What every protocol front end (REST now, gRPC later) asks of the server: readiness, metadata,
 /// statistics, inference and repository management. Protocol-neutral: it speaks `JSONValue`,
@@ -11,7 +11,7 @@ import Synchronization
 final class ServerState: Sendable {
     let manager: ModelManager
     let logger: Logger
-    private let ready = Mutex(false)
+    private let ready = Locked(false)
 
     static let name = "flexeg"
     static let version = "0.1.0"

@@ -1,6 +1,5 @@
 import FlexRuntime
 import Foundation
-import Synchronization
 
 /// `/metrics` in Prometheus text format (0.0.4), written from the server's statistics and the
 /// runtime's snapshot at each scrape: Triton's `nv_*` families where they apply, and FlexEG's
@@ -11,7 +10,7 @@ import Synchronization
 /// `nv_cpu_utilization` between scrapes) is behind a mutex.
 final class MetricsExposition: Sendable {
     private let manager: ModelManager
-    private let previousCPU = Mutex<(busy: UInt64, total: UInt64)?>(nil)
+    private let previousCPU = Locked<(busy: UInt64, total: UInt64)?>(nil)
 
     init(manager: ModelManager) {
         self.manager = manager

@@ -1,6 +1,6 @@
+import FlexRuntime
 import Foundation
 import Logging
-import Synchronization
 
 /// `--model-control-mode`: `none` loads every model at start and refuses load/unload requests;
 /// `explicit` loads the `--load-model` ones and takes load/unload requests while serving.
@@ -45,8 +45,8 @@ final class ModelManager: Sendable {
     let host: ModelHost
     let mode: ModelControlMode
     private let logger: Logger
-    private let records = Mutex<[String: Record]>([:])
-    private let statistics = Mutex<[String: ModelStatistics]>([:])
+    private let records = Locked<[String: Record]>([:])
+    private let statistics = Locked<[String: ModelStatistics]>([:])
     private let loader = DispatchQueue(label: "flexeg.serve.model-loader")
 
     init(repository: ModelRepository, host: ModelHost, mode: ModelControlMode, logger: Logger) {

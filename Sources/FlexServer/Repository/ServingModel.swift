@@ -1,5 +1,5 @@
+import FlexRuntime
 import Foundation
-import Synchronization
 
 /// One version of a model as it serves: its completed config and its instances (copies on
 /// consecutive NeuronCore ranges). Immutable but for the round-robin cursor; shared by every request
@@ -18,7 +18,7 @@ final class ServingModel: Sendable {
     /// Triton's `max_batch_size`: 0, no batch dimension; B, compiled at batch B, requests of 1…B.
     let maxBatchSize: Int
     private let batcher: DynamicBatcher?
-    private let cursor = Mutex<Int>(0)
+    private let cursor = Locked<Int>(0)
 
     init(name: String, version: Int, config: ModelConfig, instances: [HostedInstance], loadSeconds: Double,
          maxBatchSize: Int = 0, batching: ModelConfig.DynamicBatching? = nil) {
@@ -36,7 +36,7 @@ final class ServingModel: Sendable {
         self.maxBatchSize = maxBatchSize
         if maxBatchSize > 0, let batching {
             let instances = instances
-            let cursor = Mutex<Int>(0)
+            let cursor = Locked<Int>(0)
             batcher = DynamicBatcher(maxBatch: maxBatchSize, delayMicroseconds: batching.maxQueueDelayMicroseconds,
                                      preferred: batching.preferredBatchSizes,
                                      maxInFlight: instances.reduce(0) { $0 + max(1, $1.cores.count) }) { inputs, rows in
@@ -114,7 +114,7 @@ final class ModelStatistics: Sendable {
         var version = ""
     }
 
-    private let values = Mutex(Values())
+    private let values = Locked(Values())
 
     var current: Values { values.withLock { $0 } }
 

@@ -1,8 +1,8 @@
+import FlexRuntime
 import GRPCCore
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
-import Synchronization
 
 /// An HTTP/2 stream as NIO hands it to async code: request frames in, response frames out.
 typealias HTTP2StreamChannel = NIOAsyncChannel<HTTP2Frame.FramePayload, HTTP2Frame.FramePayload>
@@ -153,7 +153,7 @@ private final class ResponseWriter: ClosableRPCWriterProtocol {
 
     private let outbound: NIOAsyncChannelOutboundWriter<HTTP2Frame.FramePayload>
     private let allocator: ByteBufferAllocator
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(outbound: NIOAsyncChannelOutboundWriter<HTTP2Frame.FramePayload>, allocator: ByteBufferAllocator) {
         self.outbound = outbound

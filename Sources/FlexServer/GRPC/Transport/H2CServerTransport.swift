@@ -1,9 +1,9 @@
+import FlexRuntime
 import GRPCCore
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
-import Synchronization
 
 /// GRPCCore's server transport over plaintext HTTP/2 ("h2c", prior knowledge), on SwiftNIO.
 ///
@@ -22,7 +22,7 @@ final class H2CServerTransport: ServerTransport {
     let localAddress: SocketAddress?
     private let server: NIOAsyncChannel<Connection, Never>
     private let maxMessageBytes: Int
-    private let methods = Mutex<[String: MethodDescriptor]>([:])
+    private let methods = Locked<[String: MethodDescriptor]>([:])
     private let connections = ConnectionRegistry()
 
     private init(server: NIOAsyncChannel<Connection, Never>, maxMessageBytes: Int) {
@@ -148,7 +148,7 @@ private final class ConnectionRegistry: Sendable {
         var draining = false
     }
 
-    private let table = Mutex(Table())
+    private let table = Locked(Table())
 
     func register(_ channel: any Channel) -> ObjectIdentifier {
         let id = ObjectIdentifier(channel)
