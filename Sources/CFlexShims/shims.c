@@ -51,6 +51,8 @@ int flexeg_pin_current_thread(int cpu) {
 
 int flexeg_current_cpu(void) { return sched_getcpu(); }
 
+int flexeg_name_current_thread(const char *name) { return pthread_setname_np(pthread_self(), name); }
+
 #else
 
 int flexeg_affinity_cpus(int *cpus, int capacity) {
@@ -65,6 +67,16 @@ int flexeg_pin_current_thread(int cpu) {
 }
 
 int flexeg_current_cpu(void) { return -1; }
+
+#if defined(__APPLE__)
+#include <pthread.h>
+int flexeg_name_current_thread(const char *name) { return pthread_setname_np(name); }
+#else
+int flexeg_name_current_thread(const char *name) {
+    (void)name;
+    return ENOSYS;
+}
+#endif
 
 #endif
 

@@ -2,7 +2,8 @@
 #define CFLEXSHIMS_H
 
 /// The few host calls Swift cannot import directly: CPU affinity masks and thread pinning go through
-/// the `CPU_SET` macros, and ThreadSanitizer's annotation hooks exist only in sanitized builds.
+/// the `CPU_SET` macros, thread names through a GNU extension, and ThreadSanitizer's annotation hooks
+/// exist only in sanitized builds.
 /// Every function is safe to call from any thread.
 
 /// Writes the host CPU numbers in this process's affinity mask, ascending, into `cpus` (at most
@@ -19,6 +20,10 @@ int flexeg_pin_current_thread(int cpu);
 
 /// The host CPU the calling thread is running on now, or -1 where the OS cannot tell.
 int flexeg_current_cpu(void);
+
+/// Names the calling thread in the OS (`ps -L`, `top -H`, `perf`; Linux keeps at most 15 bytes).
+/// Returns 0 on success, otherwise an errno value (`ENOSYS` where the OS has no thread names).
+int flexeg_name_current_thread(const char *name);
 
 /// Copies the GNU build ID of the running executable (the linker's hash of its code and data,
 /// `NT_GNU_BUILD_ID`) into `out`, at most `capacity` bytes, and returns its length; 0 when the
