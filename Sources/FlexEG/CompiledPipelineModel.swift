@@ -16,13 +16,11 @@ public final class CompiledPipelineModel: PipelineModel {
     public let compiled: CompiledModel
     /// Per stage: what one loaded instance's runner allocates, planned once here.
     private let workspace: [Int]
-    public let inputsReadInPadding: [Int]
 
     public init(name: String, compiled: CompiledModel) {
         self.name = name
         self.compiled = compiled
         workspace = (0..<compiled.stageCount).map(compiled.workspaceBytes(stage:))
-        inputsReadInPadding = compiled.inputsReadInPadding
     }
 
     public var stageCount: Int { compiled.stageCount }
@@ -32,6 +30,7 @@ public final class CompiledPipelineModel: PipelineModel {
     public func workspaceBytes(stage: Int) -> Int { workspace[stage] }
     public func activationBytes(stage: Int) -> Int { compiled.activationBytes(stage: stage) }
     public func makeStageRunner(stage: Int) -> any StageRunner { compiled.makeStageRunner(stage: stage) }
+    public var inputsReadInPadding: [Int] { compiled.inputsReadInPadding }  // read once per load
 }
 
 extension CompiledStageRunner: StageRunner {}

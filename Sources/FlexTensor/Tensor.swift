@@ -56,6 +56,13 @@ public struct Tensor: @unchecked Sendable {
         return rawPointer.assumingMemoryBound(to: Float.self)
     }
 
+    /// Sets samples `first...` of the `batch` samples along the leading axis to zero bytes (a short
+    /// batch's padding); nothing when `first >= batch`.
+    public func zeroSamples(from first: Int, of batch: Int) {
+        let start = Swift.min(byteCount, byteCount / Swift.max(batch, 1) * first)
+        (rawPointer + start).initializeMemory(as: UInt8.self, repeating: 0, count: byteCount - start)
+    }
+
     /// A view with a new shape of the same element count (no copy).
     public func reshaped(_ newShape: Shape) -> Tensor {
         precondition(newShape.elementCount == elementCount, "reshape \(shape) to \(newShape) changes the size")

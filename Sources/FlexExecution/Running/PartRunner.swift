@@ -294,10 +294,7 @@ final class PartRunner {
     /// Zeroes samples `count...` of what the sample-wise steps hand on: the arena values later steps read,
     /// and the sends.
     private func zeroPadding(after count: Int, results: [Tensor]) {
-        for tensor in paddingReadLater + paddingSends.map({ results[$0] }) {
-            let start = Swift.min(tensor.byteCount, tensor.byteCount / leadBatch * count)
-            (tensor.rawPointer + start).initializeMemory(as: UInt8.self, repeating: 0, count: tensor.byteCount - start)
-        }
+        for tensor in paddingReadLater + paddingSends.map({ results[$0] }) { tensor.zeroSamples(from: count, of: leadBatch) }
     }
 
     /// Binds sample `sample`'s slice of `tensor` (whose leading axis is the batch) into the prefix slots.

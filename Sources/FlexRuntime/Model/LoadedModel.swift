@@ -105,16 +105,9 @@ public final class LoadedModel: Sendable {
         let ordered = try validated(inputs, copying: false)
         if let rows {
             try checkRows(rows, of: ordered)
-            for index in inputsReadInPadding { Self.zeroPadding(of: ordered[index], after: rows) }
+            for index in inputsReadInPadding { ordered[index].zeroSamples(from: rows, of: ordered[index].shape.dims.first ?? 1) }
         }
         return try await admit(ordered, rows: rows)
-    }
-
-    /// Zeroes `tensor`'s batch samples from `rows` on (a tensor handed over, nothing else reads it).
-    private static func zeroPadding(of tensor: Tensor, after rows: Int) {
-        guard let batch = tensor.shape.dims.first, rows < batch else { return }
-        let start = tensor.byteCount / batch * rows
-        (tensor.rawPointer + start).initializeMemory(as: UInt8.self, repeating: 0, count: tensor.byteCount - start)
     }
 
     /// Waits for an in-flight slot, suspending the task, then starts `ordered` (validated inputs).

@@ -49,7 +49,7 @@ final class DynamicBatcher: Sendable {
     private let delay: Duration
     private let preferred: Set<Int>
     private let run: Run
-    private let queue = Locked(Queue())  // a Locked, so ThreadSanitizer sees its ordering
+    private let queue = Locked(Queue())
 
     /// `maxInFlight`: batches that may run at once (the model's instances' NeuronCores; at least 1).
     init(maxBatch: Int, delayMicroseconds: Int, preferred: [Int], maxInFlight: Int = 1, run: @escaping Run) {
@@ -128,11 +128,9 @@ final class DynamicBatcher: Sendable {
     /// Runs one batch and hands every request its rows (or the error). A request's queue time is its wait
     /// here plus the instance's own queueing (Triton counts the dynamic batcher's queue as queue time).
     private func execute(_ group: [Pending]) async {
-        let clock = ContinuousClock()
-        let formed = clock.now
+        let formed = ContinuousClock.now
         let batches = group.map(\.batch)
-        let stacked = Self.concatenated(group.map(\.inputs), batches: batches, to: maxBatch)
-        let stacking = InferenceTiming.nanoseconds(formed.duration(to: clock.now))
+        let (stacked, stacking) = Self.stacked(group.map(\.inputs), batches: batches, to: maxBatch)
         let outcome = await run(stacked, batches.reduce(0, +))
         switch outcome {
         case .failure(let error):
@@ -149,6 +147,13 @@ final class DynamicBatcher: Sendable {
                 row += request.batch
             }
         }
+    }
+
+    /// `concatenated`, and the nanoseconds it took (`InferenceTiming.stackingNanoseconds`).
+    static func stacked(_ requests: [[TensorData]], batches: [Int], to rows: Int) -> ([TensorData], UInt64) {
+        let start = ContinuousClock.now
+        let inputs = concatenated(requests, batches: batches, to: rows)
+        return (inputs, InferenceTiming.nanoseconds(start.duration(to: .now)))
     }
 
     /// Each input's requests stacked in order along the leading dimension, in a tensor of `rows` rows whose

@@ -60,10 +60,7 @@ final class ServingModel: Sendable {
     func run(_ inputs: [TensorData]) async throws(ServerError) -> ([TensorData], InferenceTiming) {
         guard maxBatchSize > 0, let batch = inputs.first?.shape.first else { return try await nextInstance().infer(inputs) }
         if let batcher { return try await batcher.submit(inputs, batch: batch).get() }
-        let clock = ContinuousClock()
-        let stackingStart = clock.now
-        let padded = DynamicBatcher.concatenated([inputs], batches: [batch], to: maxBatchSize)
-        let stacking = InferenceTiming.nanoseconds(stackingStart.duration(to: clock.now))
+        let (padded, stacking) = DynamicBatcher.stacked([inputs], batches: [batch], to: maxBatchSize)
         var (outputs, timing) = try await nextInstance().infer(padded, rows: batch)
         timing.stackingNanoseconds = stacking
         return (outputs.map { DynamicBatcher.rows($0, from: 0, count: batch, of: maxBatchSize) }, timing)
