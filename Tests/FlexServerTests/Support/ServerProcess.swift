@@ -157,12 +157,12 @@ struct ServerStartFailure: Error, CustomStringConvertible {
 final class DemoRepository: Sendable {
     let directory: TemporaryDirectory
     var path: String { directory.path }
-    static let models = [("A", "model_a", 2), ("B", "model_b", 4), ("C", "model_c", 3), ("D", "model_d", 4)]
+    static let models = [("A", "model_a"), ("B", "model_b"), ("C", "model_c"), ("D", "model_d")]
 
     init(startIndexes: [String: Int]? = nil) throws {
         directory = try TemporaryDirectory(prefix: "flexeg-repository")
         let root = RepositoryPaths.root()
-        for (name, source, cores) in Self.models {
+        for (name, source) in Self.models {
             let version = path + "/\(name)/1"
             try FileManager.default.createDirectory(atPath: version, withIntermediateDirectories: true)
             let demo = root + "/Sources/flexeg/DemoModels/\(source)/\(source)"
@@ -175,7 +175,6 @@ final class DemoRepository: Sendable {
                     with: #"key: "NEURON_CORE_START_INDEX" value { string_value: "\#(start)" }"#)
             }
             try config.write(toFile: path + "/\(name)/config.pbtxt", atomically: true, encoding: .utf8)
-            _ = cores
         }
     }
 
