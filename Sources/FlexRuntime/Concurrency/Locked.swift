@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// The toolchain's `Mutex` lives in a library that is not built with ThreadSanitizer, so on Linux
 /// TSan cannot see its happens-before edges; `withLock` adds them explicitly (`flexeg_tsan_acquire` /
-/// `flexeg_tsan_release`, no-ops in ordinary builds). Every lock in FlexRuntime, the FlexEG facade
-/// and FlexServer is a `Locked`.
+/// `flexeg_tsan_release`, no-ops in ordinary builds). Every lock in FlexRuntime, the FlexEG facade,
+/// FlexServer and the flexeg tool is a `Locked`.
 /// Never block (wait on a semaphore, run a stage) inside `withLock`.
 package final class Locked<Value>: Sendable {
     private let mutex: Mutex<Value>

@@ -49,7 +49,7 @@ struct BenchRun {
         // Warm-up: every client runs its untimed requests concurrently, as in the timed phase.
         if warmup > 0 {
             progress.show("warming up (\(warmup * concurrency * copies) requests)")
-            let remaining = Mutex([Int](repeating: warmup, count: concurrency * copies))
+            let remaining = Locked([Int](repeating: warmup, count: concurrency * copies))
             _ = try runClients(loaded, monitor: {}) { client in
                 remaining.withLock { counts in
                     counts[client] -= 1
@@ -114,8 +114,8 @@ struct BenchRun {
     ) throws -> [[Double]] {
         let inputs = setup.inputs
         let clients = models.flatMap { model in Array(repeating: model, count: concurrency) }
-        let results = Mutex<[[Double]]>(Array(repeating: [], count: clients.count))
-        let failure = Mutex<(any Error)?>(nil)
+        let results = Locked<[[Double]]>(Array(repeating: [], count: clients.count))
+        let failure = Locked<(any Error)?>(nil)
         let finished = DispatchSemaphore(value: 0)
         for (index, model) in clients.enumerated() {
             NamedThread.start("flexeg-client") {

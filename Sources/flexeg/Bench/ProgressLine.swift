@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import FlexRuntime
 
 /// A one-line status display on stderr, rewritten in place (`\r`, erase to end of line). Disabled (every
 /// call does nothing but `warn`) when stderr is not a terminal, so logs and pipes stay clean.
@@ -7,7 +7,7 @@ import Synchronization
 /// Thread ownership: any thread; writes are serialized.
 final class ProgressLine: Sendable {
     let enabled: Bool
-    private let shown = Mutex(false)
+    private let shown = Locked(false)
 
     init(enabled: Bool) {
         self.enabled = enabled

@@ -57,7 +57,7 @@ struct PlacementScenario {
         let beforeAge = runtimeStarted.duration(to: .now).seconds
         let start = ContinuousClock.now
 
-        let progress = entries.map { _ in SenderProgress() }
+        let progress = entries.map { _ in Locked(SenderState()) }
         let group = DispatchGroup()
         for (index, entry) in entries.enumerated() {
             for _ in 0..<entry.concurrency {
@@ -111,28 +111,16 @@ struct PlacementScenario {
             seconds: seconds)
     }
 
-    /// What one model's senders did, under a lock they share. An `NSLock` (pthread-based) rather than
-    /// `Synchronization.Mutex`, which ThreadSanitizer does not see on Linux.
-    private final class SenderProgress: @unchecked Sendable {
-        struct State {
-            var next = 0
-            var completed = 0
-            var lastCompletion: ContinuousClock.Instant?
-            var firstError: (any Error)?
-        }
-
-        private let lock = NSLock()
-        private var current = State()
-
-        func withLock<Result>(_ body: (inout State) -> Result) -> Result {
-            lock.lock()
-            defer { lock.unlock() }
-            return body(&current)
-        }
+    /// What one model's senders did; they share it under a `Locked`.
+    private struct SenderState {
+        var next = 0
+        var completed = 0
+        var lastCompletion: ContinuousClock.Instant?
+        var firstError: (any Error)?
     }
 
     /// One sender: takes request numbers until `requests` are taken or a request failed.
-    private static func send(_ entry: Entry, requests: Int, progress: SenderProgress) {
+    private static func send(_ entry: Entry, requests: Int, progress: Locked<SenderState>) {
         while true {
             let number: Int? = progress.withLock { state in
                 guard state.next < requests, state.firstError == nil else { return nil }
