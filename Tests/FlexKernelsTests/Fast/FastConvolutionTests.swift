@@ -65,7 +65,7 @@ struct FastConvolutionTests {
         conv(2, 2, 9, 23, kernel: (3, 3), stride: (2, 2), groups: 2),        // stride 2 unpadded, odd width
         // AVX2 computes small 3x3 planes 8 channels at a time, interleaved: whole groups and a rest of 3,
         // rows of 7, of 8 + 6 and of 8 + 4 columns, strides 1 and 2, with and without padding, the largest
-        // plane it takes (28x28 padded to 30x30) and one just over it.
+        // planes it takes (28x28 padded to 30x30; at stride 2, 56x56) and ones just over them.
         conv(19, 19, 7, 7, kernel: (3, 3), pad: (1, 1), groups: 19, batch: 2),
         conv(16, 16, 14, 14, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 16),
         conv(8, 8, 14, 14, kernel: (3, 3), pad: (1, 1), groups: 8),
@@ -73,6 +73,9 @@ struct FastConvolutionTests {
         conv(8, 8, 11, 13, kernel: (3, 3), stride: (2, 2), groups: 8),
         conv(8, 8, 28, 28, kernel: (3, 3), pad: (1, 1), groups: 8),
         conv(8, 8, 29, 28, kernel: (3, 3), pad: (1, 1), groups: 8),
+        conv(9, 9, 56, 56, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 9),
+        conv(8, 8, 58, 58, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 8),
+        conv(8, 8, 20, 60, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 8), // few rows, too many columns
         conv(8, 8, 6, 3, kernel: (3, 3), pad: (1, 1), groups: 8, batch: 2), // rows of 3: a store spans 3 rows
         conv(8, 8, 5, 4, kernel: (3, 3), stride: (2, 2), pad: (1, 1), groups: 8), // 3x2 outputs
     ]
