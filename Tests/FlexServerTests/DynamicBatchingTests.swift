@@ -6,9 +6,9 @@ import Testing
 /// requests of batch 1…B run together (padded when short) and get their own rows back.
 @Suite(.serialized)
 struct DynamicBatchingTests {
+    /// A request of `batch` copies of `input`.
     private func body(_ input: [Float], batch: Int) -> String {
-        let data = Array(repeating: input.map { "\($0)" }.joined(separator: ","), count: batch).joined(separator: ",")
-        return #"{"inputs":[{"name":"data","shape":[\#(batch),3,32,32],"datatype":"FP32","data":[\#(data)]}]}"#
+        RESTJSON.inferBody(Array(Array(repeating: input, count: batch).joined()), shape: [batch, 3, 32, 32])
     }
 
     @Test func concurrentRequestsShareExecutionsAndGetTheirRows() async throws {
@@ -45,9 +45,9 @@ struct DynamicBatchingTests {
         }
         for (batch, reply) in replies {
             #expect(reply.status == 200, "\(reply.text)")
-            let output = ((reply.json as? [String: Any])?["outputs"] as? [[String: Any]])?.first
+            let output = RESTJSON.firstOutput(reply.json)
             #expect(output?["shape"] as? [Int] == [batch, 10])
-            let values = ((output?["data"] as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.floatValue }
+            let values = RESTJSON.floats(output?["data"])
             #expect(values.count == batch * 10)
             for row in 0..<batch where values.count == batch * 10 {
                 #expect(relativeL2Error(Array(values[(row * 10)..<(row * 10 + 10)]), expected) <= 1e-4, "batch \(batch) row \(row)")
@@ -72,9 +72,9 @@ struct DynamicBatchingTests {
         // max_batch_size without dynamic batching: a short request is padded alone.
         let (inputB, expectedB) = try DemoRepository.mxnetPair("B")
         let single = try await server.post("v2/models/B/infer", json: body(inputB, batch: 1))
-        let output = ((single.json as? [String: Any])?["outputs"] as? [[String: Any]])?.first
+        let output = RESTJSON.firstOutput(single.json)
         #expect(output?["shape"] as? [Int] == [1, 10], "\(single.text)")
-        #expect(relativeL2Error(((output?["data"] as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.floatValue }, expectedB) <= 1e-4)
+        #expect(relativeL2Error(RESTJSON.floats(output?["data"]), expectedB) <= 1e-4)
         #expect(server.stop() == 0)
     }
 }

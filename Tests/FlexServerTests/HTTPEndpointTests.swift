@@ -8,16 +8,6 @@ import Testing
 struct HTTPEndpointTests {
     static let tolerance = 1e-4
 
-    private func floats(_ value: Any?) -> [Float] {
-        ((value as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.floatValue }
-    }
-
-    private func inferBody(_ input: [Float], shape: [Int] = [1, 3, 32, 32], datatype: String = "FP32", id: String? = nil) -> String {
-        let data = input.map { "\($0)" }.joined(separator: ",")
-        let idPart = id.map { "\"id\":\"\($0)\"," } ?? ""
-        return #"{\#(idPart)"inputs":[{"name":"data","shape":\#(shape),"datatype":"\#(datatype)","data":[\#(data)]}]}"#
-    }
-
     @Test func everyEndpointInNoneModeAndMXNetOutputs() async throws {
         let repository = try DemoRepository()
         let server = try ServerProcess(arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge"])
@@ -50,14 +40,14 @@ struct HTTPEndpointTests {
         // JSON tensors: MXNet's outputs, request id echoed.
         for name in ["A", "B", "C", "D"] {
             let (input, expected) = try DemoRepository.mxnetPair(name)
-            let reply = try await server.post("v2/models/\(name)/infer", json: inferBody(input, id: "req-\(name)"))
+            let reply = try await server.post("v2/models/\(name)/infer", json: RESTJSON.inferBody(input, id: "req-\(name)"))
             #expect(reply.status == 200, "\(reply.text)")
             let json = reply.json as? [String: Any]
             #expect(json?["id"] as? String == "req-\(name)")
             #expect(json?["model_name"] as? String == name)
             let output = (json?["outputs"] as? [[String: Any]])?.first
             #expect(output?["shape"] as? [Int] == [1, 10])
-            #expect(relativeL2Error(floats(output?["data"]), expected) <= Self.tolerance, "model \(name)")
+            #expect(relativeL2Error(RESTJSON.floats(output?["data"]), expected) <= Self.tolerance, "model \(name)")
         }
 
         // The binary tensor extension: binary input, binary output.
@@ -120,10 +110,10 @@ struct HTTPEndpointTests {
             ("malformed JSON", #"{"inputs": [ {"name": "data", "#, 400, "malformed JSON"),
             ("not an object", "[1, 2]", 400, "must be a JSON object"),
             ("no inputs", "{}", 400, "\"inputs\""),
-            ("wrong shape", inferBody([1, 2, 3], shape: [1, 3]), 400, "takes [1, 3, 32, 32]"),
-            ("wrong datatype", inferBody(input, datatype: "FP64"), 400, "takes FP32"),
-            ("unknown datatype", inferBody(input, datatype: "FLOAT"), 400, "valid datatypes"),
-            ("too few elements", inferBody([Float](input.prefix(100))), 400, "needs 3072"),
+            ("wrong shape", RESTJSON.inferBody([1, 2, 3], shape: [1, 3]), 400, "takes [1, 3, 32, 32]"),
+            ("wrong datatype", RESTJSON.inferBody(input, datatype: "FP64"), 400, "takes FP32"),
+            ("unknown datatype", RESTJSON.inferBody(input, datatype: "FLOAT"), 400, "valid datatypes"),
+            ("too few elements", RESTJSON.inferBody([Float](input.prefix(100))), 400, "needs 3072"),
             ("unknown input", #"{"inputs":[{"name":"pixels","shape":[1],"datatype":"FP32","data":[1]}]}"#, 400, "its inputs are 'data'"),
             ("unknown output", #"{"inputs":[{"name":"data","shape":[1,3,32,32],"datatype":"FP32","data":[\#(input.map { "\($0)" }.joined(separator: ","))]}],"outputs":[{"name":"nope"}]}"#, 400, "its outputs are 'a_prob_output'"),
             ("string element", #"{"inputs":[{"name":"data","shape":[1,3,32,32],"datatype":"FP32","data":["x"\#(String(repeating: ",1", count: 3071))]}]}"#, 400, "FP32 takes numbers"),
@@ -133,10 +123,10 @@ struct HTTPEndpointTests {
             #expect(reply.status == status, "\(what): \(reply.text)")
             #expect(reply.error?.contains(message) == true, "\(what): \(reply.text)")
         }
-        let unknown = try await server.post("v2/models/nope/infer", json: inferBody(input))
+        let unknown = try await server.post("v2/models/nope/infer", json: RESTJSON.inferBody(input))
         #expect(unknown.status == 404)
         #expect(unknown.error?.contains("unknown model 'nope'") == true)
-        let escape = try await server.post("v2/models/..%2F..%2Fetc/infer", json: inferBody(input))
+        let escape = try await server.post("v2/models/..%2F..%2Fetc/infer", json: RESTJSON.inferBody(input))
         #expect(escape.status == 404 || escape.status == 400)
 
         // Binary lengths that do not add up.
@@ -157,10 +147,10 @@ struct HTTPEndpointTests {
         #expect(big.error?.contains("--max-request-bytes") == true, "\(big.text)")
 
         // Still serving, with MXNet's outputs; every failure counted.
-        let good = try await server.post("v2/models/A/infer", json: inferBody(input))
+        let good = try await server.post("v2/models/A/infer", json: RESTJSON.inferBody(input))
         #expect(good.status == 200)
         let output = ((good.json as? [String: Any])?["outputs"] as? [[String: Any]])?.first
-        #expect(relativeL2Error(floats(output?["data"]), expected) <= Self.tolerance)
+        #expect(relativeL2Error(RESTJSON.floats(output?["data"]), expected) <= Self.tolerance)
         #expect(try await server.get("v2/health/ready").status == 200)
         let metrics = try await server.metrics()
         // The 10 cases, the short, extra and raw binary bodies reached model A and failed there; the
@@ -191,12 +181,10 @@ struct InstanceGroupTests {
         }
         // Round robin over the copies: every copy's cores run.
         let (input, expected) = try DemoRepository.mxnetPair("A")
-        let body = #"{"inputs":[{"name":"data","shape":[1,3,32,32],"datatype":"FP32","data":[\#(input.map { "\($0)" }.joined(separator: ","))]}]}"#
+        let body = RESTJSON.inferBody(input)
         for _ in 0..<6 {
             let reply = try await server.post("v2/models/A/infer", json: body)
-            let output = ((reply.json as? [String: Any])?["outputs"] as? [[String: Any]])?.first
-            let values = ((output?["data"] as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.floatValue }
-            #expect(relativeL2Error(values, expected) <= 1e-4)
+            #expect(relativeL2Error(RESTJSON.floats(RESTJSON.firstOutput(reply.json)?["data"]), expected) <= 1e-4)
         }
         let after = try await server.metrics()
         for core in [4, 6, 8] {

@@ -18,16 +18,13 @@ struct ServerConcurrencyTests {
 
         init(_ name: String) throws {
             let (input, expected) = try DemoRepository.mxnetPair(name)
-            let data = input.map { "\($0)" }.joined(separator: ",")
-            body = SharedBytes(Array(#"{"inputs":[{"name":"data","shape":[1,3,32,32],"datatype":"FP32","data":[\#(data)]}]}"#.utf8))
+            body = SharedBytes(Array(RESTJSON.inferBody(input).utf8))
             self.expected = expected
         }
 
-        /// The output tensor's `data` of a REST JSON response.
+        /// The first output's `data` of a REST JSON response.
         static func output(of response: [UInt8]) -> [Float] {
-            let json = try? JSONSerialization.jsonObject(with: Data(response)) as? [String: Any]
-            let output = (json?["outputs"] as? [[String: Any]])?.first
-            return ((output?["data"] as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.floatValue }
+            RESTJSON.floats(RESTJSON.firstOutput(try? JSONSerialization.jsonObject(with: Data(response)))?["data"])
         }
     }
 

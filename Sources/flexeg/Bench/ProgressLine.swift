@@ -1,5 +1,5 @@
-import Foundation
 import FlexRuntime
+import Foundation
 
 /// A one-line status display on stderr, rewritten in place (`\r`, erase to end of line). Disabled (every
 /// call does nothing but `warn`) when stderr is not a terminal, so logs and pipes stay clean.
