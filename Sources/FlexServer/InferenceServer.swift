@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// How `flexeg serve` runs.
 public struct ServerConfiguration: Sendable {
@@ -34,7 +35,17 @@ public struct ServerConfiguration: Sendable {
 /// SwiftNIO's event loops and Swift tasks; inference runs on the runtime's pinned core threads;
 /// loads on `ModelManager`'s loader queue.
 public enum InferenceServer {
+    /// Serves until SIGTERM or SIGINT, printing each listener's address on stdout.
     public static func run(_ configuration: ServerConfiguration) async throws {
+        try await run(configuration, shutdownSignals: [.sigterm, .sigint], onListening: printListening)
+    }
+
+    /// A bound listener: `name` is "HTTP", "gRPC" or "metrics".
+    typealias ListeningHandler = @Sendable (_ name: String, _ address: SocketAddress?) -> Void
+
+    /// Serves until one of `shutdownSignals` arrives or the enclosing `ServiceGroup` shuts down
+    /// gracefully (in-process tests run the server that way, with no signals).
+    static func run(_ configuration: ServerConfiguration, shutdownSignals: [UnixSignal], onListening: @escaping ListeningHandler) async throws {
         var logger = Logger(label: "flexeg.serve")
         logger.logLevel = configuration.logLevel
         let repository = try ModelRepository(path: configuration.repository)
@@ -48,12 +59,12 @@ public enum InferenceServer {
             router: HTTPEndpoints(state: state, maxRequestBytes: configuration.maxRequestBytes, logger: logger).router(),
             server: InferenceHTTPChannel.builder,
             configuration: .init(address: .hostname(listenHost, port: configuration.httpPort), serverName: "flexeg"),
-            onServerRunning: { channel in announce("HTTP", channel.localAddress) },
+            onServerRunning: { channel in onListening("HTTP", channel.localAddress) },
             logger: logger)
         var services: [any Service] = [Listener(name: "HTTP", flag: "--http-port", host: listenHost, port: configuration.httpPort, service: http)]
         if let grpcPort = configuration.grpcPort {
             let grpc = GRPCServerService(host: listenHost, port: grpcPort, maxRequestBytes: configuration.maxRequestBytes, state: state,
-                                         onListening: { address in announce("gRPC", address) })
+                                         onListening: { address in onListening("gRPC", address) })
             services.append(Listener(name: "gRPC", flag: "--grpc-port", host: listenHost, port: grpcPort, service: grpc))
         }
         if configuration.allowMetrics {
@@ -67,7 +78,7 @@ public enum InferenceServer {
             let metrics = Application(
                 router: router,
                 configuration: .init(address: .hostname(listenHost, port: configuration.metricsPort), serverName: "flexeg-metrics"),
-                onServerRunning: { channel in announce("metrics", channel.localAddress) },
+                onServerRunning: { channel in onListening("metrics", channel.localAddress) },
                 logger: logger)
             services.append(Listener(name: "metrics", flag: "--metrics-port", host: listenHost, port: configuration.metricsPort, service: metrics))
         }
@@ -77,7 +88,7 @@ public enum InferenceServer {
             // A failing service (a --load-model model that cannot load, a port in use) shuts the others down
             // gracefully, so the listeners close cleanly instead of being cancelled mid-accept.
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            gracefulShutdownSignals: shutdownSignals,
             logger: logger))
         do {
             try await group.run()
@@ -94,7 +105,7 @@ public enum InferenceServer {
     }
 
     /// `flexeg serve: HTTP listening on 127.0.0.1:8000` on stdout (tests read the port from it).
-    private static func announce(_ what: String, _ address: SocketAddress?) {
+    private static func printListening(_ what: String, _ address: SocketAddress?) {
         let line = "flexeg serve: \(what) listening on \(address?.ipAddress ?? "?"):\(address?.port ?? 0)\n"
         FileHandle.standardOutput.write(Data(line.utf8))
     }

@@ -28,22 +28,9 @@ struct ServerConcurrencyTests {
         }
     }
 
-    private static func startIndexOverride(_ start: Int) -> SharedBytes {
-        let config = #"{\"parameters\": {\"NEURON_CORE_START_INDEX\": {\"string_value\": \"\#(start)\"}}}"#
-        return SharedBytes(Array(#"{"parameters": {"config": "\#(config)"}}"#.utf8))
-    }
-
     @Test func requestsLoadsReloadsUnloadsAndScrapesRaceWithoutHarm() async throws {
         let repository = try DemoRepository()
-        // D batches: its requests queue in a dynamic batcher that its unloads must drain.
-        try """
-            name: "D"
-            max_batch_size: 4
-            input [ { name: "data", data_type: TYPE_FP32, dims: [ 3, 32, 32 ] } ]
-            dynamic_batching { max_queue_delay_microseconds: 500 }
-            parameters { key: "NEURON_CORES" value { string_value: "4" } }
-            parameters { key: "NEURON_CORE_START_INDEX" value { string_value: "9" } }
-            """.write(toFile: repository.path + "/D/config.pbtxt", atomically: true, encoding: .utf8)
+        try repository.batchModelD()
         let runtimeDirectory = try TemporaryDirectory(prefix: "flexeg-concurrency-runtime")
         let host = try ModelHost(DeviceOptions(instance: "inf1.6xlarge", environment: ["FLEXEG_RUNTIME_DIR": runtimeDirectory.path]))
         defer { host.shutdown() }
@@ -60,15 +47,7 @@ struct ServerConcurrencyTests {
 
         let churnRounds = 4
         let churnDone = Locked(false)
-        let servedByD = Locked(0)
-        /// Waits (at most 30 s) until D has answered a request since `seen`, so each placement serves.
-        @Sendable func awaitServedByD(after seen: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while servedByD.withLock({ $0 }) <= seen {
-                guard ContinuousClock.now < deadline else { throw ChurnStalled() }
-                try await Task.sleep(for: .milliseconds(1))
-            }
-        }
+        let servedByD = AnswerCounter()
         // Three models serve while D is loaded at 9, moved to 12 by a reload, and unloaded, in a loop
         // that waits for D to answer at each placement; two clients keep calling D, and a scraper reads
         // the index, statistics and metrics throughout. Everyone stops when the loop has finished.
@@ -93,9 +72,9 @@ struct ServerConcurrencyTests {
                 defer { churnDone.withLock { $0 = true } }
                 for _ in 0..<churnRounds {
                     try await state.load("D", body: [])
-                    try await awaitServedByD(after: servedByD.withLock { $0 })
-                    try await state.load("D", body: Self.startIndexOverride(12))
-                    try await awaitServedByD(after: servedByD.withLock { $0 })
+                    try await servedByD.awaitNextAnswer(from: "D")
+                    try await state.load("D", body: SharedBytes(Array(RESTJSON.loadBody(startIndex: 12).utf8)))
+                    try await servedByD.awaitNextAnswer(from: "D")
                     try await state.unload("D", body: [])
                 }
                 return .churnDone
@@ -107,7 +86,7 @@ struct ServerConcurrencyTests {
                         let response = try await state.infer("D", version: nil, body: churned.body, headerLength: nil)
                         let error = relativeL2Error(Traffic.output(of: response.body), churned.expected)
                         outcomes[error <= 1e-4 ? "ok" : "wrong output (relative error \(error))", default: 0] += 1
-                        servedByD.withLock { $0 += 1 }
+                        servedByD.record()
                     } catch let error as ServerError {
                         outcomes[error.code == .unavailable ? "unavailable" : "\(error.code): \(error.message)", default: 0] += 1
                         try? await Task.sleep(for: .microseconds(100))
@@ -173,9 +152,5 @@ struct ServerConcurrencyTests {
         var steadyFailures: [String] = []
         var churnOutcomes: [String: Int] = [:]
         var scrapes = 0
-    }
-
-    private struct ChurnStalled: Error, CustomStringConvertible {
-        var description: String { "model D answered no request within 30 s of being loaded" }
     }
 }

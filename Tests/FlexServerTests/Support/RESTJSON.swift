@@ -10,6 +10,17 @@ enum RESTJSON {
         return #"{\#(idPart)"inputs":[{"name":"data","shape":\#(shape),"datatype":"\#(datatype)","data":[\#(data)]}]}"#
     }
 
+    /// The config override (`…/load`'s `parameters.config`) that moves a model to `startIndex`.
+    static func startIndexConfig(_ startIndex: Int) -> String {
+        #"{"parameters": {"NEURON_CORE_START_INDEX": {"string_value": "\#(startIndex)"}}}"#
+    }
+
+    /// A repository load request body that places the model at `startIndex`.
+    static func loadBody(startIndex: Int) -> String {
+        let config = startIndexConfig(startIndex).replacingOccurrences(of: "\"", with: "\\\"")
+        return #"{"parameters": {"config": "\#(config)"}}"#
+    }
+
     /// The first entry of a decoded reply's `outputs` (nil when it has none).
     static func firstOutput(_ reply: Any?) -> [String: Any]? {
         ((reply as? [String: Any])?["outputs"] as? [[String: Any]])?.first

@@ -180,6 +180,19 @@ final class DemoRepository: Sendable {
 
     static func defaultStart(_ name: String) -> Int { ["A": 0, "B": 2, "C": 6, "D": 9][name]! }
 
+    /// Makes D a dynamically batched model (`max_batch_size: 4`, 500 µs queue delay), still on 4 cores
+    /// from 9: its requests then queue in a batcher that its unloads must drain.
+    func batchModelD() throws {
+        try """
+            name: "D"
+            max_batch_size: 4
+            input [ { name: "data", data_type: TYPE_FP32, dims: [ 3, 32, 32 ] } ]
+            dynamic_batching { max_queue_delay_microseconds: 500 }
+            parameters { key: "NEURON_CORES" value { string_value: "4" } }
+            parameters { key: "NEURON_CORE_START_INDEX" value { string_value: "9" } }
+            """.write(toFile: path + "/D/config.pbtxt", atomically: true, encoding: .utf8)
+    }
+
     /// MXNet's input and output for demo model `name` (`in_data.npy`, `out_0.npy`), as float32 lists.
     static func mxnetPair(_ name: String) throws -> (input: [Float], expected: [Float]) {
         let source = models.first { $0.0 == name }!.1
