@@ -17,8 +17,10 @@ generator runs under `taskset -c 1`. Loopback only; every run is bounded in time
      pairs of `flexeg bench PREFIX --input data=1,3,224,224 --cores 1 --duration S --json` (in process,
      same CPU, NeuronCore locks of its own) and wrk (C; Benchmarks/serve/wrk_infer.lua, one
      connection, binary tensors) against the server at concurrency 1, back to back; the server's own
-     statistics (v2/models/M/stats) split each request into decode, queue, inference and encode. Then
-     wrk posts the same body to a model the server does not have: the round trip without inference.
+     statistics (v2/models/M/stats) split each request into decode, queue, inference and encode. Each
+     pair also has a wrk run whose request passes the tensors through Triton's system shared memory
+     extension (a region this script creates and registers; the body is only JSON). Then wrk posts the
+     binary body to a model the server does not have: the round trip without inference.
   4. dynamic batching: one flexeg serve with MobileNetV2 compiled at batch 1 (no batching) and at
      batch 8 (`max_batch_size: 8`, `dynamic_batching { max_queue_delay_microseconds: D }`), batch-1
      traffic at each `--batch-concurrency` (1, 4, 16) to each in turn, with the mean batch (the
@@ -31,6 +33,7 @@ generator runs under `taskset -c 1`. Loopback only; every run is bounded in time
 import argparse
 import datetime
 import json
+import math
 import os
 import shutil
 import signal
@@ -273,9 +276,8 @@ def loadgen(server, model, concurrency, args, protocol="rest", save_output=None)
     return result
 
 
-def wrk_body(tmp, model):
-    """The binary-extension request for wrk: JSON header (outputs as binary too), then input_b1.npy's
-    raw float32 bytes. Returns (path, header length)."""
+def input_bytes():
+    """input_b1.npy's raw float32 bytes (one C-ordered 3x224x224 image)."""
     raw = open(os.path.join(MODELS_DIR, "input_b1.npy"), "rb").read()
     if raw[:6] != b"\x93NUMPY":
         raise Failed("input_b1.npy is not an .npy file")
@@ -287,6 +289,13 @@ def wrk_body(tmp, model):
     data = raw[8 + length_bytes + header_length:]
     if len(data) != 4 * 3 * 224 * 224:
         raise Failed("input_b1.npy holds %d bytes, not one 3x224x224 float32 image" % len(data))
+    return data
+
+
+def wrk_body(tmp, model):
+    """The binary-extension request for wrk: JSON header (outputs as binary too), then input_b1.npy's
+    raw float32 bytes. Returns (path, header length)."""
+    data = input_bytes()
     head = json.dumps({"inputs": [{"name": "data", "shape": [1, 3, 224, 224], "datatype": "FP32",
                                    "parameters": {"binary_data_size": len(data)}}],
                        "parameters": {"binary_data_output": True}}).encode()
@@ -296,11 +305,47 @@ def wrk_body(tmp, model):
     return path, len(head)
 
 
-def wrk(server, model, args, target=None):
+class SharedMemoryRequest:
+    """The request for wrk with its tensors in system shared memory: a POSIX shared memory object
+    (multiprocessing.shared_memory) holding the input at 0 and room for the model's first output
+    after it, registered with the server as one region; the body is JSON only. `close()` unregisters
+    it and unlinks the object."""
+
+    def __init__(self, server, model, tmp):
+        from multiprocessing import shared_memory
+        data = input_bytes()
+        output = json.loads(server.get("/v2/models/%s" % model)[1])["outputs"][0]
+        output_bytes = 4 * math.prod(max(1, d) for d in output["shape"])
+        self.server, self.region = server, "serve-bench-" + model
+        self.memory = shared_memory.SharedMemory(create=True, size=len(data) + output_bytes)
+        self.memory.buf[:len(data)] = data
+        register = json.dumps({"key": "/" + self.memory.name, "offset": 0, "byte_size": self.memory.size}).encode()
+        urllib.request.urlopen(urllib.request.Request(
+            "%s/v2/systemsharedmemory/region/%s/register" % (server.url, self.region), data=register, method="POST"), timeout=10)
+        tensor = lambda size, offset: {"shared_memory_region": self.region, "shared_memory_byte_size": size,  # noqa: E731
+                                       "shared_memory_offset": offset}
+        body = json.dumps({"inputs": [{"name": "data", "shape": [1, 3, 224, 224], "datatype": "FP32", "parameters": tensor(len(data), 0)}],
+                           "outputs": [{"name": output["name"], "parameters": tensor(output_bytes, len(data))}]}).encode()
+        self.path = os.path.join(tmp, "wrk_%s_shm.body" % model)
+        with open(self.path, "wb") as f:
+            f.write(body)
+        self.header_length = len(body)
+
+    def close(self):
+        try:
+            urllib.request.urlopen(urllib.request.Request(
+                "%s/v2/systemsharedmemory/region/%s/unregister" % (self.server.url, self.region), data=b"", method="POST"), timeout=10)
+        finally:
+            self.memory.close()
+            self.memory.unlink()
+
+
+def wrk(server, model, args, target=None, body=None):
     """One client, one connection (wrk, C, on the client CPU): the server's REST path at concurrency 1
     without Python in the loop. Warm-up run first, then the timed one; adds the server's statistics.
-    `target` posts `model`'s request to another model's infer URL instead (see `overhead_runs`)."""
-    body, header_length = wrk_body(args.tmp, model)
+    `target` posts `model`'s request to another model's infer URL instead (see `overhead_runs`);
+    `body` is another request, (path, JSON header length)."""
+    body, header_length = body or wrk_body(args.tmp, model)
     env = dict(os.environ, WRK_BODY=body, WRK_HEADER_LENGTH=str(header_length))
     url = "%s/v2/models/%s/infer" % (server.url, target or model)
 
@@ -375,12 +420,21 @@ def overhead_runs(server, model, args):
     the server does not have: the body's trip over loopback and through flexeg's HTTP path, answered
     404 without inference (the floor of any request's round trip)."""
     pairs = []
-    for i in range(args.overhead_pairs):
-        pair = {}
-        for part in (("bench", "wrk") if i % 2 == 0 else ("wrk", "bench")):
-            pair[part] = flexeg_bench(args, model, 1, beside_server=True) if part == "bench" else wrk(server, model, args)
-        log("  overhead pair %d: bench %s | wrk %s" % (i + 1, brief(pair["bench"]), brief(pair["wrk"])))
-        pairs.append(pair)
+    shm = SharedMemoryRequest(server, model, args.tmp)
+    try:
+        parts = ["bench", "wrk", "wrk_shm"]
+        for i in range(args.overhead_pairs):
+            pair = {}
+            for part in parts[i % 3:] + parts[:i % 3]:  # each part first in turn
+                if part == "bench":
+                    pair[part] = flexeg_bench(args, model, 1, beside_server=True)
+                else:
+                    pair[part] = wrk(server, model, args, body=(shm.path, shm.header_length) if part == "wrk_shm" else None)
+            log("  overhead pair %d: bench %s | wrk %s | wrk, shared memory %s" % (
+                i + 1, brief(pair["bench"]), brief(pair["wrk"]), brief(pair["wrk_shm"])))
+            pairs.append(pair)
+    finally:
+        shm.close()
     floor = wrk(server, model, args, target=ABSENT_MODEL)
     if "error" not in floor and floor["rejected"] != floor["requests"]:
         floor = {"error": "%d of %d requests to an absent model were not refused" % (
@@ -527,10 +581,12 @@ def markdown(env, results, args):
               "round trip) is shown beside. The 404 round trip is wrk posting the same body to a model the server "
               "does not have (transfer over loopback and the HTTP path, no inference); the ceiling is "
               "bench time / (bench time + that round trip): the most any server could keep with this body here. "
-              "Server columns are flexeg's own statistics during the wrk runs.", "",
-              "| model | bench inf/s | wrk inf/s | **wrk / bench** | pairs' ratios | 404 round trip p50 (ms) | ceiling | "
+              "Server columns are flexeg's own statistics during the wrk runs. **shm / bench** is the same ratio "
+              "for wrk's request with both tensors in a registered system shared memory region (JSON body only).", "",
+              "| model | bench inf/s | wrk inf/s | **wrk / bench** | pairs' ratios | wrk shm inf/s | **shm / bench** | "
+              "404 round trip p50 (ms) | ceiling | "
               "Python c1 / bench | bench p50 | wrk p50 | server: total | decode | queue | infer | encode (ms per request) |",
-              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for model in args.models:
             pairs = [p for x in results["overhead"] if x["model"] == model for p in x["pairs"]
                      if "throughput" in p["bench"] and "throughput" in p["wrk"]]
@@ -539,6 +595,8 @@ def markdown(env, results, args):
             b, w = [p["bench"] for p in pairs], [p["wrk"] for p in pairs]
             bt, wt = med([x["throughput"] for x in b]), med([x["throughput"] for x in w])
             ratios = [p["wrk"]["throughput"] / p["bench"]["throughput"] for p in pairs]
+            shm_pairs = [p for p in pairs if "throughput" in p.get("wrk_shm", {})]
+            shm_ratios = [p["wrk_shm"]["throughput"] / p["bench"]["throughput"] for p in shm_pairs]
             floors = [x["floor"]["latency_ms"]["p50"] for x in results["overhead"]
                       if x["model"] == model and "latency_ms" in x["floor"]]
             floor = med(floors)
@@ -547,8 +605,10 @@ def markdown(env, results, args):
                  and x["protocol"] == "rest"]
             st = med([x["throughput"] for x in s]) if s else None
             wm = lambda k: med([(x.get("server_ms") or {}).get(k) for x in w])  # noqa: E731
-            L.append("| %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            L.append("| %s | %s | %s | **%s** | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 model, f1(bt), f1(wt), f1(med(ratios), "%.3f"), ", ".join("%.3f" % x for x in ratios),
+                f1(med([p["wrk_shm"]["throughput"] for p in shm_pairs]) if shm_pairs else None),
+                f1(med(shm_ratios) if shm_ratios else None, "%.3f"),
                 f1(floor, "%.2f"), f1(ceiling, "%.3f"), f1(st / bt if st else None, "%.3f"),
                 f1(med([x["latency_ms"]["p50"] for x in b]), "%.2f"), f1(med([x["latency_ms"]["p50"] for x in w]), "%.2f"),
                 f1(wm("success"), "%.2f"), f1(wm("compute_input"), "%.3f"), f1(wm("queue"), "%.3f"),

@@ -11,12 +11,13 @@ import Logging
 final class ServerState: Sendable {
     let manager: ModelManager
     let logger: Logger
+    let sharedMemory = SharedMemoryRegistry()
     private let ready = Locked(false)
 
     static let name = "flexeg"
     static let version = "0.1.0"
     /// Triton extensions this server implements.
-    static let extensions = ["model_repository", "model_configuration", "binary_tensor_data", "statistics"]
+    static let extensions = ["model_repository", "model_configuration", "binary_tensor_data", "statistics", "system_shared_memory"]
 
     init(manager: ModelManager, logger: Logger) {
         self.manager = manager
@@ -102,7 +103,7 @@ final class ServerState: Sendable {
     /// Decodes a REST body, runs it on one of the model's instances, encodes the response.
     func infer(_ name: String, version: String?, body: SharedBytes, headerLength: Int?) async throws(ServerError) -> (body: [UInt8], headerLength: Int?) {
         try await infer(name, version: version) { model throws(ServerError) in
-            try InferenceCodec.decode(body: body, headerLength: headerLength, model: model)
+            try InferenceCodec.decode(body: body, headerLength: headerLength, model: model, sharedMemory: sharedMemory)
         } encode: { outputs, request, model in
             InferenceCodec.encode(outputs, request: request, model: model)
         }
@@ -126,6 +127,7 @@ final class ServerState: Sendable {
             let decoded = clock.now
             let (outputs, timing) = try await model.run(request.inputs)
             let computed = clock.now
+            try request.writeSharedMemoryOutputs(outputs)
             let response = encode(outputs, request, model)
             let done = clock.now
             stats.succeeded(total: Self.ns(received, done), input: Self.ns(received, decoded), timing: timing,
@@ -145,6 +147,32 @@ final class ServerState: Sendable {
     private static func ns(_ from: ContinuousClock.Instant, _ to: ContinuousClock.Instant) -> UInt64 {
         let (seconds, attoseconds) = from.duration(to: to).components
         return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds / 1_000_000_000))
+    }
+
+    // MARK: System shared memory
+
+    /// Registers region `name`: `byteSize` bytes from `offset` of the shared memory object `key`.
+    func registerSharedMemory(_ name: String, key: String, offset: Int, byteSize: Int) throws(ServerError) {
+        do {
+            try sharedMemory.register(name: name, key: key, offset: offset, byteSize: byteSize)
+            logger.info("registered system shared memory region", metadata: ["region": "\(name)", "key": "\(key)", "offset": "\(offset)", "bytes": "\(byteSize)"])
+        } catch {
+            logger.notice("system shared memory registration failed", metadata: ["region": "\(name)", "error": "\(error.message)"])
+            throw error
+        }
+    }
+
+    /// Unregisters region `name` (nil: all).
+    func unregisterSharedMemory(_ name: String?) {
+        sharedMemory.unregister(name)
+        logger.info("unregistered system shared memory", metadata: ["region": "\(name ?? "(all)")"])
+    }
+
+    /// Triton's status: `[{"name", "key", "offset", "byte_size"}]`, every region or only `name`.
+    func sharedMemoryStatus(_ name: String?) throws(ServerError) -> JSONValue {
+        .array(try sharedMemory.status(name).map { region in
+            .object([("name", .string(region.name)), ("key", .string(region.key)), ("offset", .int(region.offset)), ("byte_size", .int(region.byteSize))])
+        })
     }
 
     // MARK: Repository

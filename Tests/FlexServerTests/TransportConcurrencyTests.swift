@@ -4,6 +4,7 @@ import FlexTestSupport
 import Foundation
 import GRPCCore
 import NIOHTTP1
+import SwiftProtobuf
 import Testing
 
 /// The server's transports under concurrent traffic and churn, in this process, so that CI's
@@ -11,11 +12,13 @@ import Testing
 /// metrics listener as well as `ServerState` below them (`ServerConcurrencyTests`).
 ///
 /// Keep-alive REST clients (JSON and binary tensors) and two gRPC streams multiplexed on one
-/// connection infer on A, B and C. Meanwhile D (dynamically batched) is loaded, moved by a reload and
-/// unloaded through both protocols' repository APIs while a REST and a gRPC client call it. Scrapers
-/// read the metrics, the index and the statistics on fresh connections, and a disrupter sends
-/// malformed requests and drops half-sent ones. Afterwards the server stops gracefully, and a second
-/// server on the same runtime directory loads every model, so every core was released.
+/// connection infer on A, B and C, and a same-host client passes A's tensors through system shared
+/// memory regions it registers and unregisters. Meanwhile D (dynamically batched) is loaded, moved
+/// by a reload and unloaded through both protocols' repository APIs while a REST and a gRPC client
+/// call it. Scrapers read the metrics, the index and the statistics on fresh connections, and a
+/// disrupter sends malformed requests and drops half-sent ones. Afterwards the server stops
+/// gracefully, and a second server on the same runtime directory loads every model, so every core
+/// was released.
 @Suite(.serialized)
 struct TransportConcurrencyTests {
     private typealias RPC = Inference_GRPCInferenceService.Method
@@ -91,6 +94,43 @@ struct TransportConcurrencyTests {
                 }
                 return .steady("C", count, failures)
             } }
+
+            // A same-host client passing A's tensors through system shared memory: each round registers
+            // a region, infers over REST and over gRPC (input and output in the region), and unregisters
+            // it, alternating the protocol of the registration.
+            group.addTask {
+                let object = try SharedMemoryObject(size: 16_384)
+                let inputBytes = a.input.count * 4, outputBytes = a.expected.count * 4, outputOffset = 12_800
+                object.write(a.input.withUnsafeBytes { Array($0) }, at: 0)
+                var count = 0, round = 0, failures: [String] = []
+                while !churnDone.withLock({ $0 }) {
+                    let region = "a-\(round)", restFirst = round.isMultiple(of: 2)
+                    try await Self.registerSharedMemory(region, key: object.key, byteSize: object.size, rest: restFirst, http: http, grpc: grpc)
+                    for overREST in [true, false] {
+                        let reply: (status: String, parameters: String)
+                        if overREST {
+                            let body = #"{"inputs":[{"name":"data","shape":[1,3,32,32],"datatype":"FP32","parameters":{"shared_memory_region":"\#(region)","shared_memory_byte_size":\#(inputBytes)}}],"outputs":[{"name":"a_prob_output","parameters":{"shared_memory_region":"\#(region)","shared_memory_byte_size":\#(outputBytes),"shared_memory_offset":\#(outputOffset)}}]}"#
+                            let response = try await HTTP1Connection.request(port: http, .POST, "v2/models/A/infer", body: Array(body.utf8))
+                            reply = ("\(response.status)", response.text)
+                        } else {
+                            let response = try await grpc.call(RPC.ModelInfer.descriptor, Self.sharedMemoryInferRequest(region, inputBytes, outputBytes, outputOffset),
+                                                               returning: Inference_ModelInferResponse.self)
+                            reply = (response.status == "0" ? "200" : "gRPC \(response.status ?? "none")", "\(response.response?.outputs.first?.parameters.keys.sorted() ?? []) \(response.message ?? "")")
+                        }
+                        count += 1
+                        guard reply.status == "200", reply.parameters.contains("shared_memory_byte_size") else {
+                            failures.append("A through shared memory: \(reply.status) \(reply.parameters)")
+                            continue
+                        }
+                        let output = Self.floats(object.read(at: outputOffset, count: outputBytes))
+                        if let failure = checked("A through shared memory", output, a.expected) { failures.append(failure) }
+                        object.write([UInt8](repeating: 0, count: outputBytes), at: outputOffset)
+                    }
+                    try await Self.unregisterSharedMemory(region, rest: !restFirst, http: http, grpc: grpc)
+                    round += 1
+                }
+                return .steady("A", count, failures)
+            }
 
             // D's churn, alternating the protocol of each load, reload and unload between rounds.
             group.addTask {
@@ -246,6 +286,66 @@ struct TransportConcurrencyTests {
         }
     }
 
+    /// A gRPC infer request for A with its input at the start of `region` and its output at `outputOffset`.
+    private static func sharedMemoryInferRequest(_ region: String, _ inputBytes: Int, _ outputBytes: Int, _ outputOffset: Int) -> Inference_ModelInferRequest {
+        func parameters(_ byteSize: Int, offset: Int) -> [String: Inference_InferParameter] {
+            ["shared_memory_region": .with { $0.stringParam = region }, "shared_memory_byte_size": .with { $0.int64Param = Int64(byteSize) },
+             "shared_memory_offset": .with { $0.int64Param = Int64(offset) }]
+        }
+        return .with {
+            $0.modelName = "A"
+            $0.inputs = [.with { $0.name = "data"; $0.datatype = "FP32"; $0.shape = [1, 3, 32, 32]; $0.parameters = parameters(inputBytes, offset: 0) }]
+            $0.outputs = [.with { $0.name = "a_prob_output"; $0.parameters = parameters(outputBytes, offset: outputOffset) }]
+        }
+    }
+
+    /// Loads `name` (at `startIndex`, when given, through a config override) over REST or gRPC.
+    private static func load(_ name: String, startIndex: Int?, rest: Bool, http: Int, grpc: RawHTTP2Client) async throws {
+        let request = Inference_RepositoryModelLoadRequest.with {
+            $0.modelName = name
+            if let startIndex { $0.parameters["config"] = .with { $0.stringParam = RESTJSON.startIndexConfig(startIndex) } }
+        }
+        try await control("load of \(name)", rest: rest, http: http, path: "v2/repository/models/\(name)/load",
+                          body: startIndex.map { RESTJSON.loadBody(startIndex: $0) } ?? "",
+                          grpc: grpc, RPC.RepositoryModelLoad.descriptor, request, returning: Inference_RepositoryModelLoadResponse.self)
+    }
+
+    private static func unload(_ name: String, rest: Bool, http: Int, grpc: RawHTTP2Client) async throws {
+        try await control("unload of \(name)", rest: rest, http: http, path: "v2/repository/models/\(name)/unload",
+                          grpc: grpc, RPC.RepositoryModelUnload.descriptor, Inference_RepositoryModelUnloadRequest.with { $0.modelName = name },
+                          returning: Inference_RepositoryModelUnloadResponse.self)
+    }
+
+    /// Registers all `byteSize` bytes of shared memory object `key` as `region`.
+    private static func registerSharedMemory(_ region: String, key: String, byteSize: Int, rest: Bool, http: Int, grpc: RawHTTP2Client) async throws {
+        try await control("register of \(region)", rest: rest, http: http, path: "v2/systemsharedmemory/region/\(region)/register",
+                          body: #"{"key":"\#(key)","offset":0,"byte_size":\#(byteSize)}"#,
+                          grpc: grpc, RPC.SystemSharedMemoryRegister.descriptor,
+                          Inference_SystemSharedMemoryRegisterRequest.with { $0.name = region; $0.key = key; $0.byteSize = UInt64(byteSize) },
+                          returning: Inference_SystemSharedMemoryRegisterResponse.self)
+    }
+
+    private static func unregisterSharedMemory(_ region: String, rest: Bool, http: Int, grpc: RawHTTP2Client) async throws {
+        try await control("unregister of \(region)", rest: rest, http: http, path: "v2/systemsharedmemory/region/\(region)/unregister",
+                          grpc: grpc, RPC.SystemSharedMemoryUnregister.descriptor, Inference_SystemSharedMemoryUnregisterRequest.with { $0.name = region },
+                          returning: Inference_SystemSharedMemoryUnregisterResponse.self)
+    }
+
+    /// One control call: a REST POST of `body` to `path`, or the gRPC `method` with `request`. Throws,
+    /// naming `what`, unless it succeeds.
+    private static func control<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ what: String, rest: Bool, http: Int, path: String, body: String = "",
+        grpc: RawHTTP2Client, _ method: MethodDescriptor, _ request: Request, returning: Response.Type
+    ) async throws {
+        if rest {
+            let reply = try await HTTP1Connection.request(port: http, .POST, path, body: Array(body.utf8))
+            guard reply.status == 200 else { throw ControlCallFailed(what: "REST \(what)", detail: "\(reply.status) \(reply.text)") }
+        } else {
+            let reply = try await grpc.call(method, request, returning: Response.self)
+            guard reply.status == "0" else { throw ControlCallFailed(what: "gRPC \(what)", detail: "\(reply.status ?? "none") \(reply.message ?? "")") }
+        }
+    }
+
     /// Little-endian float32s.
     private static func floats(_ bytes: some Collection<UInt8>) -> [Float] {
         let bytes = Array(bytes)
@@ -263,33 +363,6 @@ struct TransportConcurrencyTests {
             samples[String(parts[0])] = parts.count == 2 ? String(parts[1]) : ""
         }
         return samples
-    }
-
-    /// Loads `name` (at `startIndex`, when given, through a config override) over REST or gRPC.
-    private static func load(_ name: String, startIndex: Int?, rest: Bool, http: Int, grpc: RawHTTP2Client) async throws {
-        if rest {
-            let body = startIndex.map { Array(RESTJSON.loadBody(startIndex: $0).utf8) } ?? []
-            let reply = try await HTTP1Connection.request(port: http, .POST, "v2/repository/models/\(name)/load", body: body)
-            guard reply.status == 200 else { throw RepositoryCallFailed(what: "REST load of \(name)", detail: "\(reply.status) \(reply.text)") }
-        } else {
-            let request = Inference_RepositoryModelLoadRequest.with {
-                $0.modelName = name
-                if let startIndex { $0.parameters["config"] = .with { $0.stringParam = RESTJSON.startIndexConfig(startIndex) } }
-            }
-            let reply = try await grpc.call(RPC.RepositoryModelLoad.descriptor, request, returning: Inference_RepositoryModelLoadResponse.self)
-            guard reply.status == "0" else { throw RepositoryCallFailed(what: "gRPC load of \(name)", detail: "\(reply.status ?? "none") \(reply.message ?? "")") }
-        }
-    }
-
-    private static func unload(_ name: String, rest: Bool, http: Int, grpc: RawHTTP2Client) async throws {
-        if rest {
-            let reply = try await HTTP1Connection.request(port: http, .POST, "v2/repository/models/\(name)/unload")
-            guard reply.status == 200 else { throw RepositoryCallFailed(what: "REST unload of \(name)", detail: "\(reply.status) \(reply.text)") }
-        } else {
-            let reply = try await grpc.call(RPC.RepositoryModelUnload.descriptor, Inference_RepositoryModelUnloadRequest.with { $0.modelName = name },
-                                            returning: Inference_RepositoryModelUnloadResponse.self)
-            guard reply.status == "0" else { throw RepositoryCallFailed(what: "gRPC unload of \(name)", detail: "\(reply.status ?? "none") \(reply.message ?? "")") }
-        }
     }
 
     // MARK: - Results
@@ -310,7 +383,7 @@ struct TransportConcurrencyTests {
         var disruptions = 0
     }
 
-    private struct RepositoryCallFailed: Error, CustomStringConvertible {
+    private struct ControlCallFailed: Error, CustomStringConvertible {
         let what: String
         let detail: String
         var description: String { "\(what) failed: \(detail)" }

@@ -41,6 +41,8 @@ struct TritonClientTests {
 
     @Test func everyGRPCCall() throws { try serve("grpc") }
 
+    @Test func systemSharedMemoryOverHTTPAndGRPC() throws { try serve("sharedmemory") }
+
     /// The soak, shortened (8 s; FLEXEG_SOAK_SECONDS=60 for the full one).
     @Test func soakLoadingAndUnloadingWhileThreeModelsServe() throws { try serve("soak") }
 

@@ -138,6 +138,37 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
         return .init()
     }
 
+    // MARK: System shared memory
+
+    func systemSharedMemoryStatus(request: Inference_SystemSharedMemoryStatusRequest, context: ServerContext) async throws -> Inference_SystemSharedMemoryStatusResponse {
+        let regions = try Self.rpc { () throws(ServerError) in try state.sharedMemory.status(request.name.isEmpty ? nil : request.name) }
+        return .with { response in
+            for region in regions {
+                response.regions[region.name] = .with {
+                    $0.name = region.name
+                    $0.key = region.key
+                    $0.offset = UInt64(region.offset)
+                    $0.byteSize = UInt64(region.byteSize)
+                }
+            }
+        }
+    }
+
+    func systemSharedMemoryRegister(request: Inference_SystemSharedMemoryRegisterRequest, context: ServerContext) async throws -> Inference_SystemSharedMemoryRegisterResponse {
+        try Self.rpc { () throws(ServerError) in
+            guard let offset = Int(exactly: request.offset), let byteSize = Int(exactly: request.byteSize) else {
+                throw .invalid("shared memory region '\(request.name)': offset \(request.offset) or byte_size \(request.byteSize) is too large")
+            }
+            try state.registerSharedMemory(request.name, key: request.key, offset: offset, byteSize: byteSize)
+        }
+        return .init()
+    }
+
+    func systemSharedMemoryUnregister(request: Inference_SystemSharedMemoryUnregisterRequest, context: ServerContext) async throws -> Inference_SystemSharedMemoryUnregisterResponse {
+        state.unregisterSharedMemory(request.name.isEmpty ? nil : request.name)
+        return .init()
+    }
+
     func modelInfer(request: Inference_ModelInferRequest, context: ServerContext) async throws -> Inference_ModelInferResponse {
         try await Self.rpcAsync { () async throws(ServerError) in try await infer(request) }
     }
@@ -163,28 +194,40 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
 
     private func infer(_ request: Inference_ModelInferRequest) async throws(ServerError) -> Inference_ModelInferResponse {
         try await state.infer(request.modelName, version: Self.version(request.modelVersion)) { model throws(ServerError) in
-            try Self.decode(request, model: model)
+            try Self.decode(request, model: model, sharedMemory: state.sharedMemory)
         } encode: { outputs, decoded, model in
             Self.encode(outputs, request: decoded, id: request.id, model: model)
         }
     }
 
-    /// Inputs from `raw_input_contents` (one per input, in order, when present) or typed contents.
-    static func decode(_ request: Inference_ModelInferRequest, model: ServingModel) throws(ServerError) -> DecodedInference {
+    /// Inputs from shared memory (when their parameters name a region), `raw_input_contents` (one per
+    /// other input, in order, as tritonclient sends them) or typed contents.
+    static func decode(_ request: Inference_ModelInferRequest, model: ServingModel, sharedMemory: SharedMemoryRegistry) throws(ServerError) -> DecodedInference {
+        var slices: [SharedMemorySlice?] = []
+        for input in request.inputs { slices.append(try sharedMemorySlice(input.parameters, sharedMemory, what: "input '\(input.name)'")) }
         let raw = request.rawInputContents
-        guard raw.isEmpty || raw.count == request.inputs.count else {
-            throw .invalid("the request has \(request.inputs.count) inputs but \(raw.count) raw_input_contents; give one per input, in order, or none")
+        let rawTaking = slices.filter { $0 == nil }.count
+        guard raw.isEmpty || raw.count == rawTaking else {
+            throw .invalid("the request has \(rawTaking) inputs outside shared memory but \(raw.count) raw_input_contents; give one per such input, in order, or none")
         }
         var inputs: [TensorData] = []
-        for (index, input) in request.inputs.enumerated() {
+        var rawIndex = 0
+        for (input, slice) in zip(request.inputs, slices) {
             guard !inputs.contains(where: { $0.name == input.name }) else { throw .invalid("input '\(input.name)' is given twice") }
             let description = try InferenceCodec.checkedInput(name: input.name, datatype: input.datatype, shape: input.shape.map { Int($0) }, model: model)
-            let size = description.datatype.size ?? 1
+            let expectedBytes = description.elementCount * (description.datatype.size ?? 1)
             let bytes: SharedBytes
-            if !raw.isEmpty {
-                bytes = SharedBytes(raw[index])
-                guard bytes.count == description.elementCount * size else {
-                    throw .invalid("input '\(input.name)' has \(bytes.count) bytes in raw_input_contents; \(description.datatype.rawValue) \(description.shape) is \(description.elementCount * size)")
+            if let slice {
+                guard !input.hasContents else { throw .invalid("input '\(input.name)' is in shared memory region '\(slice.region.name)', so it takes no contents") }
+                guard slice.byteSize == expectedBytes else {
+                    throw .invalid("input '\(input.name)' has shared_memory_byte_size \(slice.byteSize); \(description.datatype.rawValue) \(description.shape) is \(expectedBytes) bytes")
+                }
+                bytes = SharedBytes(try slice.read())
+            } else if !raw.isEmpty {
+                bytes = SharedBytes(raw[rawIndex])
+                rawIndex += 1
+                guard bytes.count == expectedBytes else {
+                    throw .invalid("input '\(input.name)' has \(bytes.count) bytes in raw_input_contents; \(description.datatype.rawValue) \(description.shape) is \(expectedBytes)")
                 }
             } else {
                 guard input.hasContents else { throw .invalid("input '\(input.name)' has neither contents nor raw_input_contents") }
@@ -200,10 +243,30 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
                 guard model.outputs.contains(where: { $0.name == output.name }) else {
                     throw .invalid("unexpected inference output '\(output.name)' for model '\(model.name)'; its outputs are " + ModelManager.list(model.outputs.map(\.name)))
                 }
-                outputs!.append(.init(name: output.name, binary: true))
+                outputs!.append(.init(name: output.name, binary: true,
+                                      sharedMemory: try sharedMemorySlice(output.parameters, sharedMemory, what: "output '\(output.name)'")))
             }
         }
         return DecodedInference(id: request.id.isEmpty ? nil : request.id, inputs: inputs, outputs: outputs, binaryByDefault: true)
+    }
+
+    /// The slice a tensor's `shared_memory_region`, `shared_memory_offset` and
+    /// `shared_memory_byte_size` parameters name (nil: none).
+    private static func sharedMemorySlice(_ parameters: [String: Inference_InferParameter], _ registry: SharedMemoryRegistry, what: String) throws(ServerError) -> SharedMemorySlice? {
+        var region: String?
+        if let choice = parameters["shared_memory_region"]?.parameterChoice {
+            guard case .stringParam(let text) = choice else { throw .invalid("\(what): parameter shared_memory_region must be a string_param") }
+            region = text
+        }
+        func bytes(_ key: String) throws(ServerError) -> Int? {
+            switch parameters[key]?.parameterChoice {
+            case nil: return nil
+            case .int64Param(let value) where value >= 0: return Int(value)
+            case .uint64Param(let value) where value <= UInt64(Int.max): return Int(value)
+            default: throw .invalid("\(what): parameter \(key) must be an int64_param of bytes >= 0")
+            }
+        }
+        return try registry.slice(region: region, offset: try bytes("shared_memory_offset"), byteSize: try bytes("shared_memory_byte_size"), what: what)
     }
 
     /// The typed contents field Triton reads for the datatype, as little-endian bytes.
@@ -233,17 +296,31 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
         return bytes
     }
 
-    /// Outputs in `raw_output_contents`, as Triton sends them.
+    /// Outputs in `raw_output_contents`, as Triton sends them; an output written to shared memory
+    /// carries its region and byte count as parameters instead, and an empty entry keeps the later
+    /// outputs' contents at their indexes (tritonclient reads them by index).
     static func encode(_ outputs: [TensorData], request: DecodedInference, id: String, model: ServingModel) -> Inference_ModelInferResponse {
-        let selected = request.outputs.map { wanted in wanted.compactMap { want in outputs.first { $0.name == want.name } } } ?? outputs
+        let selected: [(TensorData, SharedMemorySlice?)] = request.outputs.map { wanted in
+            wanted.compactMap { want in outputs.first { $0.name == want.name }.map { ($0, want.sharedMemory) } }
+        } ?? outputs.map { ($0, nil) }
         return .with { response in
             response.modelName = model.name
             response.modelVersion = String(model.version)
             response.id = id
-            response.outputs = selected.map { output in
-                .with { $0.name = output.name; $0.datatype = output.datatype.rawValue; $0.shape = output.shape.map(Int64.init) }
+            response.outputs = selected.map { output, slice in
+                .with {
+                    $0.name = output.name
+                    $0.datatype = output.datatype.rawValue
+                    $0.shape = output.shape.map(Int64.init)
+                    if let slice {
+                        $0.parameters["shared_memory_region"] = .with { $0.stringParam = slice.region.name }
+                        $0.parameters["shared_memory_byte_size"] = .with { $0.int64Param = Int64(output.bytes.count) }
+                    }
+                }
             }
-            response.rawOutputContents = selected.map { Data($0.bytes) }
+            if selected.contains(where: { $0.1 == nil }) {
+                response.rawOutputContents = selected.map { output, slice in slice == nil ? Data(output.bytes) : Data() }
+            }
         }
     }
 

@@ -98,7 +98,55 @@ struct HTTPEndpoints: Sendable {
                 return Self.empty(.ok)
             }
         }
+        // Triton's system shared memory extension.
+        router.get("v2/systemsharedmemory/status") { request, _ in respond(request) { Self.json(try state.sharedMemoryStatus(nil)) } }
+        router.get("v2/systemsharedmemory/region/:region/status") { request, context in
+            respond(request) { Self.json(try state.sharedMemoryStatus(try context.parameters.require("region"))) }
+        }
+        router.post("v2/systemsharedmemory/region/:region/register") { request, context in
+            let name = context.parameters.get("region") ?? ""
+            return await respondAsync(request) {
+                let (key, offset, byteSize) = try Self.sharedMemoryRegistration(try await collect(request))
+                try state.registerSharedMemory(name, key: key, offset: offset, byteSize: byteSize)
+                return Self.empty(.ok)
+            }
+        }
+        router.post("v2/systemsharedmemory/unregister") { request, _ in
+            await respondAsync(request) {
+                _ = try await collect(request)
+                state.unregisterSharedMemory(nil)
+                return Self.empty(.ok)
+            }
+        }
+        router.post("v2/systemsharedmemory/region/:region/unregister") { request, context in
+            let name = context.parameters.get("region") ?? ""
+            return await respondAsync(request) {
+                _ = try await collect(request)
+                state.unregisterSharedMemory(name)
+                return Self.empty(.ok)
+            }
+        }
         return router
+    }
+
+    /// A register request's `{"key": "/name", "offset": bytes, "byte_size": bytes}` (offset may be left out: 0).
+    private static func sharedMemoryRegistration(_ body: SharedBytes) throws(ServerError) -> (key: String, offset: Int, byteSize: Int) {
+        let json: JSONValue
+        do { json = try JSONValue.parse(body, maximumDepth: JSONLimits.depth) } catch {
+            throw .invalid("malformed JSON in the shared memory register request: \(error)")
+        }
+        guard let key = json["key"]?.string, !key.isEmpty else {
+            throw .invalid("the shared memory register request needs {\"key\": the shared memory object's name, \"offset\": bytes, \"byte_size\": bytes}")
+        }
+        func bytes(_ field: String, default value: Int?) throws(ServerError) -> Int {
+            guard let item = json[field] else {
+                if let value { return value }
+                throw .invalid("the shared memory register request for key '\(key)' needs \"\(field)\", a whole number of bytes")
+            }
+            guard let number = item.int, number >= 0 else { throw .invalid("\"\(field)\" must be a whole number of bytes >= 0, not \(item.serialized)") }
+            return number
+        }
+        return (key, try bytes("offset", default: 0), try bytes("byte_size", default: nil))
     }
 
     // MARK: Bodies

@@ -7,6 +7,8 @@ struct DecodedInference: Sendable {
         var name: String
         /// Per-output `binary_data`; nil: the request-wide default.
         var binary: Bool?
+        /// Where the output is to be written instead of the response (`shared_memory_region`).
+        var sharedMemory: SharedMemorySlice? = nil
     }
 
     var id: String?
@@ -15,6 +17,14 @@ struct DecodedInference: Sendable {
     var outputs: [RequestedOutput]?
     /// `binary_data_output`, or true in raw binary mode.
     var binaryByDefault: Bool
+
+    /// Writes each output asked for in shared memory into its slice.
+    func writeSharedMemoryOutputs(_ results: [TensorData]) throws(ServerError) {
+        for wanted in outputs ?? [] {
+            guard let slice = wanted.sharedMemory, let result = results.first(where: { $0.name == wanted.name }) else { continue }
+            try slice.write(result.bytes, output: wanted.name)
+        }
+    }
     /// The leading dimension of the first input (Triton's `inference_count` counts batch elements).
     var batchSize: UInt64 {
         guard let first = inputs.first?.shape.first, first > 0 else { return 1 }
@@ -26,8 +36,9 @@ struct DecodedInference: Sendable {
 /// Pure functions of their arguments.
 enum InferenceCodec {
     /// Decodes a REST request body. `headerLength` is `Inference-Header-Content-Length` (nil: the
-    /// whole body is JSON; 0: raw binary mode, the body is the one input's bytes).
-    static func decode(body: SharedBytes, headerLength: Int?, model: ServingModel) throws(ServerError) -> DecodedInference {
+    /// whole body is JSON; 0: raw binary mode, the body is the one input's bytes). Tensors whose
+    /// parameters name a region of `sharedMemory` are read from, or to be written to, it.
+    static func decode(body: SharedBytes, headerLength: Int?, model: ServingModel, sharedMemory: SharedMemoryRegistry) throws(ServerError) -> DecodedInference {
         if headerLength == 0 {
             guard model.inputs.count == 1, var input = model.inputs.first else {
                 throw .invalid("raw binary request (Inference-Header-Content-Length: 0) for model '\(model.name)', which has \(model.inputs.count) inputs; raw mode needs exactly 1")
@@ -75,7 +86,16 @@ enum InferenceCodec {
             let description = try checkedInput(name: name, datatype: typeName, shape: shape, model: model)
             let datatype = description.datatype
             let size = datatype.size ?? 1
-            if let binarySize = try intParameter(item["parameters"], "binary_data_size", what: "input '\(name)'") {
+            let expectedBytes = description.elementCount * size
+            if let slice = try sharedMemorySlice(item["parameters"], sharedMemory, what: "input '\(name)'") {
+                guard item["data"] == nil, item["parameters"]?["binary_data_size"] == nil else {
+                    throw .invalid("input '\(name)' is in shared memory region '\(slice.region.name)', so it takes neither \"data\" nor binary_data_size")
+                }
+                guard slice.byteSize == expectedBytes else {
+                    throw .invalid("input '\(name)' has shared_memory_byte_size \(slice.byteSize); \(datatype.rawValue) \(shape) is \(expectedBytes) bytes")
+                }
+                inputs.append(TensorData(description, bytes: try slice.read()))
+            } else if let binarySize = try intParameter(item["parameters"], "binary_data_size", what: "input '\(name)'") {
                 guard binarySize == description.elementCount * size else {
                     throw .invalid("input '\(name)' has binary_data_size \(binarySize); \(datatype.rawValue) \(shape) is \(description.elementCount * size) bytes")
                 }
@@ -110,7 +130,8 @@ enum InferenceCodec {
                 guard model.outputs.contains(where: { $0.name == name }) else {
                     throw .invalid("unexpected inference output '\(name)' for model '\(model.name)'; its outputs are " + ModelManager.list(model.outputs.map(\.name)))
                 }
-                outputs!.append(.init(name: name, binary: try boolParameter(item["parameters"], "binary_data", what: "output '\(name)'")))
+                outputs!.append(.init(name: name, binary: try boolParameter(item["parameters"], "binary_data", what: "output '\(name)'"),
+                                      sharedMemory: try sharedMemorySlice(item["parameters"], sharedMemory, what: "output '\(name)'")))
             }
         }
         return DecodedInference(id: id, inputs: inputs, outputs: outputs, binaryByDefault: binaryByDefault)
@@ -154,13 +175,13 @@ enum InferenceCodec {
     /// the binary outputs; `headerLength` is then the JSON's byte count, for
     /// `Inference-Header-Content-Length`.
     static func encode(_ outputs: [TensorData], request: DecodedInference, model: ServingModel) -> (body: [UInt8], headerLength: Int?) {
-        let selected: [(TensorData, Bool)]
+        let selected: [(TensorData, Bool, SharedMemorySlice?)]
         if let requested = request.outputs {
             selected = requested.compactMap { want in
-                outputs.first(where: { $0.name == want.name }).map { ($0, want.binary ?? request.binaryByDefault) }
+                outputs.first(where: { $0.name == want.name }).map { ($0, want.binary ?? request.binaryByDefault, want.sharedMemory) }
             }
         } else {
-            selected = outputs.map { ($0, request.binaryByDefault) }
+            selected = outputs.map { ($0, request.binaryByDefault, nil) }
         }
         var binary: [UInt8] = []
         var text = "{\"model_name\":"
@@ -171,12 +192,17 @@ enum InferenceCodec {
             JSONValue.writeString(id, to: &text)
         }
         text += ",\"outputs\":["
-        for (index, (output, asBinary)) in selected.enumerated() {
+        for (index, (output, asBinary, slice)) in selected.enumerated() {
             if index > 0 { text += "," }
             text += "{\"name\":"
             JSONValue.writeString(output.name, to: &text)
             text += ",\"datatype\":\"\(output.datatype.rawValue)\",\"shape\":[" + output.shape.map(String.init).joined(separator: ",") + "]"
-            if asBinary {
+            if let slice {
+                // Written to the region already (`DecodedInference.writeSharedMemoryOutputs`).
+                text += ",\"parameters\":{\"shared_memory_region\":"
+                JSONValue.writeString(slice.region.name, to: &text)
+                text += ",\"shared_memory_byte_size\":\(output.bytes.count)}}"
+            } else if asBinary {
                 text += ",\"parameters\":{\"binary_data_size\":\(output.bytes.count)}}"
                 binary.append(contentsOf: output.bytes)
             } else {
@@ -187,7 +213,7 @@ enum InferenceCodec {
         }
         text += "]}"
         let header = Array(text.utf8)
-        if selected.contains(where: { $0.1 }) { return (header + binary, header.count) }
+        if selected.contains(where: { $0.1 && $0.2 == nil }) { return (header + binary, header.count) }
         return (header, nil)
     }
 
@@ -197,6 +223,17 @@ enum InferenceCodec {
         guard let value = parameters?[key] else { return nil }
         guard let flag = value.bool else { throw .invalid("\(what): parameter \(key) must be true or false, not \(value.kindDescription)") }
         return flag
+    }
+
+    /// The slice an input's or output's `shared_memory_*` parameters name (nil: none).
+    private static func sharedMemorySlice(_ parameters: JSONValue?, _ registry: SharedMemoryRegistry, what: String) throws(ServerError) -> SharedMemorySlice? {
+        var region: String?
+        if let value = parameters?["shared_memory_region"] {
+            guard let text = value.string else { throw .invalid("\(what): parameter shared_memory_region must be a string, not \(value.kindDescription)") }
+            region = text
+        }
+        return try registry.slice(region: region, offset: try intParameter(parameters, "shared_memory_offset", what: what),
+                                  byteSize: try intParameter(parameters, "shared_memory_byte_size", what: what), what: what)
     }
 
     private static func intParameter(_ parameters: JSONValue?, _ key: String, what: String) throws(ServerError) -> Int? {

@@ -20,6 +20,9 @@ Scenarios:
               the server's RSS within 64 MiB of it.
   grpc        tritonclient.grpc, explicit mode: every RPC (live, ready, metadata, config, infer with raw
               and typed contents, stream infer, statistics, index, load with a config, unload), errors.
+  sharedmemory  Triton's system shared memory extension through tritonclient.utils.shared_memory, over
+              HTTP and gRPC: inputs and outputs (at an offset) in registered regions, status, the errors
+              a client can make, unregister one and all.
 
 Every check is an assert with a message; the script exits non-zero on the first failure. Loops are
 bounded; everything is on loopback.
@@ -316,6 +319,94 @@ def grpc(c, url):
     assert {m.name: m.state for m in g.get_model_repository_index().models}["A"] == "UNAVAILABLE"
 
 
+def shared_memory(c, grpc_url):
+    import tritonclient.grpc as grpcclient
+    import tritonclient.utils.shared_memory as shm
+
+    g = grpcclient.InferenceServerClient(grpc_url)
+    assert "system_shared_memory" in c.client.get_server_metadata()["extensions"]
+    c.client.load_model("A")
+    x, expected = c.pairs["A"]
+    out_bytes = expected.nbytes
+    handles = [shm.create_shared_memory_region("in", "/flexeg_e2e_in", x.nbytes),
+               shm.create_shared_memory_region("out", "/flexeg_e2e_out", 128)]
+    try:
+        in_handle, out_handle = handles
+        shm.set_shared_memory_region(in_handle, [x])
+        c.client.register_system_shared_memory("in", "/flexeg_e2e_in", x.nbytes)
+        g.register_system_shared_memory("out", "/flexeg_e2e_out", 128)
+        status = {r["name"]: r for r in c.client.get_system_shared_memory_status()}
+        assert set(status) == {"in", "out"} and status["in"]["byte_size"] == x.nbytes and status["out"]["key"] == "/flexeg_e2e_out", status
+        grpc_status = g.get_system_shared_memory_status().regions
+        assert set(grpc_status) == {"in", "out"} and grpc_status["out"].byte_size == 128, grpc_status
+
+        def check(y, what):
+            error = np.linalg.norm(y.reshape(expected.shape) - expected) / np.linalg.norm(expected)
+            assert error <= TOLERANCE, f"{what}: relative L2 error {error} against MXNet"
+
+        # HTTP: input from "in", output written to "out" at 0.
+        inp = http.InferInput("data", list(x.shape), "FP32")
+        inp.set_shared_memory("in", x.nbytes)
+        out = http.InferRequestedOutput("a_prob_output")
+        out.set_shared_memory("out", out_bytes)
+        result = c.client.infer("A", [inp], outputs=[out])
+        params = result.get_output("a_prob_output")["parameters"]
+        assert params["shared_memory_region"] == "out" and params["shared_memory_byte_size"] == out_bytes, params
+        check(shm.get_contents_as_numpy(out_handle, np.float32, list(expected.shape)), "HTTP output in shared memory")
+        # gRPC: the same input; the output at offset 64 of "out".
+        ginp = grpcclient.InferInput("data", list(x.shape), "FP32")
+        ginp.set_shared_memory("in", x.nbytes)
+        gout = grpcclient.InferRequestedOutput("a_prob_output")
+        gout.set_shared_memory("out", out_bytes, offset=64)
+        result = g.infer("A", [ginp], outputs=[gout])
+        gparams = result.get_output("a_prob_output").parameters
+        assert gparams["shared_memory_region"].string_param == "out" and gparams["shared_memory_byte_size"].int64_param == out_bytes, gparams
+        check(shm.get_contents_as_numpy(out_handle, np.float32, list(expected.shape), offset=64), "gRPC output in shared memory")
+        # A shared memory input with the output in the response, both protocols.
+        check(c.client.infer("A", [inp]).as_numpy("a_prob_output"), "HTTP output in the response")
+        check(g.infer("A", [ginp]).as_numpy("a_prob_output"), "gRPC output in the response")
+
+        # The errors a client can make each name what to fix, and the server serves on.
+        small = http.InferRequestedOutput("a_prob_output")
+        small.set_shared_memory("out", out_bytes - 4)
+        short_input = http.InferInput("data", list(x.shape), "FP32")
+        short_input.set_shared_memory("in", x.nbytes - 4)
+        missing = http.InferInput("data", list(x.shape), "FP32")
+        missing.set_shared_memory("nope", x.nbytes)
+        for inputs, outputs, text in [([inp], [small], "Give it at least 40"),
+                                      ([short_input], None, f"is {x.nbytes} bytes"),
+                                      ([missing], None, "'nope', which is not registered")]:
+            try:
+                c.client.infer("A", inputs, outputs=outputs)
+                raise AssertionError(f"infer succeeded; expected an error with {text!r}")
+            except InferenceServerException as error:
+                assert text in str(error), str(error)
+        for register, text in [(lambda: c.client.register_system_shared_memory("in", "/flexeg_e2e_in", 8), "already registered"),
+                               (lambda: g.register_system_shared_memory("ghost", "/flexeg_e2e_no_such_key", 8), "cannot open"),
+                               (lambda: c.client.register_system_shared_memory("big", "/flexeg_e2e_out", 129), "which has 128 bytes")]:
+            try:
+                register()
+                raise AssertionError(f"register succeeded; expected an error with {text!r}")
+            except InferenceServerException as error:
+                assert text in str(error), str(error)
+        try:
+            c.client.get_system_shared_memory_status("nope")
+            raise AssertionError("status of an unknown region succeeded")
+        except InferenceServerException as error:
+            assert "'nope'" in str(error), str(error)
+        c.infer("A")
+
+        stats = c.client.get_inference_statistics("A")["model_stats"][0]["inference_stats"]
+        assert stats["success"]["count"] == 5 and stats["fail"]["count"] == 3, stats
+        g.unregister_system_shared_memory("in")
+        assert [r["name"] for r in c.client.get_system_shared_memory_status()] == ["out"]
+        c.client.unregister_system_shared_memory()
+        assert c.client.get_system_shared_memory_status() == [] and len(g.get_system_shared_memory_status().regions) == 0
+    finally:
+        for handle in handles:
+            shm.destroy_shared_memory_region(handle)
+
+
 def abuse(c, url):
     import socket
     host, port = url.split(":")
@@ -464,7 +555,7 @@ def soak(c, duration, pid):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scenario", choices=["placements", "ncg", "grpc", "abuse", "soak"], required=True)
+    parser.add_argument("--scenario", choices=["placements", "ncg", "grpc", "abuse", "soak", "sharedmemory"], required=True)
     parser.add_argument("--grpc-url")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--server-pid", type=int)
@@ -475,6 +566,8 @@ def main():
     checks = Checks(args)
     if args.scenario == "grpc":
         grpc(checks, args.grpc_url)
+    elif args.scenario == "sharedmemory":
+        shared_memory(checks, args.grpc_url)
     elif args.scenario == "soak":
         soak(checks, args.duration, args.server_pid)
     elif args.scenario == "abuse":

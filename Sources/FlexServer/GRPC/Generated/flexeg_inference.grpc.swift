@@ -185,6 +185,45 @@ internal enum Inference_GRPCInferenceService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SystemSharedMemoryStatus" metadata.
+        internal enum SystemSharedMemoryStatus: Sendable {
+            /// Request type for "SystemSharedMemoryStatus".
+            internal typealias Input = Inference_SystemSharedMemoryStatusRequest
+            /// Response type for "SystemSharedMemoryStatus".
+            internal typealias Output = Inference_SystemSharedMemoryStatusResponse
+            /// Descriptor for "SystemSharedMemoryStatus".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "SystemSharedMemoryStatus",
+                type: .unary
+            )
+        }
+        /// Namespace for "SystemSharedMemoryRegister" metadata.
+        internal enum SystemSharedMemoryRegister: Sendable {
+            /// Request type for "SystemSharedMemoryRegister".
+            internal typealias Input = Inference_SystemSharedMemoryRegisterRequest
+            /// Response type for "SystemSharedMemoryRegister".
+            internal typealias Output = Inference_SystemSharedMemoryRegisterResponse
+            /// Descriptor for "SystemSharedMemoryRegister".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "SystemSharedMemoryRegister",
+                type: .unary
+            )
+        }
+        /// Namespace for "SystemSharedMemoryUnregister" metadata.
+        internal enum SystemSharedMemoryUnregister: Sendable {
+            /// Request type for "SystemSharedMemoryUnregister".
+            internal typealias Input = Inference_SystemSharedMemoryUnregisterRequest
+            /// Response type for "SystemSharedMemoryUnregister".
+            internal typealias Output = Inference_SystemSharedMemoryUnregisterResponse
+            /// Descriptor for "SystemSharedMemoryUnregister".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "inference.GRPCInferenceService"),
+                method: "SystemSharedMemoryUnregister",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "inference.GRPCInferenceService" service.
         internal static let descriptors: [GRPCCore.MethodDescriptor] = [
             ServerLive.descriptor,
@@ -198,7 +237,10 @@ internal enum Inference_GRPCInferenceService: Sendable {
             ModelStatistics.descriptor,
             RepositoryIndex.descriptor,
             RepositoryModelLoad.descriptor,
-            RepositoryModelUnload.descriptor
+            RepositoryModelUnload.descriptor,
+            SystemSharedMemoryStatus.descriptor,
+            SystemSharedMemoryRegister.descriptor,
+            SystemSharedMemoryUnregister.descriptor
         ]
     }
 }
@@ -392,6 +434,48 @@ extension Inference_GRPCInferenceService {
             request: GRPCCore.StreamingServerRequest<Inference_RepositoryModelUnloadRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Inference_RepositoryModelUnloadResponse>
+
+        /// Handle the "SystemSharedMemoryStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_SystemSharedMemoryStatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_SystemSharedMemoryStatusResponse` messages.
+        func systemSharedMemoryStatus(
+            request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryStatusResponse>
+
+        /// Handle the "SystemSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_SystemSharedMemoryRegisterRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_SystemSharedMemoryRegisterResponse` messages.
+        func systemSharedMemoryRegister(
+            request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryRegisterResponse>
+
+        /// Handle the "SystemSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Inference_SystemSharedMemoryUnregisterRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Inference_SystemSharedMemoryUnregisterResponse` messages.
+        func systemSharedMemoryUnregister(
+            request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryUnregisterResponse>
     }
 
     /// Service protocol for the "inference.GRPCInferenceService" service.
@@ -569,6 +653,48 @@ extension Inference_GRPCInferenceService {
             request: GRPCCore.ServerRequest<Inference_RepositoryModelUnloadRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Inference_RepositoryModelUnloadResponse>
+
+        /// Handle the "SystemSharedMemoryStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_SystemSharedMemoryStatusResponse` message.
+        func systemSharedMemoryStatus(
+            request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryStatusResponse>
+
+        /// Handle the "SystemSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryRegisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_SystemSharedMemoryRegisterResponse` message.
+        func systemSharedMemoryRegister(
+            request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryRegisterResponse>
+
+        /// Handle the "SystemSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Inference_SystemSharedMemoryUnregisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Inference_SystemSharedMemoryUnregisterResponse` message.
+        func systemSharedMemoryUnregister(
+            request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryUnregisterResponse>
     }
 
     /// Simple service protocol for the "inference.GRPCInferenceService" service.
@@ -745,6 +871,48 @@ extension Inference_GRPCInferenceService {
             request: Inference_RepositoryModelUnloadRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Inference_RepositoryModelUnloadResponse
+
+        /// Handle the "SystemSharedMemoryStatus" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_SystemSharedMemoryStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_SystemSharedMemoryStatusResponse` to respond with.
+        func systemSharedMemoryStatus(
+            request: Inference_SystemSharedMemoryStatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_SystemSharedMemoryStatusResponse
+
+        /// Handle the "SystemSharedMemoryRegister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_SystemSharedMemoryRegisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_SystemSharedMemoryRegisterResponse` to respond with.
+        func systemSharedMemoryRegister(
+            request: Inference_SystemSharedMemoryRegisterRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_SystemSharedMemoryRegisterResponse
+
+        /// Handle the "SystemSharedMemoryUnregister" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Inference_SystemSharedMemoryUnregisterRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Inference_SystemSharedMemoryUnregisterResponse` to respond with.
+        func systemSharedMemoryUnregister(
+            request: Inference_SystemSharedMemoryUnregisterRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Inference_SystemSharedMemoryUnregisterResponse
     }
 }
 
@@ -884,6 +1052,39 @@ extension Inference_GRPCInferenceService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.SystemSharedMemoryStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryStatusResponse>(),
+            handler: { request, context in
+                try await self.systemSharedMemoryStatus(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.SystemSharedMemoryRegister.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryRegisterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryRegisterResponse>(),
+            handler: { request, context in
+                try await self.systemSharedMemoryRegister(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Inference_GRPCInferenceService.Method.SystemSharedMemoryUnregister.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Inference_SystemSharedMemoryUnregisterRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Inference_SystemSharedMemoryUnregisterResponse>(),
+            handler: { request, context in
+                try await self.systemSharedMemoryUnregister(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1005,6 +1206,39 @@ extension Inference_GRPCInferenceService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Inference_RepositoryModelUnloadResponse> {
         let response = try await self.repositoryModelUnload(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func systemSharedMemoryStatus(
+        request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryStatusResponse> {
+        let response = try await self.systemSharedMemoryStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func systemSharedMemoryRegister(
+        request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryRegisterResponse> {
+        let response = try await self.systemSharedMemoryRegister(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func systemSharedMemoryUnregister(
+        request: GRPCCore.StreamingServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Inference_SystemSharedMemoryUnregisterResponse> {
+        let response = try await self.systemSharedMemoryUnregister(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1168,6 +1402,45 @@ extension Inference_GRPCInferenceService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Inference_RepositoryModelUnloadResponse> {
         return GRPCCore.ServerResponse<Inference_RepositoryModelUnloadResponse>(
             message: try await self.repositoryModelUnload(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func systemSharedMemoryStatus(
+        request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryStatusResponse> {
+        return GRPCCore.ServerResponse<Inference_SystemSharedMemoryStatusResponse>(
+            message: try await self.systemSharedMemoryStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func systemSharedMemoryRegister(
+        request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryRegisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryRegisterResponse> {
+        return GRPCCore.ServerResponse<Inference_SystemSharedMemoryRegisterResponse>(
+            message: try await self.systemSharedMemoryRegister(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func systemSharedMemoryUnregister(
+        request: GRPCCore.ServerRequest<Inference_SystemSharedMemoryUnregisterRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Inference_SystemSharedMemoryUnregisterResponse> {
+        return GRPCCore.ServerResponse<Inference_SystemSharedMemoryUnregisterResponse>(
+            message: try await self.systemSharedMemoryUnregister(
                 request: request.message,
                 context: context
             ),
