@@ -35,6 +35,16 @@ import Testing
         #expect(try registry.status(nil).isEmpty)
     }
 
+    @Test func registrationsStopAtTheLimitAndResumeAfterAnUnregister() throws {
+        let object = try SharedMemoryObject(size: 64)
+        let registry = SharedMemoryRegistry(maximumRegions: 3)
+        for index in 0..<3 { try registry.register(name: "r\(index)", key: object.key, offset: 0, byteSize: 64) }
+        #expect(message { try registry.register(name: "r3", key: object.key, offset: 0, byteSize: 64) }?.contains("3 shared memory regions, its limit") == true)
+        registry.unregister("r1")
+        try registry.register(name: "r3", key: object.key, offset: 0, byteSize: 64)
+        #expect(try registry.status(nil).map(\.name) == ["r0", "r2", "r3"])
+    }
+
     @Test func slicesReadAndWriteInsideTheirRegionOnly() throws {
         let object = try SharedMemoryObject(size: 4096)
         let registry = SharedMemoryRegistry()

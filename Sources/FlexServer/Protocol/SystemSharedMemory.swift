@@ -102,20 +102,34 @@ struct SharedMemorySlice: Sendable {
 /// Thread ownership: shared by every request; the table is behind a mutex, regions are immutable.
 final class SharedMemoryRegistry: Sendable {
     private let regions = Locked<[String: SharedMemoryRegion]>([:])
+    /// Each region holds a file descriptor: the cap keeps a client that registers without end from
+    /// using up the descriptors every other client's connection needs.
+    let maximumRegions: Int
+
+    init(maximumRegions: Int = 256) {
+        self.maximumRegions = maximumRegions
+    }
 
     /// Maps `key`'s bytes `offset ..< offset + byteSize` as region `name`.
     func register(name: String, key: String, offset: Int, byteSize: Int) throws(ServerError) {
         guard !name.isEmpty else { throw .invalid("a shared memory region needs a name") }
-        guard regions.withLock({ $0[name] }) == nil else {
+        try checkRoom(for: name, in: regions.withLock { $0 })
+        let region = try SharedMemoryRegion(name: name, key: key, offset: offset, byteSize: byteSize)
+        let refusal: ServerError? = regions.withLock { table in
+            do throws(ServerError) { try checkRoom(for: name, in: table) } catch { return error }
+            table[name] = region
+            return nil
+        }
+        if let refusal { throw refusal }
+    }
+
+    private func checkRoom(for name: String, in table: [String: SharedMemoryRegion]) throws(ServerError) {
+        guard table[name] == nil else {
             throw ServerError(.alreadyExists, "shared memory region '\(name)' is already registered; unregister it first")
         }
-        let region = try SharedMemoryRegion(name: name, key: key, offset: offset, byteSize: byteSize)
-        let added = regions.withLock { table in
-            guard table[name] == nil else { return false }
-            table[name] = region
-            return true
+        guard table.count < maximumRegions else {
+            throw ServerError(.unavailable, "the server already holds \(maximumRegions) shared memory regions, its limit; unregister some first")
         }
-        guard added else { throw ServerError(.alreadyExists, "shared memory region '\(name)' is already registered; unregister it first") }
     }
 
     /// Unregisters `name` (nil: every region). Unknown names are not an error, as in Triton.
