@@ -17,7 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
             parameters { key: "NEURON_CORE_START_INDEX" value { string_value: "6" } } is the mx.neuron(i) \
             index (the group in NeuronCore Group mode, NEURONCORE_GROUP_SIZES); instance_group [{ count: N }] \
             loads N copies on consecutive core ranges. Metrics (Prometheus) are at /metrics on the metrics \
-            port. SIGTERM or SIGINT: stop accepting, finish requests in flight, unload, release the cores.
+            port. Clients on this machine may pass tensors through POSIX shared memory regions they \
+            register (Triton's system shared memory extension); any client that reaches the server can \
+            register any /dev/shm object, so keep --host on loopback when they do. SIGTERM or SIGINT: stop \
+            accepting, finish requests in flight, unload, release the cores.
             """
     )
 
