@@ -27,6 +27,7 @@ Exported here directly from their model zoos (random weights, nothing downloaded
     .venv-mxnet/bin/python Benchmarks/prepare_models.py [--force]
 """
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -41,6 +42,8 @@ MODELS = ("resnet50_v1", "mobilenetv2_1.0")
 BATCHES = (1, 8)
 BERT_SEQ, BERT_VALID = 128, 100
 DETECTORS = {"ssd_512_resnet50_v1_voc": 512, "yolo3_darknet53_voc": 416}
+# The packages the models exported straight from their zoos need, beyond MXNet.
+PACKAGES = {"gluonnlp": "gluonnlp 0.10.0", "gluoncv": "gluoncv 0.10.5.post0"}
 
 
 def write_checkpoint(name, out_dir):
@@ -165,10 +168,17 @@ def main():
                 inputs = export_onnx(prefix, b, path)
                 print("wrote %s (inputs %s, %.1fs)" % (path, inputs, time.time() - t))
 
-    exported = [("bert_base", write_bert_base)]
-    exported += [(n, lambda prefix, n=n, s=s: write_detector(n, s, prefix)) for n, s in DETECTORS.items()]
-    for name, write in exported:
+    exported = [("bert_base", "gluonnlp", write_bert_base)]
+    exported += [(n, "gluoncv", lambda prefix, n=n, s=s: write_detector(n, s, prefix)) for n, s in DETECTORS.items()]
+    for name, package, write in exported:
         if args.only and name not in args.only:
+            continue
+        if importlib.util.find_spec(package) is None:
+            why = ("%s needs %s in this venv; Scripts/fixtures/README.md says how to install it"
+                   % (name, PACKAGES[package]))
+            if args.only:
+                sys.exit("prepare_models.py: " + why)
+            print("skipped: " + why)
             continue
         prefix = os.path.join(MODELS_DIR, name, name)
         path = prefix + "_b1.onnx"

@@ -215,19 +215,15 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
         for (input, slice) in zip(request.inputs, slices) {
             guard !inputs.contains(where: { $0.name == input.name }) else { throw .invalid("input '\(input.name)' is given twice") }
             let description = try InferenceCodec.checkedInput(name: input.name, datatype: input.datatype, shape: input.shape.map { Int($0) }, model: model)
-            let expectedBytes = description.elementCount * (description.datatype.size ?? 1)
             let bytes: SharedBytes
             if let slice {
                 guard !input.hasContents else { throw .invalid("input '\(input.name)' is in shared memory region '\(slice.region.name)', so it takes no contents") }
-                guard slice.byteSize == expectedBytes else {
-                    throw .invalid("input '\(input.name)' has shared_memory_byte_size \(slice.byteSize); \(description.datatype.rawValue) \(description.shape) is \(expectedBytes) bytes")
-                }
-                bytes = SharedBytes(try slice.read())
+                bytes = SharedBytes(try slice.readInput(description))
             } else if !raw.isEmpty {
                 bytes = SharedBytes(raw[rawIndex])
                 rawIndex += 1
-                guard bytes.count == expectedBytes else {
-                    throw .invalid("input '\(input.name)' has \(bytes.count) bytes in raw_input_contents; \(description.datatype.rawValue) \(description.shape) is \(expectedBytes)")
+                guard bytes.count == description.byteCount else {
+                    throw .invalid("input '\(input.name)' has \(bytes.count) bytes in raw_input_contents; \(description.datatype.rawValue) \(description.shape) is \(description.byteCount)")
                 }
             } else {
                 guard input.hasContents else { throw .invalid("input '\(input.name)' has neither contents nor raw_input_contents") }

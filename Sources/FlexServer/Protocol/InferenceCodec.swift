@@ -44,7 +44,7 @@ enum InferenceCodec {
                 throw .invalid("raw binary request (Inference-Header-Content-Length: 0) for model '\(model.name)', which has \(model.inputs.count) inputs; raw mode needs exactly 1")
             }
             if model.maxBatchSize > 0 { input.shape[0] = 1 }  // raw mode is batch 1
-            let expected = input.elementCount * (input.datatype.size ?? 1)
+            let expected = input.byteCount
             guard body.count == expected else {
                 throw .invalid("raw binary request for model '\(model.name)' has \(body.count) bytes; input '\(input.name)' (\(input.datatype.rawValue) \(input.shape)) takes \(expected)")
             }
@@ -85,19 +85,14 @@ enum InferenceCodec {
             }
             let description = try checkedInput(name: name, datatype: typeName, shape: shape, model: model)
             let datatype = description.datatype
-            let size = datatype.size ?? 1
-            let expectedBytes = description.elementCount * size
             if let slice = try sharedMemorySlice(item["parameters"], sharedMemory, what: "input '\(name)'") {
                 guard item["data"] == nil, item["parameters"]?["binary_data_size"] == nil else {
                     throw .invalid("input '\(name)' is in shared memory region '\(slice.region.name)', so it takes neither \"data\" nor binary_data_size")
                 }
-                guard slice.byteSize == expectedBytes else {
-                    throw .invalid("input '\(name)' has shared_memory_byte_size \(slice.byteSize); \(datatype.rawValue) \(shape) is \(expectedBytes) bytes")
-                }
-                inputs.append(TensorData(description, bytes: try slice.read()))
+                inputs.append(TensorData(description, bytes: try slice.readInput(description)))
             } else if let binarySize = try intParameter(item["parameters"], "binary_data_size", what: "input '\(name)'") {
-                guard binarySize == description.elementCount * size else {
-                    throw .invalid("input '\(name)' has binary_data_size \(binarySize); \(datatype.rawValue) \(shape) is \(description.elementCount * size) bytes")
+                guard binarySize == description.byteCount else {
+                    throw .invalid("input '\(name)' has binary_data_size \(binarySize); \(datatype.rawValue) \(shape) is \(description.byteCount) bytes")
                 }
                 guard binarySize <= binary.count else {
                     throw .invalid("input '\(name)' has binary_data_size \(binarySize) but only \(binary.count) bytes of binary data remain after the JSON header")
@@ -107,7 +102,7 @@ enum InferenceCodec {
             } else {
                 guard let data = item["data"] else { throw .invalid("input '\(name)' has neither \"data\" nor a binary_data_size parameter") }
                 var bytes: [UInt8] = []
-                bytes.reserveCapacity(description.elementCount * size)
+                bytes.reserveCapacity(description.byteCount)
                 var count = 0
                 try appendElements(data, datatype, name: name, to: &bytes, count: &count)
                 guard count == description.elementCount else {

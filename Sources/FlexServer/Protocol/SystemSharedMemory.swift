@@ -88,6 +88,14 @@ struct SharedMemorySlice: Sendable {
 
     func read() throws(ServerError) -> [UInt8] { try region.read(at: offset, count: byteSize) }
 
+    /// Reads the input `description` names, whose byte count must be the slice's.
+    func readInput(_ description: TensorDescription) throws(ServerError) -> [UInt8] {
+        guard byteSize == description.byteCount else {
+            throw .invalid("input '\(description.name)' has shared_memory_byte_size \(byteSize); \(description.datatype.rawValue) \(description.shape) is \(description.byteCount) bytes")
+        }
+        return try read()
+    }
+
     /// Writes an output of `bytes.count` bytes (at most `byteSize`) at the slice's start.
     func write(_ bytes: some Collection<UInt8>, output: String) throws(ServerError) {
         guard bytes.count <= byteSize else {

@@ -45,6 +45,10 @@ public struct TensorDescription: Sendable, Equatable {
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
+
+    /// Bytes of its elements in the binary tensor layout (fixed-size datatypes; the model inputs
+    /// and outputs FlexEG serves are never `BYTES`).
+    public var byteCount: Int { elementCount * (datatype.size ?? 1) }
 }
 
 /// A tensor on the wire: its description and its elements as little-endian, row-major bytes with no
