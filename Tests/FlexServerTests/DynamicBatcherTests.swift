@@ -105,6 +105,27 @@ import Testing
         #expect(singles == sent)
     }
 
+    /// `max_queue_delay_microseconds: 0` (Triton's default): a lone request leaves at once, and what
+    /// queued while the instance was busy leaves as one batch when it frees, short as it is.
+    @Test func withoutADelayALoneRequestLeavesAtOnceAndTheQueueLeavesTogether() async {
+        let recorder = Recorder(gated: true)
+        let batcher = DynamicBatcher(maxBatch: 8, delayMicroseconds: 0, preferred: [], maxInFlight: 1) { await recorder.run($0, rows: $1) }
+        let results = await withTaskGroup(of: (Float, Float?).self) { group in
+            group.addTask { (1, Self.value(await batcher.submit(Self.request(1), batch: 1))) }
+            #expect(await Self.eventually { recorder.rowCounts.withLock { $0 } == [1] }, "the lone request waited")
+            for value in 2...5 {
+                group.addTask { (Float(value), Self.value(await batcher.submit(Self.request(Float(value)), batch: 1))) }
+            }
+            #expect(await Self.eventually { batcher.queuedRequests == 4 }, "requests left while the instance was busy")
+            recorder.open()
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for (sent, received) in results { #expect(received == sent) }
+        let batches = recorder.batches.withLock { $0 }
+        #expect(batches.map(\.count) == [1, 4], "\(batches)")
+        #expect(Set(batches.dropFirst().flatMap { $0 }) == [2, 3, 4, 5])
+    }
+
     @Test func aTimerArmedForARequestThatLeftFullDoesNotFlushALaterOneEarly() async {
         let recorder = Recorder(gated: false)
         let batcher = DynamicBatcher(maxBatch: 2, delayMicroseconds: 1_000_000, preferred: [], maxInFlight: 1) { await recorder.run($0, rows: $1) }
