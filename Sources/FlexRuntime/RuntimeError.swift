@@ -81,8 +81,10 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
             let valid = validStarts.isEmpty
                 ? "no start index works: the process has only \(available) NeuronCore\(available == 1 ? "" : "s")"
                 : "valid start indexes: " + CoreList.formatIndexes(validStarts)
-            return "model \"\(model)\" needs \(needed) consecutive NeuronCore\(needed == 1 ? "" : "s"); starting at "
-                + "\(start) of \(available) leaves \(max(0, available - max(start, 0))); \(valid)"
+            let placement = (0..<available).contains(start)
+                ? "starting at \(start) of \(available) leaves \(available - start)"
+                : "start index \(start) is not one of the process's \(available) NeuronCore\(available == 1 ? "" : "s")"
+            return "model \"\(model)\" needs \(needed) consecutive NeuronCore\(needed == 1 ? "" : "s"); \(placement); \(valid)"
         case .groupTooSmall(let model, let needed, let group, let sizes):
             let fitting = sizes.indices.filter { sizes[$0] >= needed }
             let groups = "groups: " + sizes.enumerated().map { "\($0.offset) (\($0.element) cores)" }.joined(separator: ", ")

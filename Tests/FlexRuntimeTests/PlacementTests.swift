@@ -128,7 +128,11 @@ import Testing
                 #expect(error?.status == .loadNotEnoughCores)
                 #expect(error?.status.rawValue == 9)
                 #expect(error?.description.contains("valid start indexes: 0, 1, 2") == true)
+                let placement = start < 0 ? "start index -1 is not one of the process's 4 NeuronCores" : "starting at 3 of 4 leaves 1"
+                #expect(error?.description.contains(placement) == true, "\(error?.description ?? "")")
             }
+            let pastTheEnd = runtimeError { try runtime.load(model, at: 4) }
+            #expect(pastTheEnd?.description.contains("start index 4 is not one of the process's 4 NeuronCores") == true)
             let tooBig = runtimeError { try runtime.load(SyntheticModel(name: "Big", stageCount: 5), at: 0) }
             #expect(tooBig?.description.contains("no start index works: the process has only 4 NeuronCores") == true)
             #expect(runtime.loadedModels.isEmpty)

@@ -57,6 +57,49 @@ struct ConfigTests {
         }
     }
 
+    /// Values no model can take are refused where the config is read, with what to write instead.
+    @Test func impossibleValuesAreRefusedNamingTheField() throws {
+        func refusal(_ text: String) -> String? {
+            do {
+                let config = try ModelConfig(ConfigNode.parseText(text, what: "cfg"), what: "cfg")
+                try config.checkConsistent(what: "cfg")
+                return nil
+            } catch { return error.message }
+        }
+        let input = #"input [ { name: "data", data_type: TYPE_FP32, dims: [ 3, 32, 32 ] } ]"#
+        for (text, expected) in [
+            (#"parameters { key: "NEURON_CORE_START_INDEX" value { string_value: "-1" } }"#, "NEURON_CORE_START_INDEX (the mx.neuron(i) index) must be a whole number >= 0, not '-1'"),
+            (#"parameters { key: "NEURON_CORES" value { string_value: "0" } }"#, "NEURON_CORES (the NeuronCores to compile for) must be a whole number >= 1, not '0'"),
+            (#"input [ { name: "data", dims: [ 1, 3, 0, 32 ] } ]"#, "input 'data' has dim '0'; each dim is a whole number >= 1, or -1 for any size"),
+            (#"input [ { name: "data" }, { name: "data" } ]"#, "input 'data' is listed twice"),
+            (#"output [ { name: "p" }, { name: "p" } ]"#, "output 'p' is listed twice"),
+            (input + "\ndynamic_batching { }", "dynamic_batching needs max_batch_size >= 1 (the batch the model is compiled at); this config's is 0"),
+            ("max_batch_size: 4\n" + input + "\ndynamic_batching { preferred_batch_size: [ 2, 8 ] }", "preferred_batch_size 8 is over max_batch_size 4"),
+        ] {
+            let message = refusal(text)
+            #expect(message?.contains(expected) == true, "\(text): \(message ?? "accepted")")
+        }
+        #expect(refusal("max_batch_size: 8\n" + input + "\ndynamic_batching { preferred_batch_size: [ 4, 8 ] }") == nil)
+        #expect(refusal(#"input [ { name: "x", dims: [ -1, 4 ] } ] parameters { key: "NEURON_CORE_START_INDEX" value { string_value: "0" } }"#) == nil)
+    }
+
+    /// The cross-field rules hold for the config in force, so a load's override cannot switch dynamic
+    /// batching on for a model the file compiles unbatched.
+    @Test func anOverrideIsCheckedWithTheFileItMergesInto() throws {
+        let directory = try TemporaryDirectory(prefix: "flexeg-override")
+        try FileManager.default.createDirectory(atPath: directory.path + "/m/1", withIntermediateDirectories: true)
+        try #"input [ { name: "data", dims: [ 1, 3, 8, 8 ] } ]"#.write(toFile: directory.path + "/m/config.pbtxt", atomically: true, encoding: .utf8)
+        let repository = try ModelRepository(path: directory.path)
+        #expect(throws: Never.self) { try repository.files(of: "m", override: nil) }
+        let override = try ModelConfig(ConfigNode.parseJSON(Array(#"{"dynamic_batching": {}}"#.utf8), what: "o"), what: "o")
+        do {
+            _ = try repository.files(of: "m", override: override)
+            Issue.record("dynamic batching on an unbatched model was accepted")
+        } catch {
+            #expect(error.message.contains("model 'm' (its config with the load's override): dynamic_batching needs max_batch_size >= 1"), "\(error.message)")
+        }
+    }
+
     @Test func jsonOverrideMergesParametersKeyByKey() throws {
         var file = ModelConfig()
         file.inputs = [.init(name: "data", dataType: .fp32, dims: [1, 3, 32, 32])]

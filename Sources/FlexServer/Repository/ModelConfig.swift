@@ -49,8 +49,8 @@ public struct ModelConfig: Sendable, Equatable {
             guard let value = Int(text), value >= 0 else { throw .invalid("\(what): max_batch_size must be a whole number >= 0, not '\(text)'") }
             maxBatchSize = value
         }
-        if node["input"] != nil { inputs = try node.all("input").map { node throws(ServerError) in try Self.tensor(node, field: "input", what: what) } }
-        if node["output"] != nil { outputs = try node.all("output").map { node throws(ServerError) in try Self.tensor(node, field: "output", what: what) } }
+        if node["input"] != nil { inputs = try Self.tensors(node.all("input"), field: "input", what: what) }
+        if node["output"] != nil { outputs = try Self.tensors(node.all("output"), field: "output", what: what) }
         let groups = node.all("instance_group")
         if !groups.isEmpty {
             guard groups.count == 1 else {
@@ -78,11 +78,34 @@ public struct ModelConfig: Sendable, Equatable {
             }
             parameters[key] = text
         }
-        for key in [Self.startIndexKey, Self.coresKey] {
-            if let text = parameters[key], Int(text) == nil {
-                throw .invalid("\(what): parameter \(key) must be a whole number, not '\(text)'")
+        for (key, least, meaning) in [(Self.startIndexKey, 0, "the mx.neuron(i) index"), (Self.coresKey, 1, "the NeuronCores to compile for")] {
+            if let text = parameters[key], !(Int(text).map { $0 >= least } ?? false) {
+                throw .invalid("\(what): parameter \(key) (\(meaning)) must be a whole number >= \(least), not '\(text)'")
             }
         }
+    }
+
+    /// The rules that tie fields together, checked on the config in force (the file's merged with a load's
+    /// override): dynamic batching needs a batching model, and its preferred sizes fit the largest batch.
+    func checkConsistent(what: String) throws(ServerError) {
+        guard let batching = dynamicBatching else { return }
+        let maxBatch = maxBatchSize ?? 0
+        guard maxBatch > 0 else {
+            throw .invalid("\(what): dynamic_batching needs max_batch_size >= 1 (the batch the model is compiled at); this config's is \(maxBatch)")
+        }
+        if let size = batching.preferredBatchSizes.first(where: { $0 > maxBatch }) {
+            throw .invalid("\(what): dynamic_batching's preferred_batch_size \(size) is over max_batch_size \(maxBatch)")
+        }
+    }
+
+    private static func tensors(_ nodes: [ConfigNode], field: String, what: String) throws(ServerError) -> [TensorConfig] {
+        var result: [TensorConfig] = []
+        for node in nodes {
+            let tensor = try tensor(node, field: field, what: what)
+            guard !result.contains(where: { $0.name == tensor.name }) else { throw .invalid("\(what): \(field) '\(tensor.name)' is listed twice") }
+            result.append(tensor)
+        }
+        return result
     }
 
     private static func tensor(_ node: ConfigNode, field: String, what: String) throws(ServerError) -> TensorConfig {
@@ -96,8 +119,8 @@ public struct ModelConfig: Sendable, Equatable {
         }
         if node["dims"] != nil {
             config.dims = try node.all("dims").map { dim throws(ServerError) in
-                guard let text = dim.text, let value = Int(text), value >= -1 else {
-                    throw .invalid("\(what): \(field) '\(name)' has a dim that is not a whole number >= -1")
+                guard let text = dim.text, let value = Int(text), value >= 1 || value == -1 else {
+                    throw .invalid("\(what): \(field) '\(name)' has dim '\(dim.text ?? "")'; each dim is a whole number >= 1, or -1 for any size")
                 }
                 return value
             }

@@ -67,6 +67,7 @@ public struct ModelRepository: Sendable {
             config = try ModelConfig(ConfigNode.parseJSON(data, what: json), what: json)
         }
         if let override { config = config.merged(with: override) }
+        try config.checkConsistent(what: "model '\(name)'" + (override != nil ? " (its config with the load's override)" : ""))
         if let configured = config.name, configured != name {
             throw .invalid("model '\(name)': its config names it '\(configured)'; the name must be the directory's")
         }
