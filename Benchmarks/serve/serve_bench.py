@@ -22,7 +22,8 @@ generator runs under `taskset -c 1`. Loopback only; every run is bounded in time
      extension (a region this script creates and registers; the body is only JSON). Then wrk posts the
      binary body to a model the server does not have: the round trip without inference.
   4. dynamic batching: one flexeg serve with MobileNetV2 compiled at batch 1 (no batching) and at
-     batch 8 (`max_batch_size: 8`, `dynamic_batching { max_queue_delay_microseconds: D }`), batch-1
+     batch 8 (`max_batch_size: 8`, `dynamic_batching { max_queue_delay_microseconds: D }`, one model
+     per D of --batch-delay-us: 2000 and 0 µs), batch-1
      traffic at each `--batch-concurrency` (1, 4, 16) to each in turn, with the mean batch (the
      server's inference_count / execution_count); `flexeg bench` at batch 8 and 1 in process gives
      the kernels' own batch-8 gain, the ceiling on one core.
@@ -62,7 +63,12 @@ WRK_SCRIPT = os.path.join(HERE, "wrk_infer.lua")
 SERVERS = ("flexeg", "kserve")
 LABEL = {"flexeg": "flexeg serve", "kserve": "KServe + ORT"}
 SERVER_CPU, CLIENT_CPU = "0", "1"
-BATCHED = "mobilenetv2_1.0_dyn8"
+BATCHED_PREFIX = "mobilenetv2_1.0_dyn8"
+
+
+def batched_name(delay_us):
+    """The batch-8 MobileNetV2 served with dynamic batching at max_queue_delay_microseconds `delay_us`."""
+    return "%s_d%d" % (BATCHED_PREFIX, delay_us)
 
 
 def log(*a):
@@ -105,13 +111,14 @@ def link_or_copy(src, dst):
         shutil.copyfile(src, dst)
 
 
-def write_repository(root, models, delay_us):
+def write_repository(root, models, delays_us):
     """DIR/<name>/config.pbtxt + DIR/<name>/1/model-{symbol.json,0000.params} (hard links to the
-    benchmark checkpoints); the batch-8 MobileNetV2 with dynamic batching as BATCHED."""
-    entries = [(m, m, 1) for m in models]
+    benchmark checkpoints); the batch-8 MobileNetV2 with dynamic batching once per queue delay
+    (`batched_name`)."""
+    entries = [(m, m, 1, 0) for m in models]
     if "mobilenetv2_1.0" in models:
-        entries.append((BATCHED, "mobilenetv2_1.0", 8))
-    for name, source, batch in entries:
+        entries += [(batched_name(d), "mobilenetv2_1.0", 8, d) for d in delays_us]
+    for name, source, batch, delay_us in entries:
         version = os.path.join(root, name, "1")
         os.makedirs(version, exist_ok=True)
         prefix = os.path.join(MODELS_DIR, source, source)
@@ -479,13 +486,15 @@ def batching_rounds(args, tmp, results):
             r + 1, ", ".join(map(str, args.batch_concurrency))))
         results["batching"].append({"round": r, "kind": "bench_b1", **flexeg_bench(args, "mobilenetv2_1.0", 1)})
         results["batching"].append({"round": r, "kind": "bench_b8", **flexeg_bench(args, "mobilenetv2_1.0", 8)})
-        server = Server("flexeg", ["mobilenetv2_1.0", BATCHED], args, tmp)
+        batched = [batched_name(d) for d in args.batch_delay_us]
+        server = Server("flexeg", ["mobilenetv2_1.0"] + batched, args, tmp)
         try:
             server.wait_ready(args.ready_timeout)
-            names = ["mobilenetv2_1.0", BATCHED] if r % 2 == 0 else [BATCHED, "mobilenetv2_1.0"]
+            names = ["mobilenetv2_1.0"] + batched
+            names = names[r % len(names):] + names[:r % len(names)]  # each round starts with another model
             for c in args.batch_concurrency:
                 for name in names:
-                    save = os.path.join(tmp, "out_batched.npy") if name == BATCHED and r == 0 else None
+                    save = os.path.join(tmp, "out_batched.npy") if name == batched[0] and r == 0 else None
                     res = loadgen(server, name, c, args, args.batch_protocol, save)
                     if save and os.path.exists(save) and "mobilenetv2_1.0" in results["refs"]:
                         results["checks"]["flexeg %s (batch 8, dynamic batching)" % "mobilenetv2_1.0"] = \
@@ -493,7 +502,7 @@ def batching_rounds(args, tmp, results):
                     log("  %s c=%d: %s%s" % (name, c, brief(res),
                                               ", mean batch %.2f" % res["mean_batch"] if "mean_batch" in res else ""))
                     results["batching"].append({"round": r, "concurrency": c,
-                                                "kind": "serve_" + ("dyn8" if name == BATCHED else "b1"), **res})
+                                                "kind": "serve_b1" if name == "mobilenetv2_1.0" else "serve_" + name, **res})
         except Failed as e:
             log("  batching failed: %s" % e)
             results["batching"].append({"round": r, "kind": "error", "error": str(e)})
@@ -618,10 +627,12 @@ def markdown(env, results, args):
         L += ["", "## Dynamic batching: MobileNetV2, batch-1 requests (%s)" % args.batch_protocol, "",
               "| run | C | inf/s | p50 | p99 | mean batch | server CPU |", "|---|---:|---:|---:|---:|---:|---:|"]
         names = {"serve_b1": "flexeg serve, batch-1 model, no batching",
-                 "serve_dyn8": "flexeg serve, batch-8 model, dynamic batching (%d µs)" % args.batch_delay_us,
                  "bench_b1": "flexeg bench in process, batch 1", "bench_b8": "flexeg bench in process, batch 8"}
+        batched = ["serve_" + batched_name(d) for d in args.batch_delay_us]
+        names.update({kind: "flexeg serve, batch-8 model, dynamic batching (%d µs)" % d
+                      for kind, d in zip(batched, args.batch_delay_us)})
         tput = {}
-        cases = [(kind, c) for c in args.batch_concurrency for kind in ("serve_b1", "serve_dyn8")] \
+        cases = [(kind, c) for c in args.batch_concurrency for kind in ["serve_b1"] + batched] \
             + [("bench_b1", None), ("bench_b8", None)]
         for kind, c in cases:
             # (flexeg bench's own JSON has a "concurrency" of its own: only server runs are told apart by it)
@@ -634,12 +645,14 @@ def markdown(env, results, args):
                     f1(med([x["latency_ms"]["p50"] for x in rows])), f1(med([x["latency_ms"]["p99"] for x in rows])),
                     f1(med([x.get("mean_batch") for x in rows]), "%.2f"),
                     f1(med([x.get("server_cpu_util") for x in rows]), "%.2f")))
-        ratios = ["C = %d: **%.2fx**" % (c, tput["serve_dyn8", c] / tput["serve_b1", c])
-                  for c in args.batch_concurrency if ("serve_b1", c) in tput and ("serve_dyn8", c) in tput]
-        if ratios:
-            L += ["", "Dynamic batching / no batching: " + ", ".join(ratios)
-                  + ("; in-process batch 8 / batch 1: %.2fx" % (tput["bench_b8", None] / tput["bench_b1", None])
-                     if ("bench_b1", None) in tput and ("bench_b8", None) in tput else "")]
+        L.append("")
+        for kind, d in zip(batched, args.batch_delay_us):
+            ratios = ["C = %d: **%.2fx**" % (c, tput[kind, c] / tput["serve_b1", c])
+                      for c in args.batch_concurrency if ("serve_b1", c) in tput and (kind, c) in tput]
+            if ratios:
+                L.append("- Dynamic batching at %d µs / no batching: %s" % (d, ", ".join(ratios)))
+        if ("bench_b1", None) in tput and ("bench_b8", None) in tput:
+            L.append("- In-process batch 8 / batch 1: %.2fx" % (tput["bench_b8", None] / tput["bench_b1", None]))
 
     L += ["", "## Output checks (first response vs MXNet 1.9.1, max |out − ref| / max |ref|)", ""]
     L += ["- %s: %s" % (k, f1(v, "%.1e") if isinstance(v, float) else v) for k, v in sorted(results["checks"].items())]
@@ -677,7 +690,8 @@ def main():
                     help="gRPC (raw_input_contents) and/or REST (binary tensor extension)")
     ap.add_argument("--batch-concurrency", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--batch-protocol", choices=["grpc", "rest"], default="rest")
-    ap.add_argument("--batch-delay-us", type=int, default=2000, help="max_queue_delay_microseconds")
+    ap.add_argument("--batch-delay-us", type=int, nargs="+", default=[2000, 0],
+                    help="max_queue_delay_microseconds: one batch-8 model per value")
     ap.add_argument("--skip-serve", action="store_true", help="no server-vs-server rounds (nor overhead)")
     ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--overhead-pairs", type=int, default=3,
