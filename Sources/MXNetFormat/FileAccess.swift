@@ -5,6 +5,10 @@ enum FileAccess {
     static func read(_ path: String) throws(MXNetFormatError) -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+                throw MXNetFormatError(file: path, message: "is a symbolic link to '\(target)', which does not exist"
+                    + (target.hasPrefix("/") ? "" : " (a relative link breaks when its directory is copied elsewhere; copy with cp -rL)"))
+            }
             throw MXNetFormatError(file: path, message: "no such file")
         }
         guard !isDirectory.boolValue else { throw MXNetFormatError(file: path, message: "is a directory, not a file") }

@@ -88,5 +88,10 @@ struct CheckpointTests {
         try SymbolFile(contentsOf: Resources.path("model-symbol.json")).write(to: prefix + "-symbol.json")
         let noParams = try #require(throws: MXNetFormatError.self) { try Checkpoint.load(prefix: prefix, epoch: 7) }
         #expect(noParams.description == "\(prefix)-0007.params: no such file")
+        // A dangling link (a relative one, as in Examples/model-repository, copied elsewhere without -L).
+        try FileManager.default.createSymbolicLink(atPath: prefix + "-0007.params", withDestinationPath: "../gone/model-0000.params")
+        let dangling = try #require(throws: MXNetFormatError.self) { try Checkpoint.load(prefix: prefix, epoch: 7) }
+        #expect(dangling.description == "\(prefix)-0007.params: is a symbolic link to '../gone/model-0000.params', which does not exist"
+                + " (a relative link breaks when its directory is copied elsewhere; copy with cp -rL)")
     }
 }
