@@ -292,9 +292,9 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
         return bytes
     }
 
-    /// Outputs in `raw_output_contents`, as Triton sends them; an output written to shared memory
-    /// carries its region and byte count as parameters instead, and an empty entry keeps the later
-    /// outputs' contents at their indexes (tritonclient reads them by index).
+    /// Outputs in `raw_output_contents`, as Triton sends them: one entry per output, in order, and
+    /// an empty one for an output written to shared memory (Triton's C++ client indexes the entries
+    /// by output without checking; perf_analyzer crashes on a response that lacks them).
     static func encode(_ outputs: [TensorData], request: DecodedInference, id: String, model: ServingModel) -> Inference_ModelInferResponse {
         let selected: [(TensorData, SharedMemorySlice?)] = request.outputs.map { wanted in
             wanted.compactMap { want in outputs.first { $0.name == want.name }.map { ($0, want.sharedMemory) } }
@@ -303,20 +303,14 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
             response.modelName = model.name
             response.modelVersion = String(model.version)
             response.id = id
-            response.outputs = selected.map { output, slice in
+            response.outputs = selected.map { output, _ in
                 .with {
                     $0.name = output.name
                     $0.datatype = output.datatype.rawValue
                     $0.shape = output.shape.map(Int64.init)
-                    if let slice {
-                        $0.parameters["shared_memory_region"] = .with { $0.stringParam = slice.region.name }
-                        $0.parameters["shared_memory_byte_size"] = .with { $0.int64Param = Int64(output.bytes.count) }
-                    }
                 }
             }
-            if selected.contains(where: { $0.1 == nil }) {
-                response.rawOutputContents = selected.map { output, slice in slice == nil ? Data(output.bytes) : Data() }
-            }
+            response.rawOutputContents = selected.map { output, slice in slice == nil ? Data(output.bytes) : Data() }
         }
     }
 

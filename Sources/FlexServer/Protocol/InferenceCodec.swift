@@ -192,11 +192,11 @@ enum InferenceCodec {
             text += "{\"name\":"
             JSONValue.writeString(output.name, to: &text)
             text += ",\"datatype\":\"\(output.datatype.rawValue)\",\"shape\":[" + output.shape.map(String.init).joined(separator: ",") + "]"
-            if let slice {
-                // Written to the region already (`DecodedInference.writeSharedMemoryOutputs`).
-                text += ",\"parameters\":{\"shared_memory_region\":"
-                JSONValue.writeString(slice.region.name, to: &text)
-                text += ",\"shared_memory_byte_size\":\(output.bytes.count)}}"
+            if slice != nil {
+                // Written to the region already (`DecodedInference.writeSharedMemoryOutputs`). Like
+                // Triton, the entry has no `parameters`: its C++ client reads any output that has
+                // them as binary data and fails without `binary_data_size`.
+                text += "}"
             } else if asBinary {
                 text += ",\"parameters\":{\"binary_data_size\":\(output.bytes.count)}}"
                 binary.append(contentsOf: output.bytes)
