@@ -92,7 +92,10 @@ final class ServerState: Sendable {
                     ("cache_hit", duration(.init())), ("cache_miss", duration(.init())),
                 ])),
                 ("response_stats", .object([])),
-                ("batch_stats", .array([])),
+                ("batch_stats", .array(stats.executionsByBatchSize.sorted { $0.key < $1.key }.map { size, durations in
+                    .object([("batch_size", .int(size)), ("compute_input", duration(durations.computeInput)),
+                             ("compute_infer", duration(durations.computeInfer)), ("compute_output", duration(durations.computeOutput))])
+                })),
                 ("memory_usage", .array([])),
             ])
         }))])

@@ -64,6 +64,15 @@ struct DynamicBatchingTests {
         // Triton's execution_count (and nv_inference_exec_count) counts those batch executions, not requests.
         #expect(entry?["execution_count"] as? Int == executions, "\(entry ?? [:])")
         #expect(metrics.contains(#"nv_inference_exec_count{model="A",version="1"} \#(executions)"#), "\(metrics)")
+        // batch_stats: one entry per execution size, in order; together they are the executions and
+        // the 8 batch elements.
+        let batchStats = (entry?["batch_stats"] as? [[String: Any]] ?? []).map { stat in
+            (size: stat["batch_size"] as? Int ?? 0, count: (stat["compute_infer"] as? [String: Any])?["count"] as? Int ?? 0)
+        }
+        #expect(batchStats.map(\.size) == batchStats.map(\.size).sorted() && batchStats.allSatisfy { (1...4).contains($0.size) && $0.count > 0 },
+                "\(entry ?? [:])")
+        #expect(batchStats.reduce(0) { $0 + $1.count } == executions, "\(entry ?? [:])")
+        #expect(batchStats.reduce(0) { $0 + $1.size * $1.count } == 8, "\(entry ?? [:])")
 
         // Over max_batch_size: an error naming it.
         let tooBig = try await server.post("v2/models/A/infer", json: body(input, batch: 5))

@@ -77,6 +77,13 @@ struct HTTPEndpointTests {
         #expect(success?["count"] as? Int == 3)
         #expect((success?["ns"] as? Int ?? 0) > 0)
         #expect(entry?["execution_count"] as? Int == 3)
+        // Triton's batch_stats: A has no batch dimension, so its three executions each served one.
+        let batchStats = entry?["batch_stats"] as? [[String: Any]]
+        #expect(batchStats?.map { $0["batch_size"] as? Int } == [1], "\(entry ?? [:])")
+        for field in ["compute_input", "compute_infer", "compute_output"] {
+            #expect((batchStats?.first?[field] as? [String: Any])?["count"] as? Int == 3, "\(field): \(batchStats ?? [])")
+        }
+        #expect(((batchStats?.first?["compute_infer"] as? [String: Any])?["ns"] as? Int ?? 0) > 0)
         let all = try await server.get("v2/models/stats").json as? [String: Any]
         #expect((all?["model_stats"] as? [Any])?.count == 4)
 

@@ -98,6 +98,14 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
                         $0.cacheHit = duration(.init())
                         $0.cacheMiss = duration(.init())
                     }
+                    $0.batchStats = stats.executionsByBatchSize.sorted { $0.key < $1.key }.map { size, durations in
+                        .with {
+                            $0.batchSize = UInt64(size)
+                            $0.computeInput = duration(durations.computeInput)
+                            $0.computeInfer = duration(durations.computeInfer)
+                            $0.computeOutput = duration(durations.computeOutput)
+                        }
+                    }
                 }
             }
         }

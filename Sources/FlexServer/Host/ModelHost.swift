@@ -82,13 +82,14 @@ final class PreparedModel: Sendable {
 /// outputs were in (`infer`: the cores' work, with the hand-offs between pipeline stages).
 /// `stacking`: copying its batch into the compiled batch's input (a model served at
 /// `max_batch_size` > 0; Triton counts such input preparation as compute input), outside
-/// both of the others. `countsExecution`: whether the request counts the model execution that served
-/// it (Triton's `execution_count`); of the requests a dynamic batch combines, only the first does.
+/// both of the others. `executionBatchSize`: the batch elements of the model execution that served
+/// the request (1 for a model without a batch dimension), on the one request that counts that
+/// execution (Triton's `execution_count` and `batch_stats`); nil on the others a dynamic batch combined.
 struct InferenceTiming: Sendable {
     var queueNanoseconds: UInt64
     var inferNanoseconds: UInt64
     var stackingNanoseconds: UInt64 = 0
-    var countsExecution = true
+    var executionBatchSize: Int? = 1
 
     /// `duration` in whole nanoseconds (0 when negative).
     static func nanoseconds(_ duration: Duration) -> UInt64 {
@@ -150,7 +151,8 @@ final class HostedInstance: Sendable {
                        bytes: SharedBytes(copying: tensor.rawPointer, count: tensor.byteCount))
         }
         return (data, InferenceTiming(queueNanoseconds: InferenceTiming.nanoseconds(arrived.duration(to: started)),
-                                      inferNanoseconds: InferenceTiming.nanoseconds(started.duration(to: finished))))
+                                      inferNanoseconds: InferenceTiming.nanoseconds(started.duration(to: finished)),
+                                      executionBatchSize: rows ?? 1))
     }
 
     /// Unloads now: new requests fail as unavailable, those in flight finish first. Blocks the thread.

@@ -140,7 +140,7 @@ final class DynamicBatcher: Sendable {
             for (index, request) in group.enumerated() {
                 let slices = outputs.map { Self.rows($0, from: row, count: request.batch, of: maxBatch) }
                 var share = timing
-                share.countsExecution = index == 0  // one execution served the whole group
+                if index > 0 { share.executionBatchSize = nil }  // one execution served the whole group
                 share.queueNanoseconds += InferenceTiming.nanoseconds(request.arrived.duration(to: formed))
                 share.stackingNanoseconds = stacking
                 request.continuation.resume(returning: .success((slices, share)))

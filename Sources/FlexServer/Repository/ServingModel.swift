@@ -92,6 +92,13 @@ final class ModelStatistics: Sendable {
         }
     }
 
+    /// One execution size's totals in Triton's `batch_stats`.
+    struct BatchDurations: Sendable {
+        var computeInput = Duration()
+        var computeInfer = Duration()
+        var computeOutput = Duration()
+    }
+
     struct Values: Sendable {
         var success = Duration()
         var fail = Duration()
@@ -101,6 +108,9 @@ final class ModelStatistics: Sendable {
         var computeOutput = Duration()
         var inferenceCount: UInt64 = 0
         var executionCount: UInt64 = 0
+        /// Executions by the batch elements they served (Triton's `batch_stats`): each execution's
+        /// compute input, infer and output as the request that counts it measured them.
+        var executionsByBatchSize: [Int: BatchDurations] = [:]
         /// Milliseconds since the epoch; 0 before the first.
         var lastInference: UInt64 = 0
         /// Failures by Triton's `reason` label: REJECTED, CANCELED, BACKEND, OTHER.
@@ -126,15 +136,21 @@ final class ModelStatistics: Sendable {
     /// timing's stacking into the compiled batch.
     func succeeded(total: UInt64, input: UInt64, timing: InferenceTiming, output: UInt64, batch: UInt64) {
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
+        let computeInput = input &+ timing.stackingNanoseconds
         values.withLock {
             $0.pending -= 1
             $0.success.add(total)
-            $0.computeInput.add(input &+ timing.stackingNanoseconds)
+            $0.computeInput.add(computeInput)
             $0.queue.add(timing.queueNanoseconds)
             $0.computeInfer.add(timing.inferNanoseconds)
             $0.computeOutput.add(output)
             $0.inferenceCount += batch
-            if timing.countsExecution { $0.executionCount += 1 }
+            if let size = timing.executionBatchSize {
+                $0.executionCount += 1
+                $0.executionsByBatchSize[size, default: BatchDurations()].computeInput.add(computeInput)
+                $0.executionsByBatchSize[size, default: BatchDurations()].computeInfer.add(timing.inferNanoseconds)
+                $0.executionsByBatchSize[size, default: BatchDurations()].computeOutput.add(output)
+            }
             $0.lastInference = now
         }
     }

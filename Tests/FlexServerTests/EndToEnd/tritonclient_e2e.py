@@ -313,6 +313,9 @@ def grpc(c, url):
 
     stats = g.get_inference_statistics("A").model_stats[0]
     assert stats.inference_stats.success.count == 3 and stats.inference_stats.fail.count == 2, stats  # g1, typed, s1; bad shape, s2
+    # A has no batch dimension: each of its three executions served batch size 1.
+    assert [(b.batch_size, b.compute_infer.count) for b in stats.batch_stats] == [(1, 3)], stats.batch_stats
+    assert stats.batch_stats[0].compute_infer.ns > 0, stats.batch_stats
     assert len(g.get_inference_statistics().model_stats) == 2
     g.unload_model("A")
     assert not g.is_model_ready("A")

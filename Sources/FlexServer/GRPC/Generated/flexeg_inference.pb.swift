@@ -635,6 +635,51 @@ nonisolated struct Inference_InferStatistics: Sendable {
   fileprivate var _cacheMiss: Inference_StatisticDuration? = nil
 }
 
+/// One model execution size's totals: each count is of executions that served batch_size batch
+/// elements (Triton's statistics extension).
+nonisolated struct Inference_InferBatchStatistics: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var batchSize: UInt64 = 0
+
+  var computeInput: Inference_StatisticDuration {
+    get {_computeInput ?? Inference_StatisticDuration()}
+    set {_computeInput = newValue}
+  }
+  /// Returns true if `computeInput` has been explicitly set.
+  var hasComputeInput: Bool {self._computeInput != nil}
+  /// Clears the value of `computeInput`. Subsequent reads from it will return its default value.
+  mutating func clearComputeInput() {self._computeInput = nil}
+
+  var computeInfer: Inference_StatisticDuration {
+    get {_computeInfer ?? Inference_StatisticDuration()}
+    set {_computeInfer = newValue}
+  }
+  /// Returns true if `computeInfer` has been explicitly set.
+  var hasComputeInfer: Bool {self._computeInfer != nil}
+  /// Clears the value of `computeInfer`. Subsequent reads from it will return its default value.
+  mutating func clearComputeInfer() {self._computeInfer = nil}
+
+  var computeOutput: Inference_StatisticDuration {
+    get {_computeOutput ?? Inference_StatisticDuration()}
+    set {_computeOutput = newValue}
+  }
+  /// Returns true if `computeOutput` has been explicitly set.
+  var hasComputeOutput: Bool {self._computeOutput != nil}
+  /// Clears the value of `computeOutput`. Subsequent reads from it will return its default value.
+  mutating func clearComputeOutput() {self._computeOutput = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _computeInput: Inference_StatisticDuration? = nil
+  fileprivate var _computeInfer: Inference_StatisticDuration? = nil
+  fileprivate var _computeOutput: Inference_StatisticDuration? = nil
+}
+
 nonisolated struct Inference_ModelStatistics: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -673,6 +718,11 @@ nonisolated struct Inference_ModelStatistics: @unchecked Sendable {
   var hasInferenceStats: Bool {_storage._inferenceStats != nil}
   /// Clears the value of `inferenceStats`. Subsequent reads from it will return its default value.
   mutating func clearInferenceStats() {_uniqueStorage()._inferenceStats = nil}
+
+  var batchStats: [Inference_InferBatchStatistics] {
+    get {_storage._batchStats}
+    set {_uniqueStorage()._batchStats = newValue}
+  }
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2059,9 +2109,58 @@ nonisolated extension Inference_InferStatistics: SwiftProtobuf.Message, SwiftPro
   }
 }
 
+nonisolated extension Inference_InferBatchStatistics: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".InferBatchStatistics"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}batch_size\0\u{3}compute_input\0\u{3}compute_infer\0\u{3}compute_output\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.batchSize) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._computeInput) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._computeInfer) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._computeOutput) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.batchSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.batchSize, fieldNumber: 1)
+    }
+    try { if let v = self._computeInput {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._computeInfer {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._computeOutput {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Inference_InferBatchStatistics, rhs: Inference_InferBatchStatistics) -> Bool {
+    if lhs.batchSize != rhs.batchSize {return false}
+    if lhs._computeInput != rhs._computeInput {return false}
+    if lhs._computeInfer != rhs._computeInfer {return false}
+    if lhs._computeOutput != rhs._computeOutput {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Inference_ModelStatistics: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".ModelStatistics"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0\u{3}last_inference\0\u{3}inference_count\0\u{3}execution_count\0\u{3}inference_stats\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}version\0\u{3}last_inference\0\u{3}inference_count\0\u{3}execution_count\0\u{3}inference_stats\0\u{3}batch_stats\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -2070,6 +2169,7 @@ nonisolated extension Inference_ModelStatistics: SwiftProtobuf.Message, SwiftPro
     var _inferenceCount: UInt64 = 0
     var _executionCount: UInt64 = 0
     var _inferenceStats: Inference_InferStatistics? = nil
+    var _batchStats: [Inference_InferBatchStatistics] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2086,6 +2186,7 @@ nonisolated extension Inference_ModelStatistics: SwiftProtobuf.Message, SwiftPro
       _inferenceCount = source._inferenceCount
       _executionCount = source._executionCount
       _inferenceStats = source._inferenceStats
+      _batchStats = source._batchStats
     }
   }
 
@@ -2110,6 +2211,7 @@ nonisolated extension Inference_ModelStatistics: SwiftProtobuf.Message, SwiftPro
         case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._inferenceCount) }()
         case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._executionCount) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._inferenceStats) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._batchStats) }()
         default: break
         }
       }
@@ -2140,6 +2242,9 @@ nonisolated extension Inference_ModelStatistics: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._inferenceStats {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
       } }()
+      if !_storage._batchStats.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._batchStats, fieldNumber: 7)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2155,6 +2260,7 @@ nonisolated extension Inference_ModelStatistics: SwiftProtobuf.Message, SwiftPro
         if _storage._inferenceCount != rhs_storage._inferenceCount {return false}
         if _storage._executionCount != rhs_storage._executionCount {return false}
         if _storage._inferenceStats != rhs_storage._inferenceStats {return false}
+        if _storage._batchStats != rhs_storage._batchStats {return false}
         return true
       }
       if !storagesAreEqual {return false}
