@@ -13,8 +13,12 @@ struct HTTPEndpointTests {
         let server = try ServerProcess(arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge"])
         defer { server.stop() }
 
-        #expect(try await server.get("v2/health/live").status == 200)
-        #expect(try await server.get("v2/health/ready").status == 200)
+        // Health: Triton's status (its clients read only that) with the Open Inference Protocol's
+        // body, which KServe's clients read.
+        let live = try await server.get("v2/health/live")
+        #expect(live.status == 200 && live.json as? [String: Bool] == ["live": true], "\(live.text)")
+        let ready = try await server.get("v2/health/ready")
+        #expect(ready.status == 200 && ready.json as? [String: Bool] == ["ready": true], "\(ready.text)")
         let metadata = try await server.get("v2").json as? [String: Any]
         #expect(metadata?["name"] as? String == "flexeg")
         #expect((metadata?["extensions"] as? [String])?.contains("binary_tensor_data") == true)
@@ -26,9 +30,13 @@ struct HTTPEndpointTests {
         #expect(((b?["outputs"] as? [[String: Any]])?.first?["name"] as? String) == "b_prob_output")
         #expect(try await server.get("v2/models/B/versions/1").status == 200)
         #expect(try await server.get("v2/models/B/versions/7").status == 404)
-        #expect(try await server.get("v2/models/B/ready").status == 200)
+        let modelReady = try await server.get("v2/models/B/ready")
+        #expect(modelReady.status == 200, "\(modelReady.text)")
+        #expect(modelReady.json as? NSDictionary == ["name": "B", "ready": true] as NSDictionary, "\(modelReady.text)")
         #expect(try await server.get("v2/models/B/versions/1/ready").status == 200)
-        #expect(try await server.get("v2/models/nope/ready").status == 400)
+        let notReady = try await server.get("v2/models/nope/ready")
+        #expect(notReady.status == 400, "\(notReady.text)")
+        #expect(notReady.json as? NSDictionary == ["name": "nope", "ready": false] as NSDictionary, "\(notReady.text)")
 
         // The config in force: completed from the checkpoint, with the start index and core count.
         let config = try await server.get("v2/models/C/config").json as? [String: Any]

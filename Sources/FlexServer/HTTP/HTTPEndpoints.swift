@@ -18,8 +18,8 @@ struct HTTPEndpoints: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("v2/health/live") { _, _ in Self.empty(.ok) }
-        router.get("v2/health/ready") { _, _ in Self.empty(state.isReady ? .ok : .badRequest) }
+        router.get("v2/health/live") { _, _ in Self.health([("live", .bool(true))], true) }
+        router.get("v2/health/ready") { _, _ in Self.health([("ready", .bool(state.isReady))], state.isReady) }
         router.get("v2") { request, _ in respond(request) { Self.json(state.serverMetadata) } }
         router.get("v2/models") { request, _ in
             respond(request) { Self.json(.object([("models", .array(state.manager.servingModels.map { .string($0.name) }))])) }
@@ -35,7 +35,8 @@ struct HTTPEndpoints: Sendable {
             }
             router.get(RouterPath(stringLiteral: base.description + "/ready")) { _, context in
                 let name = context.parameters.get("name") ?? ""
-                return Self.empty(state.manager.isReady(name, version: version(context)) ? .ok : .badRequest)
+                let ready = state.manager.isReady(name, version: version(context))
+                return Self.health([("name", .string(name)), ("ready", .bool(ready))], ready)
             }
             router.get(RouterPath(stringLiteral: base.description + "/config")) { request, context in
                 respond(request) {
@@ -224,7 +225,16 @@ struct HTTPEndpoints: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized)))
     }
 
-    /// Triton answers health, readiness, load and unload with a status and no body.
+    /// A health or readiness answer: the status as Triton sends it (200, or 400 for false; its
+    /// clients read only that) and the Open Inference Protocol's body (`{"live": true}`,
+    /// `{"ready": …}`, `{"name": …, "ready": …}`), which KServe's clients read.
+    static func health(_ members: [(key: String, value: JSONValue)], _ isTrue: Bool) -> Response {
+        var response = json(.object(members))
+        response.status = isTrue ? .ok : .badRequest
+        return response
+    }
+
+    /// Triton answers load and unload with a status and no body.
     static func empty(_ status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
         headers[.contentLength] = "0"
