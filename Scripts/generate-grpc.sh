@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates Sources/FlexServer/GRPC/Generated from Protos/flexeg_inference.proto. The generated
-# files are committed (no build plugin: building swift-protobuf's plugin takes ~10 minutes), so run
-# this only after changing the .proto.
+# Regenerates Sources/FlexServer/GRPC/Generated from Protos/flexeg_inference.proto and
+# Protos/grpc_health_v1.proto. The generated files are committed (no build plugin: building
+# swift-protobuf's plugin takes ~10 minutes), so run this only after changing a .proto.
 #
 #   bash Scripts/generate-grpc.sh [SCRATCH]     # SCRATCH: where to build the generators (default /tmp/flexeg-protogen)
 #
@@ -33,5 +33,5 @@ protoc --proto_path="$ROOT/Protos" \
   --plugin=protoc-gen-swift="$BIN/protoc-gen-swift" --swift_out="$OUT" --swift_opt=Visibility=Internal \
   --plugin=protoc-gen-grpc-swift="$BIN/protoc-gen-grpc-swift-2" --grpc-swift_out="$OUT" \
   --grpc-swift_opt=Visibility=Internal,Client=false,Server=true \
-  flexeg_inference.proto
+  flexeg_inference.proto grpc_health_v1.proto
 echo "generated: $(ls "$OUT")"

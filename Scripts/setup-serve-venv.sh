@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv-serve/ at the repo root with tritonclient[http,grpc], numpy and schemathesis from PyPI,
+# Creates .venv-serve/ at the repo root with tritonclient[http,grpc], numpy, schemathesis and
+# grpcio-health-checking (the standard gRPC health client; 1.80, a release still on protobuf 6, which
+# tritonclient needs) from PyPI,
 # for the end-to-end tests of `flexeg serve` (Tests/FlexServerTests/EndToEnd/*.py, run by
 # FlexServerTests) and the fuzzing of Docs/flexeg-serve-openapi.yaml against the running server;
 # and Triton's perf_analyzer (C++, on Triton's C++ client library) as .venv-serve/bin/perf_analyzer.
@@ -26,7 +28,7 @@ log() { echo "[setup-serve-venv] $*"; }
 
 SCHEMATHESIS=4.32.5
 check() {
-  "$PY" -c "import tritonclient.http, tritonclient.grpc, numpy, schemathesis; import importlib.metadata as m; v = m.version('schemathesis'); assert v == '$SCHEMATHESIS', v; print(m.version('tritonclient'), 'schemathesis', v)" 2>/dev/null
+  "$PY" -c "import tritonclient.http, tritonclient.grpc, numpy, schemathesis, grpc_health.v1.health_pb2_grpc; import importlib.metadata as m; v = m.version('schemathesis'); assert v == '$SCHEMATHESIS', v; print(m.version('tritonclient'), 'schemathesis', v)" 2>/dev/null
 }
 
 # perf_analyzer and the CUDA runtime it links, unpacked from their wheels into $PERF (not installed:
@@ -76,7 +78,7 @@ fi
 if ! v="$(check)"; then
   "$PY" -m pip install --quiet --upgrade pip
   # tritonclient[grpc] pins grpcio<1.68 and protobuf<7 itself.
-  "$PY" -m pip install --quiet "tritonclient[http,grpc]==2.73.0" "numpy<3" "schemathesis==$SCHEMATHESIS"
+  "$PY" -m pip install --quiet "tritonclient[http,grpc]==2.73.0" "numpy<3" "schemathesis==$SCHEMATHESIS" "grpcio-health-checking==1.80.0"
   v="$(check)" || { log "tritonclient did not import after installing; see pip's output above"; exit 1; }
 fi
 perf_check 2>/dev/null || install_perf_analyzer

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FlexServer
 
 /// Explicit mode treats a `--load-model` model that cannot load as a start-up error (Triton's
 /// `--exit-on-error`): the server never reports ready, names the model and the reason on stderr, and
@@ -62,6 +63,15 @@ struct StartupFailureTests {
         #expect(server.stdout.contains("failed to load D"))
         #expect(try await server.get("v2/models/A/ready").status == 200)
         #expect(try await server.get("v2/models/D/ready").status != 200)
+        // A repository model is not ready, so neither is the server (Triton's strict readiness), on
+        // both protocols' health checks: REST 400 {"ready": false}, the standard gRPC one NOT_SERVING.
+        let ready = try await server.get("v2/health/ready")
+        #expect(ready.status == 400 && ready.json as? [String: Bool] == ["ready": false], "\(ready.text)")
+        let client = try await RawHTTP2Client.connect(port: server.grpcPort)
+        defer { client.close() }
+        let health = try await client.call(Grpc_Health_V1_Health.Method.Check.descriptor, Grpc_Health_V1_HealthCheckRequest(),
+                                           returning: Grpc_Health_V1_HealthCheckResponse.self)
+        #expect(health.status == "0" && health.response?.status == .notServing, "\(health)")
         #expect(server.stop() == 0)
     }
 }

@@ -20,7 +20,7 @@ struct GRPCServerService: Service {
         let transport = try await H2CServerTransport.bind(
             host: host, port: port, maxMessageBytes: maxRequestBytes, windowBytes: min(maxRequestBytes, 1 << 24))
         onListening(transport.localAddress)
-        let server = GRPCServer(transport: transport, services: [GRPCInferenceService(state: state)])
+        let server = GRPCServer(transport: transport, services: [GRPCInferenceService(state: state), GRPCHealthService(state: state)])
         try await withGracefulShutdownHandler {
             try await server.serve()
         } onGracefulShutdown: {

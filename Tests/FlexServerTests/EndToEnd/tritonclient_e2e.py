@@ -244,6 +244,25 @@ def grpc(c, url):
 
     g = grpcclient.InferenceServerClient(url)
     assert g.is_server_live() and g.is_server_ready()
+    # The standard gRPC health service (Kubernetes' gRPC probes), through grpcio-health-checking's
+    # stub: the server and the inference service SERVING, another name NOT_FOUND, Watch (which
+    # Triton does not serve either) UNIMPLEMENTED.
+    import grpc as grpclib
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    with grpclib.insecure_channel(url) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ("", "inference.GRPCInferenceService"):
+            status = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10).status
+            assert status == health_pb2.HealthCheckResponse.SERVING, (service, status)
+        for call, code, text in [(lambda: health.Check(health_pb2.HealthCheckRequest(service="nosuch"), timeout=10),
+                                   grpclib.StatusCode.NOT_FOUND, "unknown service 'nosuch'"),
+                                  (lambda: next(health.Watch(health_pb2.HealthCheckRequest(), timeout=10)),
+                                   grpclib.StatusCode.UNIMPLEMENTED, "")]:
+            try:
+                call()
+                raise AssertionError(f"expected {code}")
+            except grpclib.RpcError as error:
+                assert error.code() == code and text in (error.details() or ""), (error.code(), error.details())
     meta = g.get_server_metadata()
     assert meta.name == "flexeg" and "binary_tensor_data" in meta.extensions, meta
     assert not g.is_model_ready("A")
