@@ -186,27 +186,64 @@ final class ServerState: Sendable {
         }
     }
 
-    /// `POST v2/repository/models/{name}/load`: body empty, or `{"parameters": {"config": "<JSON>"}}`.
+    /// A load request's parameter value: from REST's JSON (a `file:` one decoded from base64), or
+    /// gRPC's `ModelRepositoryParameter`.
+    enum LoadParameter: Sendable {
+        case text(String)
+        case bytes([UInt8])
+        /// A flag or a number: no load parameter FlexEG reads takes one.
+        case other
+    }
+
+    /// `POST v2/repository/models/{name}/load`: body empty, or `{"parameters": {"config": "<JSON>",
+    /// "file:<version>/<file>": "<base64>", …}}`.
     func load(_ name: String, body: SharedBytes) async throws(ServerError) {
         try checkExplicit("load")
-        var override: ModelConfig?
+        var parameters: [(key: String, value: LoadParameter)] = []
         if !body.isEmpty {
             let json: JSONValue
             do { json = try JSONValue.parse(body, maximumDepth: JSONLimits.depth) } catch { throw .invalid("malformed JSON in the load request: \(error)") }
             guard json.isObject else { throw .invalid("the load request must be a JSON object") }
-            var parameters: [(key: String, value: JSONValue)] = []
-            if case .object(let members)? = json["parameters"] { parameters = members }
-            for member in parameters {
-                let key = member.key, value = member.value
-                if key == "config" {
-                    guard let text = value.string else { throw .invalid("the load parameter \"config\" must be a string holding the model config as JSON") }
-                    override = try ModelConfig(ConfigNode.parseJSON(Array(text.utf8), what: "the load request's config"), what: "the load request's config")
-                } else if key.hasPrefix("file:") {
-                    throw ServerError(.unsupported, "load parameter '\(key)': FlexEG serves model files from the repository only; copy them into \(manager.repository.root)/\(name)/")
+            if case .object(let members)? = json["parameters"] {
+                for (key, value) in members {
+                    if key.hasPrefix(ModelUpload.prefix) {
+                        guard let text = value.string, let data = Data(base64Encoded: text) else {
+                            throw .invalid("load parameter '\(key)' must be the file's bytes in base64 (tritonclient's load_model(files=...) encodes them so)")
+                        }
+                        parameters.append((key, .bytes(Array(data))))
+                    } else {
+                        parameters.append((key, value.string.map(LoadParameter.text) ?? .other))
+                    }
                 }
             }
         }
-        try await manager.load(name, override: override)
+        try await load(name, parameters: parameters)
+    }
+
+    /// A load of either protocol. `config` (the model config as JSON) merges over the repository's;
+    /// `file:<version>/<file>` parameters upload a model, which then loads from those files and
+    /// `config` alone (Triton's rule: files need a config). Other parameters are ignored.
+    func load(_ name: String, parameters: [(key: String, value: LoadParameter)]) async throws(ServerError) {
+        try checkExplicit("load")
+        var override: ModelConfig?
+        var files: [(key: String, bytes: [UInt8])] = []
+        for (key, value) in parameters {
+            if key == "config" {
+                guard case .text(let text) = value else { throw .invalid("the load parameter \"config\" must be a string holding the model config as JSON") }
+                override = try ModelConfig(ConfigNode.parseJSON(Array(text.utf8), what: "the load request's config"), what: "the load request's config")
+            } else if key.hasPrefix(ModelUpload.prefix) {
+                guard case .bytes(let bytes) = value else { throw .invalid("load parameter '\(key)' must hold the file's bytes") }
+                files.append((key, bytes))
+            }
+        }
+        var upload: ModelUpload?
+        if let first = files.first {
+            guard override != nil else {
+                throw .invalid("load parameter '\(first.key)' needs a \"config\" parameter as well: uploaded files load with that config alone, as in Triton")
+            }
+            upload = try ModelUpload(files: files)
+        }
+        try await manager.load(name, override: override, upload: upload)
     }
 
     /// `POST v2/repository/models/{name}/unload`; `unload_dependents` is accepted (there are none).

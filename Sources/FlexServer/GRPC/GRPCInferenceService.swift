@@ -125,19 +125,14 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
     }
 
     func repositoryModelLoad(request: Inference_RepositoryModelLoadRequest, context: ServerContext) async throws -> Inference_RepositoryModelLoadResponse {
-        // The same body the REST API takes: {"parameters": {"config": "<JSON>"}}.
-        var parameters: [(key: String, value: JSONValue)] = []
-        for (key, value) in request.parameters.sorted(by: { $0.key < $1.key }) {
+        let parameters: [(key: String, value: ServerState.LoadParameter)] = request.parameters.sorted(by: { $0.key < $1.key }).map { key, value in
             switch value.parameterChoice {
-            case .stringParam(let text): parameters.append((key, .string(text)))
-            case .boolParam(let flag): parameters.append((key, .bool(flag)))
-            case .int64Param(let number): parameters.append((key, .number(String(number))))
-            case .bytesParam: parameters.append((key, .string("")))
-            case nil: break
+            case .stringParam(let text): (key, .text(text))
+            case .bytesParam(let bytes): (key, .bytes(Array(bytes)))
+            case .boolParam, .int64Param, nil: (key, .other)
             }
         }
-        let body = SharedBytes(JSONValue.object([("parameters", .object(parameters))]).serialized.utf8)
-        try await Self.rpcAsync { () async throws(ServerError) in try await state.load(request.modelName, body: body) }
+        try await Self.rpcAsync { () async throws(ServerError) in try await state.load(request.modelName, parameters: parameters) }
         return .init()
     }
 
@@ -331,12 +326,9 @@ struct GRPCInferenceService: Inference_GRPCInferenceService.SimpleServiceProtoco
         case .invalidArgument: .invalidArgument
         case .notFound: .notFound
         case .unavailable: .unavailable
-        case .unsupported: .unimplemented
         case .internalError: .internalError
         case .alreadyExists: .alreadyExists
-        case .cancelled: .cancelled
         case .tooLarge: .resourceExhausted
-        case .unknown: .unknown
         }
         return RPCError(code: code, message: error.message)
     }

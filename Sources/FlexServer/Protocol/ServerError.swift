@@ -5,28 +5,23 @@
 public struct ServerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Triton's `TRITONSERVER_Error_Code`s the server uses.
     public enum Code: String, Sendable {
-        case unknown = "UNKNOWN"
         case internalError = "INTERNAL"
         case notFound = "NOT_FOUND"
         case invalidArgument = "INVALID_ARG"
         case unavailable = "UNAVAILABLE"
-        case unsupported = "UNSUPPORTED"
         case alreadyExists = "ALREADY_EXISTS"
-        case cancelled = "CANCELLED"
         /// Not a Triton code: a body over `--max-request-bytes` (HTTP 413).
         case tooLarge = "TOO_LARGE"
 
         /// Triton's mapping (`inference_protocols.md`): INTERNAL 500, NOT_FOUND 404, UNAVAILABLE 503,
-        /// UNSUPPORTED 501, UNKNOWN / INVALID_ARG / ALREADY_EXISTS / CANCELLED 400; 413 for a body
-        /// over the limit.
+        /// INVALID_ARG / ALREADY_EXISTS 400; 413 for a body over the limit.
         public var httpStatus: Int {
             switch self {
             case .internalError: 500
             case .notFound: 404
             case .unavailable: 503
-            case .unsupported: 501
             case .tooLarge: 413
-            case .unknown, .invalidArgument, .alreadyExists, .cancelled: 400
+            case .invalidArgument, .alreadyExists: 400
             }
         }
     }

@@ -59,7 +59,7 @@ final class SharedMemoryRegion: Sendable {
     func write(_ bytes: some Collection<UInt8>, at start: Int) throws(ServerError) {
         try checkBounds(start, bytes.count)
         let target = UnsafeMutableRawBufferPointer(start: mapping + offset + start, count: bytes.count)
-        _ = target.copyBytes(from: bytes)
+        target.copyBytes(from: bytes)
     }
 
     /// The range lies in the region, and the object still holds it: a client that shrank the object

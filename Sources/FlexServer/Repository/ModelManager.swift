@@ -31,6 +31,9 @@ final class ModelManager: Sendable {
         var state: ModelLifecycleState
         var reason: String
         var serving: ServingModel?
+        /// Where the serving version's uploaded files are staged (a load with `file:` parameters);
+        /// removed when that version is replaced or unloaded.
+        var uploadDirectory: String? = nil
     }
 
     struct IndexEntry: Sendable {
@@ -44,6 +47,9 @@ final class ModelManager: Sendable {
     let repository: ModelRepository
     let host: ModelHost
     let mode: ModelControlMode
+    /// Where uploaded model files are staged, one directory per load: in the temporary directory,
+    /// private to this process, removed at shutdown.
+    let uploadsRoot: String
     private let logger: Logger
     private let records = Locked<[String: Record]>([:])
     private let statistics = Locked<[String: ModelStatistics]>([:])
@@ -54,6 +60,7 @@ final class ModelManager: Sendable {
         self.host = host
         self.mode = mode
         self.logger = logger
+        uploadsRoot = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("flexeg-serve-\(getpid())-uploads").path
     }
 
     /// The statistics of model `name` (created on first use; kept across reloads).
@@ -115,11 +122,13 @@ final class ModelManager: Sendable {
 
     // MARK: Loading
 
-    /// Loads (or reloads) `name`, with `override` merged over its config file. Returns when it serves.
-    func load(_ name: String, override: ModelConfig? = nil) async throws(ServerError) {
+    /// Loads (or reloads) `name`, with `override` merged over its config file; or, given `upload`,
+    /// from the uploaded files and `override` alone (`name` need not be in the repository). Returns
+    /// when it serves.
+    func load(_ name: String, override: ModelConfig? = nil, upload: ModelUpload? = nil) async throws(ServerError) {
         let result: Result<Void, ServerError> = await withCheckedContinuation { continuation in
             loader.async {
-                continuation.resume(returning: Result { () throws(ServerError) in try self.loadBlocking(name, override: override) })
+                continuation.resume(returning: Result { () throws(ServerError) in try self.loadBlocking(name, override: override, upload: upload) })
             }
         }
         try result.get()
@@ -137,10 +146,11 @@ final class ModelManager: Sendable {
         try result.get()
     }
 
-    /// Unloads every model (shutdown).
+    /// Unloads every model and removes the uploads (shutdown).
     func unloadAll() async {
         let names = records.withLock { table in table.keys.filter { table[$0]?.serving != nil }.sorted() }
         for name in names { try? await unload(name) }
+        ModelUpload.remove(uploadsRoot)
     }
 
     private func repositoryOrLoaded(_ name: String) throws(ServerError) -> Bool {
@@ -149,20 +159,28 @@ final class ModelManager: Sendable {
         return false
     }
 
-    private func loadBlocking(_ name: String, override: ModelConfig?) throws(ServerError) {
+    private func loadBlocking(_ name: String, override: ModelConfig?, upload: ModelUpload?) throws(ServerError) {
         // A name neither loaded nor in the repository is 404 and leaves no record: a record would
-        // list it in the index and answer later requests for it with 503 UNAVAILABLE.
-        _ = try repositoryOrLoaded(name)
+        // list it in the index and answer later requests for it with 503 UNAVAILABLE. Uploaded files
+        // bring their own model, under any name that is one directory name.
+        if upload == nil { _ = try repositoryOrLoaded(name) } else { try ModelRepository.checkName(name) }
         let clock = ContinuousClock()
         let started = clock.now
+        let staged = try upload?.stage(name: name, in: uploadsRoot)
         let previous = records.withLock { table -> Record? in
             let old = table[name]
-            table[name] = Record(state: .loading, reason: "", serving: old?.serving)
+            table[name] = Record(state: .loading, reason: "", serving: old?.serving, uploadDirectory: old?.uploadDirectory)
             return old
         }
         do {
-            let serving = try makeServingModel(name, override: override, started: started, clock: clock)
-            records.withLock { $0[name] = Record(state: .ready, reason: "", serving: serving) }
+            let files: ModelRepository.ModelFiles
+            if let staged {
+                files = try ModelRepository.files(in: staged, name: name, override: override)
+            } else {
+                files = try repository.files(of: name, override: override)
+            }
+            let serving = try makeServingModel(name, files: files, started: started, clock: clock)
+            records.withLock { $0[name] = Record(state: .ready, reason: "", serving: serving, uploadDirectory: staged) }
             logger.info("loaded model", metadata: [
                 "model": "\(name)", "version": "\(serving.version)", "neuron_cores": "\(CoreRanges.format(serving.neuronCores))",
                 "instances": "\(serving.instances.count)", "origin": "\(serving.instances[0].prepared.origin)",
@@ -172,10 +190,21 @@ final class ModelManager: Sendable {
                 for instance in old.instances { instance.unload() }
                 logger.info("unloaded previous version", metadata: ["model": "\(name)", "version": "\(old.version)"])
             }
-        } catch {
+            if let directory = previous?.uploadDirectory { ModelUpload.remove(directory) }
+        } catch let failure {
+            var error = failure
+            if let staged {
+                ModelUpload.remove(staged)
+                // Name the files as the client sent them, not where they were staged.
+                error = ServerError(failure.code, failure.message.replacingOccurrences(of: staged + "/", with: "uploaded file:"))
+            }
+            // An upload under a name with no record and no repository directory leaves no record either.
+            let leavesNoTrace = upload != nil && previous == nil && (try? repository.directory(of: name)) == nil
             records.withLock { table in
                 if let old = previous?.serving {
-                    table[name] = Record(state: .ready, reason: "", serving: old)
+                    table[name] = Record(state: .ready, reason: "", serving: old, uploadDirectory: previous?.uploadDirectory)
+                } else if leavesNoTrace {
+                    table[name] = nil
                 } else {
                     table[name] = Record(state: .unavailable, reason: error.message, serving: nil)
                 }
@@ -185,8 +214,7 @@ final class ModelManager: Sendable {
         }
     }
 
-    private func makeServingModel(_ name: String, override: ModelConfig?, started: ContinuousClock.Instant, clock: ContinuousClock) throws(ServerError) -> ServingModel {
-        let files = try repository.files(of: name, override: override)
+    private func makeServingModel(_ name: String, files: ModelRepository.ModelFiles, started: ContinuousClock.Instant, clock: ContinuousClock) throws(ServerError) -> ServingModel {
         var shapes: [String: [Int]] = [:]
         // With max_batch_size B > 0 the config's dims exclude the batch dimension, and a plain
         // checkpoint is compiled at batch B.
@@ -241,16 +269,17 @@ final class ModelManager: Sendable {
     }
 
     private func unloadBlocking(_ name: String) throws(ServerError) {
-        let serving = records.withLock { table -> ServingModel? in
-            guard let record = table[name], let serving = record.serving else { return nil }
+        let unloading = records.withLock { table -> Record? in
+            guard let record = table[name], record.serving != nil else { return nil }
             table[name] = Record(state: .unloading, reason: "", serving: nil)
-            return serving
+            return record
         }
-        guard let serving else {
+        guard let unloading, let serving = unloading.serving else {
             // Unloading a model that is not loaded succeeds, as in Triton.
             return
         }
         for instance in serving.instances { instance.unload() }
+        if let directory = unloading.uploadDirectory { ModelUpload.remove(directory) }
         records.withLock { $0[name] = Record(state: .unavailable, reason: "unloaded", serving: nil) }
         logger.info("unloaded model", metadata: ["model": "\(name)", "version": "\(serving.version)"])
     }

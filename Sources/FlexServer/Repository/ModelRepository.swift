@@ -31,11 +31,16 @@ public struct ModelRepository: Sendable {
         return entries.filter { (try? directory(of: $0)) != nil }.sorted()
     }
 
-    /// The directory of model `name`, confined to the repository.
-    func directory(of name: String) throws(ServerError) -> String {
+    /// Refuses a model name that is not one directory name: empty, with `/`, `\\`, NUL or a leading `.`.
+    static func checkName(_ name: String) throws(ServerError) {
         guard !name.isEmpty, !name.contains("/"), !name.contains("\\"), !name.hasPrefix("."), !name.contains("\0") else {
             throw .notFound("model name '\(name)' is not a directory name inside the model repository (no '/', '..' or leading '.')")
         }
+    }
+
+    /// The directory of model `name`, confined to the repository.
+    func directory(of name: String) throws(ServerError) -> String {
+        try Self.checkName(name)
         let resolved = URL(fileURLWithPath: root).appendingPathComponent(name).resolvingSymlinksInPath().path
         guard resolved.hasPrefix(root + "/") else {
             throw .notFound("model '\(name)' resolves to \(resolved), outside the model repository \(root); FlexEG serves only models inside it")
@@ -58,7 +63,11 @@ public struct ModelRepository: Sendable {
     /// Reads model `name`'s config and picks its version. `override` (the load API's `config`)
     /// merges over the file's config.
     func files(of name: String, override: ModelConfig?) throws(ServerError) -> ModelFiles {
-        let directory = try directory(of: name)
+        try Self.files(in: try directory(of: name), name: name, override: override)
+    }
+
+    /// The same for a model directory outside any repository (a load's uploaded files).
+    static func files(in directory: String, name: String, override: ModelConfig?) throws(ServerError) -> ModelFiles {
         var config = ModelConfig()
         let pbtxt = directory + "/config.pbtxt", json = directory + "/config.json"
         if let text = try? String(contentsOfFile: pbtxt, encoding: .utf8) {

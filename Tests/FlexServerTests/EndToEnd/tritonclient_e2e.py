@@ -51,6 +51,7 @@ class Checks:
         self.url = args.url
         self.client = self.new_client()
         self.metrics_url = "http://" + args.metrics_url + "/metrics"
+        self.demo_dir = args.demo_dir
         self.pairs = {}
         for name, (folder, _) in MODELS.items():
             base = f"{args.demo_dir}/{folder}"
@@ -339,6 +340,32 @@ def grpc(c, url):
     g.unload_model("A")
     assert not g.is_model_ready("A")
     assert {m.name: m.state for m in g.get_model_repository_index().models}["A"] == "UNAVAILABLE"
+
+    # A model the repository lacks, uploaded with load_model(files=...): C's checkpoint as "E" on
+    # cores 13-15 over gRPC (bytes), then reloaded over REST (base64) on 10-12; then unloaded.
+    folder = MODELS["C"][0]
+    files = {}
+    for suffix in ("symbol.json", "0000.params"):
+        with open(f"{c.demo_dir}/{folder}/{folder}-{suffix}", "rb") as f:
+            files[f"file:1/model-{suffix}"] = f.read()
+    def upload_config(start):
+        return json.dumps({"input": [{"name": "data", "data_type": "TYPE_FP32", "dims": [1, 3, 32, 32]}],
+                           "parameters": {"NEURON_CORES": {"string_value": "3"}, "NEURON_CORE_START_INDEX": {"string_value": str(start)}}})
+    x_c, expected_c = c.pairs["C"]
+    for client, start in ((g, 13), (c.client, 10)):
+        client.load_model("E", config=upload_config(start), files=files)
+        assert c.cores("E") == [start, start + 1, start + 2], c.cores("E")
+        inp_c = grpcclient.InferInput("data", list(x_c.shape), "FP32")
+        inp_c.set_data_from_numpy(x_c)
+        y = g.infer("E", [inp_c]).as_numpy("c_prob_output")
+        assert np.linalg.norm(y - expected_c) / np.linalg.norm(expected_c) <= TOLERANCE
+    try:
+        g.load_model("F", files=files)
+        raise AssertionError("an upload without a config loaded")
+    except InferenceServerException as error:
+        assert 'needs a "config" parameter' in str(error), str(error)
+    g.unload_model("E")
+    assert not g.is_model_ready("E")
 
 
 def shared_memory(c, grpc_url):
