@@ -6,7 +6,7 @@ import Testing
 /// with a `config`): a model the repository does not have goes on the cores its config names and
 /// serves MXNet's outputs; a reload replaces its files; bad uploads are refused naming the fix and
 /// leave nothing behind (no record, no staged files, the old version serving); unload and shutdown
-/// remove the staged files. The server's temporary directory (TMPDIR) is the test's, so the staged
+/// remove the staged files, and a server's start those of killed servers. The server's temporary directory (TMPDIR) is the test's, so the staged
 /// files can be counted. tritonclient's `load_model(files=...)` runs in `tritonclient_e2e.py`.
 @Suite(.serialized)
 struct ModelUploadTests {
@@ -40,10 +40,21 @@ struct ModelUploadTests {
     @Test func anUploadedModelServesOnItsConfigsCoresAndLeavesNothingBehind() async throws {
         let repository = try DemoRepository()
         let temporary = try TemporaryDirectory(prefix: "upload-tmp")
+        // Uploads a killed server left behind (its pid no longer runs) go at start; a live one's stay.
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let stale = temporary.path + "/flexeg-serve-\(finished.processIdentifier)-uploads/E-1/1"
+        let live = temporary.path + "/flexeg-serve-1-uploads"  // pid 1 always runs
+        for directory in [stale, live] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let server = try ServerProcess(arguments: ["--model-repository", repository.path, "--instance", "inf1.6xlarge",
                                                    "--model-control-mode", "explicit", "--load-model", "A"],
                                        environment: ["TMPDIR": temporary.path])
         defer { server.stop() }
+        #expect(!FileManager.default.fileExists(atPath: temporary.path + "/flexeg-serve-\(finished.processIdentifier)-uploads"))
+        #expect(FileManager.default.fileExists(atPath: live))
+        try FileManager.default.removeItem(atPath: live)
         let c = try Self.checkpoint("model_c"), b = try Self.checkpoint("model_b")
         func index() async throws -> [String: [String: Any]] {
             let entries = try await server.post("v2/repository/index", json: "{}").json as? [[String: Any]] ?? []

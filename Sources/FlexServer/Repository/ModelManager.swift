@@ -60,7 +60,10 @@ final class ModelManager: Sendable {
         self.host = host
         self.mode = mode
         self.logger = logger
-        uploadsRoot = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("flexeg-serve-\(getpid())-uploads").path
+        uploadsRoot = ModelUpload.uploadsRoot(of: getpid(), in: NSTemporaryDirectory())
+        for stale in ModelUpload.removeStale(in: NSTemporaryDirectory()) {
+            logger.info("removed the uploads of a server that no longer runs", metadata: ["directory": "\(stale)"])
+        }
     }
 
     /// The statistics of model `name` (created on first use; kept across reloads).

@@ -55,6 +55,25 @@ struct ModelUpload: Sendable {
         return directory
     }
 
+    /// The uploads directory of server process `pid` in `temporary`: `flexeg-serve-<pid>-uploads`.
+    static func uploadsRoot(of pid: Int32, in temporary: String) -> String {
+        URL(fileURLWithPath: temporary).appendingPathComponent("flexeg-serve-\(pid)-uploads").path
+    }
+
+    /// Removes the uploads directories in `temporary` of server processes that no longer run (killed
+    /// before their shutdown could remove them); returns what it removed.
+    static func removeStale(in temporary: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        return entries.compactMap { entry -> String? in
+            guard entry.hasPrefix("flexeg-serve-"), entry.hasSuffix("-uploads"),
+                  let pid = Int32(entry.dropFirst("flexeg-serve-".count).dropLast("-uploads".count)), pid > 0, pid != getpid(),
+                  kill(pid, 0) == -1, errno == ESRCH else { return nil }
+            let path = uploadsRoot(of: pid, in: temporary)
+            remove(path)
+            return path
+        }
+    }
+
     /// Deletes a staged directory (and anything compiled into it).
     static func remove(_ directory: String) {
         try? FileManager.default.removeItem(atPath: directory)
