@@ -52,11 +52,13 @@ final class DynamicBatcher: Sendable {
     private let queue = Locked(Queue())
 
     /// `maxInFlight`: batches that may run at once (the model's instances' NeuronCores; at least 1).
+    /// `preferred`: sizes in 1...maxBatch (`ModelConfig.checkConsistent` refuses any other).
     init(maxBatch: Int, delayMicroseconds: Int, preferred: [Int], maxInFlight: Int = 1, run: @escaping Run) {
+        assert(preferred.allSatisfy { (1...maxBatch).contains($0) }, "preferred batch sizes \(preferred) outside 1...\(maxBatch)")
         self.maxBatch = maxBatch
         self.maxInFlight = max(1, maxInFlight)
         self.delay = .microseconds(delayMicroseconds)
-        self.preferred = Set(preferred.filter { $0 > 0 && $0 <= maxBatch })
+        self.preferred = Set(preferred)
         self.run = run
     }
 
