@@ -46,6 +46,14 @@ struct ServerConcurrencyTests {
         let churned = try Traffic("D")
 
         let churnRounds = 4
+        let demoD = RepositoryPaths.root() + "/Sources/flexeg/DemoModels/model_d/model_d"
+        let uploadOfD: [(key: String, value: ServerState.LoadParameter)] = [
+            ("config", .text(#"{"max_batch_size": 4, "input": [{"name": "data", "data_type": "TYPE_FP32", "dims": [3, 32, 32]}], "#
+                + #""dynamic_batching": {"max_queue_delay_microseconds": 500}, "#
+                + #""parameters": {"NEURON_CORES": {"string_value": "4"}, "NEURON_CORE_START_INDEX": {"string_value": "12"}}}"#)),
+            ("file:1/model-symbol.json", .bytes(Array(try Data(contentsOf: URL(fileURLWithPath: demoD + "-symbol.json"))))),
+            ("file:1/model-0000.params", .bytes(Array(try Data(contentsOf: URL(fileURLWithPath: demoD + "-0000.params"))))),
+        ]
         let churnDone = Locked(false)
         let servedByD = AnswerCounter()
         // Three models serve while D is loaded at 9, moved to 12 by a reload, and unloaded, in a loop
@@ -70,10 +78,15 @@ struct ServerConcurrencyTests {
             }
             group.addTask {
                 defer { churnDone.withLock { $0 = true } }
-                for _ in 0..<churnRounds {
+                for round in 0..<churnRounds {
                     try await state.load("D", body: [])
                     try await servedByD.awaitNextAnswer(from: "D")
-                    try await state.load("D", body: SharedBytes(Array(RESTJSON.loadBody(startIndex: 12).utf8)))
+                    // The move to 12: a config override, or (odd rounds) D's files uploaded with its config.
+                    if round.isMultiple(of: 2) {
+                        try await state.load("D", body: SharedBytes(Array(RESTJSON.loadBody(startIndex: 12).utf8)))
+                    } else {
+                        try await state.load("D", parameters: uploadOfD)
+                    }
                     try await servedByD.awaitNextAnswer(from: "D")
                     try await state.unload("D", body: [])
                 }
@@ -138,6 +151,7 @@ struct ServerConcurrencyTests {
 
         await manager.unloadAll()
         #expect(host.snapshot().cores.allSatisfy { $0.memoryUsedBytes == 0 })
+        #expect(!FileManager.default.fileExists(atPath: manager.uploadsRoot), "uploads left in \(manager.uploadsRoot)")
     }
 
     private enum Outcome: Sendable {
