@@ -104,10 +104,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stalePath))
         #expect(FileManager.default.fileExists(atPath: unrelated))
 
-        // A runtime starting removes dead processes' leftovers too.
+        // A socket still staged (bound, not yet listening) is not the reader's to judge: it stays.
+        let staged = folder + "/flexeg-\(getpid())-999998.sock.binding"
+        #expect(FileManager.default.createFile(atPath: staged, contents: nil))
+        #expect(RuntimeStateReader.read(runtimeDirectory: directory).removed.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: staged))
+        try FileManager.default.removeItem(atPath: staged)
+
+        // A runtime starting removes dead processes' leftovers too, staged ones included; its own
+        // socket is published under the final name only, with no staging name left behind.
         #expect(FileManager.default.createFile(atPath: deadPath, contents: nil))
+        let deadStaged = deadPath + ".binding"
+        #expect(FileManager.default.createFile(atPath: deadStaged, contents: nil))
         let runtime = try Self.start(directory, ["NEURON_RT_VISIBLE_CORES": "0"])
         #expect(!FileManager.default.fileExists(atPath: deadPath))
+        #expect(!FileManager.default.fileExists(atPath: deadStaged))
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        #expect(names.filter { $0.hasPrefix("flexeg-\(getpid())-") && $0.hasSuffix(".sock") }.count == 1, "\(names)")
+        #expect(!names.contains { $0.hasSuffix(".binding") }, "\(names)")
         try runtime.shutdown()
     }
 

@@ -91,9 +91,13 @@ public enum RuntimeStateReader {
         return directory
     }
 
-    /// Removes the sockets of processes that no longer exist.
+    /// What a publisher's socket is called until it listens (`StatePublisher.makeListener`); readers skip it.
+    static let stagingSuffix = ".binding"
+
+    /// Removes the sockets, published or still staged, of processes that no longer exist.
     static func removeLeftovers(in directory: String) {
         for (name, pid) in sockets(in: directory) where !isAlive(pid) { unlink(directory + "/" + name) }
+        for (name, pid) in sockets(in: directory, suffix: ".sock" + stagingSuffix) where !isAlive(pid) { unlink(directory + "/" + name) }
     }
 
     #if canImport(Glibc)
@@ -137,11 +141,12 @@ public enum RuntimeStateReader {
     }
 
     /// `flexeg-<pid>-<n>.sock` files in `directory`, with their pids.
-    private static func sockets(in directory: String) -> [(name: String, pid: Int32)] {
+    /// Entries `flexeg-<pid>-<n><suffix>` in `directory` and their pids.
+    private static func sockets(in directory: String, suffix: String = ".sock") -> [(name: String, pid: Int32)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.sorted().compactMap { name in
-            guard name.hasPrefix("flexeg-"), name.hasSuffix(".sock") else { return nil }
-            let parts = name.dropFirst("flexeg-".count).dropLast(".sock".count).split(separator: "-")
+            guard name.hasPrefix("flexeg-"), name.hasSuffix(suffix) else { return nil }
+            let parts = name.dropFirst("flexeg-".count).dropLast(suffix.count).split(separator: "-")
             guard parts.count == 2, let pid = Int32(parts[0]), pid > 0 else { return nil }
             return (name, pid)
         }

@@ -82,24 +82,28 @@ final class StatePublisher: Sendable {
         if Thread.current.threadDictionary[Self.threadMarker] == nil { _ = finished.wait(until: nil) }
     }
 
-    /// A listening, non-blocking, close-on-exec Unix socket bound at `path`, mode 0600.
+    /// A listening, non-blocking, close-on-exec Unix socket bound at `path`, mode 0600. It is bound and
+    /// made to listen under a staging name (`RuntimeStateReader.stagingSuffix`, which readers ignore)
+    /// and only then renamed to `path`: a reader that found it bound but not yet listening would get
+    /// ECONNREFUSED and remove it as a dead process's.
     private static func makeListener(at path: String) throws(RuntimeError) -> Int32 {
+        let staging = path + RuntimeStateReader.stagingSuffix
         var address = sockaddr_un()
-        guard let addressLength = RuntimeStateReader.fill(&address, path: path) else {
+        guard let addressLength = RuntimeStateReader.fill(&address, path: staging) else {
             throw .systemError(operation: "naming the state socket (the path is longer than a Unix socket allows; set a shorter FLEXEG_RUNTIME_DIR)",
                                path: path, errno: ENAMETOOLONG)
         }
         let descriptor = socket(AF_UNIX, RuntimeStateReader.streamType, 0)
         guard descriptor >= 0 else { throw .systemError(operation: "creating the state socket", path: path, errno: errno) }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-        unlink(path)
+        unlink(staging)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, addressLength) }
         }
-        guard bound == 0, chmod(path, 0o600) == 0, listen(descriptor, 16) == 0 else {
+        guard bound == 0, chmod(staging, 0o600) == 0, listen(descriptor, 16) == 0, rename(staging, path) == 0 else {
             let code = errno
             close(descriptor)
-            unlink(path)
+            unlink(staging)
             throw .systemError(operation: "binding the state socket", path: path, errno: code)
         }
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
