@@ -16,8 +16,11 @@ struct ServeCommand: AsyncParsableCommand {
             load for the config's input dims and NEURON_CORES, and cached beside it). The config's \
             parameters { key: "NEURON_CORE_START_INDEX" value { string_value: "6" } } is the mx.neuron(i) \
             index (the group in NeuronCore Group mode, NEURONCORE_GROUP_SIZES); instance_group [{ count: N }] \
-            loads N copies on consecutive core ranges. Metrics (Prometheus) are at /metrics on the metrics \
-            port. Clients on this machine may pass tensors through POSIX shared memory regions they \
+            loads N copies on consecutive core ranges. In explicit mode a load request may carry the model \
+            itself (Triton's file:<version>/<file> load parameters, with a config): it is staged in the \
+            temporary directory until unloaded, and --max-request-bytes bounds it. Health: v2/health/ready \
+            over HTTP, grpc.health.v1.Health/Check on the gRPC port. Metrics (Prometheus) are at /metrics \
+            on the metrics port. Clients on this machine may pass tensors through POSIX shared memory regions they \
             register (Triton's system shared memory extension); any client that reaches the server can \
             register any /dev/shm object, so keep --host on loopback when they do. SIGTERM or SIGINT: stop \
             accepting, finish requests in flight, unload, release the cores.
