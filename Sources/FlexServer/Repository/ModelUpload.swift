@@ -55,9 +55,12 @@ struct ModelUpload: Sendable {
         return directory
     }
 
-    /// The uploads directory of server process `pid` in `temporary`: `flexeg-serve-<pid>-uploads`.
+    /// An uploads directory's name is `flexeg-serve-<pid>-uploads`: these around the server's pid.
+    private static let rootPrefix = "flexeg-serve-", rootSuffix = "-uploads"
+
+    /// The uploads directory of server process `pid` in `temporary`.
     static func uploadsRoot(of pid: Int32, in temporary: String) -> String {
-        URL(fileURLWithPath: temporary).appendingPathComponent("flexeg-serve-\(pid)-uploads").path
+        URL(fileURLWithPath: temporary).appendingPathComponent(rootPrefix + "\(pid)" + rootSuffix).path
     }
 
     /// Removes the uploads directories in `temporary` of server processes that no longer run (killed
@@ -65,8 +68,8 @@ struct ModelUpload: Sendable {
     static func removeStale(in temporary: String) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
         return entries.compactMap { entry -> String? in
-            guard entry.hasPrefix("flexeg-serve-"), entry.hasSuffix("-uploads"),
-                  let pid = Int32(entry.dropFirst("flexeg-serve-".count).dropLast("-uploads".count)), pid > 0, pid != getpid(),
+            guard entry.hasPrefix(rootPrefix), entry.hasSuffix(rootSuffix),
+                  let pid = Int32(entry.dropFirst(rootPrefix.count).dropLast(rootSuffix.count)), pid > 0, pid != getpid(),
                   kill(pid, 0) == -1, errno == ESRCH else { return nil }
             let path = uploadsRoot(of: pid, in: temporary)
             remove(path)

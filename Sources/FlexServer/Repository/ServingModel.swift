@@ -147,9 +147,11 @@ final class ModelStatistics: Sendable {
             $0.inferenceCount += batch
             if let size = timing.executionBatchSize {
                 $0.executionCount += 1
-                $0.executionsByBatchSize[size, default: BatchDurations()].computeInput.add(computeInput)
-                $0.executionsByBatchSize[size, default: BatchDurations()].computeInfer.add(timing.inferNanoseconds)
-                $0.executionsByBatchSize[size, default: BatchDurations()].computeOutput.add(output)
+                var durations = $0.executionsByBatchSize[size] ?? BatchDurations()
+                durations.computeInput.add(computeInput)
+                durations.computeInfer.add(timing.inferNanoseconds)
+                durations.computeOutput.add(output)
+                $0.executionsByBatchSize[size] = durations
             }
             $0.lastInference = now
         }
